@@ -1,0 +1,5 @@
+"""``python -m manifold``."""
+
+from manifold.cli import main
+
+raise SystemExit(main())

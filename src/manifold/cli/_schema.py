@@ -1,0 +1,44 @@
+"""``manifold schema [NAME] [-o FILE]``: print or write a shipped JSON Schema for editors and catalogs."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from manifold.errors import UsageError
+from manifold.schema import SCHEMA_NAMES, schema_text
+
+
+def add_schema_command(commands: Any) -> None:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "schema",
+        help="print or write a JSON Schema (for editors)",
+        description="Print the JSON Schema of a manifold file, or write it to FILE.",
+    )
+    parser.add_argument("name", nargs="?", choices=SCHEMA_NAMES, default="plugin", help="which schema")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the schema to FILE instead of printing it")
+    parser.set_defaults(run=run_schema)
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    text = schema_text(args.name)
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    target = Path(args.output)
+    if not target.parent.is_dir():
+        raise UsageError(f"{args.output}: the folder {target.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0

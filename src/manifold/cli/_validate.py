@@ -1,0 +1,42 @@
+"""``manifold validate PATH...``: check manifests without running plugin code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from manifold.validate import validate
+
+
+def add_validate_command(commands: Any) -> None:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "validate",
+        help="check manifests, plugin folders and drop-in folders",
+        description=(
+            "Check plugin manifests against the schema, their versions, references and code paths, "
+            "and check them together (ids, dependencies, cycles, points). No plugin code is imported. "
+            "Exit 0: no errors (warnings allowed); 1: errors; 2: usage error."
+        ),
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="a plugin.toml, a plugin folder or a drop-in folder")
+    parser.add_argument("--format", choices=("text", "json", "github"), default="text", help="output format")
+    parser.add_argument("--no-code", action="store_true", help="do not read the plugins' Python files")
+    parser.add_argument(
+        "--strict", action="store_true", help="a dependency missing from the given paths is an error, not a warning"
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="print errors only, no warnings or summary")
+    parser.set_defaults(run=run_validate)
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    report = validate(args.paths, check_code=not args.no_code, strict=args.strict)
+    shown = report.errors if args.quiet else report.diagnostics
+    if args.format == "json":
+        print(report.to_json())
+    else:
+        for diagnostic in shown:
+            print(diagnostic.format_github() if args.format == "github" else diagnostic.format())
+        if not args.quiet:
+            print(report.summary(), file=sys.stderr)
+    return 0 if report.ok else 1

@@ -1,0 +1,130 @@
+"""Diagnostics: one problem found in a manifest, with its file, key path and line, and the report of a run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from manifold.manifest import Manifest
+
+__all__ = ["Diagnostic", "Problem", "Report", "Severity"]
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem: its severity, a stable kebab-case code, a message for a person, and where it is."""
+
+    severity: Severity
+    code: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    path: str | None = None
+    plugin: str | None = None
+
+    def format(self) -> str:
+        """``file:line:column: severity[code]: message``, the way compilers and linters print."""
+        where = [part for part in (self.file, self.line, self.column) if part is not None]
+        prefix = ":".join(str(part) for part in where)
+        head = f"{prefix}: " if prefix else ""
+        return f"{head}{self.severity}[{self.code}]: {self.message}"
+
+    def format_github(self) -> str:
+        """A GitHub Actions workflow command that annotates the line in the pull request."""
+        props = [f"file={_escape_property(self.file)}"] if self.file else []
+        if self.line is not None:
+            props.append(f"line={self.line}")
+        if self.column is not None:
+            props.append(f"col={self.column}")
+        props.append(f"title={_escape_property(f'manifold {self.code}')}")
+        return f"::{self.severity} {','.join(props)}::{_escape_data(self.message)}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "path": self.path,
+            "plugin": self.plugin,
+        }
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What a validation run found: every diagnostic, and the manifests that are valid."""
+
+    diagnostics: tuple[Diagnostic, ...] = ()
+    manifests: tuple[Manifest, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        """True when no diagnostic is an error (warnings are allowed)."""
+        return not self.errors
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity == "warning")
+
+    def codes(self) -> list[str]:
+        """The codes of all diagnostics, in order (handy in tests and scripts)."""
+        return [d.code for d in self.diagnostics]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "diagnostics": [d.to_dict() for d in self.diagnostics]}
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    def summary(self) -> str:
+        n_err, n_warn = len(self.errors), len(self.warnings)
+        plugins = len(self.manifests)
+        return (
+            f"{_count(n_err, 'error')}, {_count(n_warn, 'warning')}; "
+            f"{_count(plugins, 'valid manifest')}"
+        )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def sort_diagnostics(diagnostics: Iterable[Diagnostic], files: Sequence[str]) -> tuple[Diagnostic, ...]:
+    """Order diagnostics by the order files were given, then by line and column."""
+    rank = {name: i for i, name in enumerate(files)}
+
+    def key(d: Diagnostic) -> tuple[int, str, int, int]:
+        file = d.file or ""
+        return (rank.get(file, len(rank)), file, d.line or 0, d.column or 0)
+
+    return tuple(sorted(diagnostics, key=key))
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A problem found in a manifest's data, before it is placed in the text: code, key path, words."""
+
+    code: str
+    path: tuple[str | int, ...]
+    message: str
+    severity: Severity = "error"

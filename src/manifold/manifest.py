@@ -1,0 +1,233 @@
+"""The manifest as typed, immutable values, built from a ``plugin.toml`` table that passed validation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
+from types import MappingProxyType
+from typing import Any, Literal
+
+from packaging.markers import Marker
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+__all__ = [
+    "Activation",
+    "Cardinality",
+    "Extension",
+    "ExtensionPoint",
+    "Manifest",
+    "Reference",
+    "parse_specifier",
+]
+
+Activation = Literal["lazy", "eager"]
+Cardinality = Literal["many", "one"]
+
+def _empty() -> Mapping[str, Any]:
+    return MappingProxyType({})
+
+
+MANIFEST_VERSIONS = (1,)
+"""The ``manifest-version`` values this manifold reads."""
+
+
+def parse_specifier(text: str) -> SpecifierSet:
+    """A PEP 440 specifier set; ``"*"`` and ``""`` both mean any version."""
+    return SpecifierSet("" if text.strip() == "*" else text)
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A ``module:Qualname`` reference to an object in a plugin's code; imported late, never here."""
+
+    module: str
+    qualname: str
+
+    @classmethod
+    def parse(cls, text: str) -> Reference:
+        module, _, qualname = text.partition(":")
+        return cls(module, qualname)
+
+    @property
+    def top_level(self) -> str:
+        """The top-level package the module lives in (what ``packages`` must declare)."""
+        return self.module.partition(".")[0]
+
+    def __str__(self) -> str:
+        return f"{self.module}:{self.qualname}"
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionPoint:
+    """A named point a plugin declares, to which other plugins contribute extensions."""
+
+    id: str
+    plugin: str
+    index: int
+    description: str = ""
+    interface: Reference | None = None
+    cardinality: Cardinality = "many"
+    config_schema: Mapping[str, Any] | None = None
+    hook: bool = False
+    parameters: tuple[str, ...] = ()
+    firstresult: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Extension:
+    """One contribution of a plugin to a point: an object reference and/or a config table."""
+
+    point: str
+    plugin: str
+    index: int
+    ref: Reference | None = None
+    id: str | None = None
+    priority: int = 0
+    config: Mapping[str, Any] = field(default_factory=_empty)
+    markers: Marker | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """Everything a host needs to know about one plugin, read from its validated manifest.
+
+    ``file`` is the manifest's location as the user named it (for messages); ``root`` is the
+    plugin folder as a traversable, so plugins inside packages and archives work alike.
+    """
+
+    file: str
+    root: Traversable
+    id: str
+    version: Version
+    manifest_version: int = 1
+    name: str = ""
+    description: str = ""
+    license: str = ""
+    homepage: str = ""
+    authors: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    requires_api: SpecifierSet | None = None
+    requires_app: SpecifierSet | None = None
+    requires_python: SpecifierSet | None = None
+    target: str | None = None
+    markers: Marker | None = None
+    requires: tuple[Requirement, ...] = ()
+    packages: tuple[str, ...] = ()
+    source_root: str = "."
+    plugin_class: Reference | None = None
+    activation: Activation = "lazy"
+    dependencies: Mapping[str, SpecifierSet] = field(default_factory=_empty)
+    optional_dependencies: Mapping[str, SpecifierSet] = field(default_factory=_empty)
+    settings_schema: Mapping[str, Any] | None = None
+    extension_points: tuple[ExtensionPoint, ...] = ()
+    extensions: tuple[Extension, ...] = ()
+    data: Mapping[str, Any] = field(default_factory=_empty)
+    """The validated TOML table itself, as read (for caching and for tools that show it)."""
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.id
+
+    @property
+    def code_root(self) -> Traversable:
+        """The folder that holds the plugin's ``packages``."""
+        root = self.root
+        for part in self.source_root.replace("\\", "/").split("/"):
+            if part not in ("", "."):
+                root = root / part
+        return root
+
+    @property
+    def references(self) -> tuple[tuple[str, Reference], ...]:
+        """Every code reference with the key path that names it (``class``, ``ref``, ``interface``)."""
+        refs: list[tuple[str, Reference]] = []
+        if self.plugin_class is not None:
+            refs.append(("plugin.class", self.plugin_class))
+        for point in self.extension_points:
+            if point.interface is not None:
+                refs.append((f"extension-points[{point.index}].interface", point.interface))
+        for ext in self.extensions:
+            if ext.ref is not None:
+                refs.append((f"extensions[{ext.index}].ref", ext.ref))
+        return tuple(refs)
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any], *, file: str, root: Traversable) -> Manifest:
+        """Build the values from a table that already passed validation (nothing is checked here)."""
+        plugin: Mapping[str, Any] = data["plugin"]
+        plugin_id: str = plugin["id"]
+
+        def spec(key: str) -> SpecifierSet | None:
+            value = plugin.get(key)
+            return None if value is None else parse_specifier(value)
+
+        def ref(value: str | None) -> Reference | None:
+            return None if value is None else Reference.parse(value)
+
+        def markers(value: str | None) -> Marker | None:
+            return None if value is None else Marker(value)
+
+        def deps(key: str) -> Mapping[str, SpecifierSet]:
+            table = data.get(key, {})
+            return MappingProxyType({name: parse_specifier(s) for name, s in table.items()})
+
+        points = tuple(
+            ExtensionPoint(
+                id=p["id"],
+                plugin=plugin_id,
+                index=i,
+                description=p.get("description", ""),
+                interface=ref(p.get("interface")),
+                cardinality=p.get("cardinality", "many"),
+                config_schema=p.get("config-schema"),
+                hook=p.get("hook", False),
+                parameters=tuple(p.get("parameters", ())),
+                firstresult=p.get("firstresult", False),
+            )
+            for i, p in enumerate(data.get("extension-points", ()))
+        )
+        extensions = tuple(
+            Extension(
+                point=e["point"],
+                plugin=plugin_id,
+                index=i,
+                ref=ref(e.get("ref")),
+                id=e.get("id"),
+                priority=e.get("priority", 0),
+                config=MappingProxyType(dict(e.get("config", {}))),
+                markers=markers(e.get("markers")),
+            )
+            for i, e in enumerate(data.get("extensions", ()))
+        )
+        return cls(
+            file=file,
+            root=root,
+            id=plugin_id,
+            version=Version(plugin["version"]),
+            manifest_version=data.get("manifest-version", 1),
+            name=plugin.get("name", ""),
+            description=plugin.get("description", ""),
+            license=plugin.get("license", ""),
+            homepage=plugin.get("homepage", ""),
+            authors=tuple(plugin.get("authors", ())),
+            tags=tuple(plugin.get("tags", ())),
+            requires_api=spec("requires-api"),
+            requires_app=spec("requires-app"),
+            requires_python=spec("requires-python"),
+            target=plugin.get("target"),
+            markers=markers(plugin.get("markers")),
+            requires=tuple(Requirement(r) for r in plugin.get("requires", ())),
+            packages=tuple(plugin.get("packages", ())),
+            source_root=plugin.get("source-root", "."),
+            plugin_class=ref(plugin.get("class")),
+            activation=plugin.get("activation", "lazy"),
+            dependencies=deps("dependencies"),
+            optional_dependencies=deps("optional-dependencies"),
+            settings_schema=data.get("settings-schema"),
+            extension_points=points,
+            extensions=extensions,
+            data=MappingProxyType(dict(data)),
+        )

@@ -1,0 +1,158 @@
+"""The shipped JSON Schemas, read through importlib resources, and their errors turned into problems.
+
+``jsonschema`` is imported here only, and only when a schema is first used, so that
+``import manifold`` stays light.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Iterator, Mapping
+from importlib.resources import files
+from typing import TYPE_CHECKING, Any, Literal
+
+from manifold._words import did_you_mean, quoted_list, show, toml_type, type_words
+from manifold.diagnostics import Problem
+from manifold.locate import format_path
+
+if TYPE_CHECKING:
+    from jsonschema import Draft7Validator, ValidationError
+
+__all__ = ["SchemaName", "check_schema", "load_schema", "schema_problems", "schema_text"]
+
+SchemaName = Literal["plugin"]
+SCHEMA_NAMES: tuple[SchemaName, ...] = ("plugin",)
+
+KeyPath = tuple[str | int, ...]
+
+# The patterns the plugin schema uses, with the words a person needs when a value misses one.
+ID_PATTERN = r"^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*$"
+REFERENCE_PATTERN = (
+    r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
+)
+IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+_PATTERN_WORDS = {
+    ID_PATTERN: (
+        'an id: lowercase dotted names such as "acme.kettle" (letters, digits, "_" and "-", '
+        "each part starting with a letter)"
+    ),
+    REFERENCE_PATTERN: 'a reference of the form "package.module:Qualname"',
+    IDENTIFIER_PATTERN: "a Python identifier (letters, digits and _, not starting with a digit)",
+}
+
+
+def schema_text(name: SchemaName) -> str:
+    """The JSON text of a shipped schema, as editors and catalogs use it."""
+    return files("manifold").joinpath("schemas", f"{name}.schema.json").read_text(encoding="utf-8")
+
+
+@functools.cache
+def load_schema(name: SchemaName) -> Mapping[str, Any]:
+    schema: dict[str, Any] = json.loads(schema_text(name))
+    return schema
+
+
+@functools.cache
+def _validator(name: SchemaName) -> Draft7Validator:
+    from jsonschema import Draft7Validator, ValidationError, validators
+
+    def whole_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+        # Python's "$" also matches before a final newline; editors' engines do not, nor do we.
+        anchored = pattern[:-1] + r"\Z" if pattern.endswith("$") else pattern
+        if isinstance(instance, str) and not re.search(anchored, instance):
+            yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+    strict = validators.extend(Draft7Validator, {"pattern": whole_pattern})
+    return strict(load_schema(name))  # type: ignore[no-any-return]
+
+
+def schema_problems(name: SchemaName, data: Any) -> list[Problem]:
+    """Every way ``data`` breaks the shipped schema ``name``, as problems with key paths."""
+    return [p for error in _validator(name).iter_errors(data) for p in _problems(error, ())]
+
+
+def check_schema(schema: Any, where: KeyPath) -> list[Problem]:
+    """Problems with a JSON Schema a manifest embeds (``settings-schema``, ``config-schema``)."""
+    from jsonschema import Draft7Validator
+
+    meta = Draft7Validator(Draft7Validator.META_SCHEMA)
+    problems = []
+    for error in meta.iter_errors(schema):
+        path = where + tuple(error.absolute_path)
+        problems.append(
+            Problem("invalid-schema", path, f"{format_path(path)}: not a valid JSON Schema: {error.message}")
+        )
+    return problems
+
+
+def instance_problems(schema: Mapping[str, Any], instance: Any, where: KeyPath, code: str) -> list[Problem]:
+    """Problems of a value against a schema a manifest embeds, reported under ``code``."""
+    from jsonschema import Draft7Validator
+
+    validator = Draft7Validator(schema)
+    return [
+        Problem(code, p.path, p.message)
+        for error in validator.iter_errors(instance)
+        for p in _problems(error, where)
+    ]
+
+
+def _problems(error: ValidationError, where: KeyPath) -> Iterator[Problem]:
+    path: KeyPath = where + tuple(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    value = error.instance
+    kind = error.validator
+    if "propertyNames" in error.relative_schema_path:
+        # The instance is the offending key itself.
+        key_path = (*path, value)
+        yield Problem("schema", key_path, f"{format_path(key_path)}: {_pattern_words(value, schema)}")
+        return
+    name = format_path(path) or "the manifest"
+    if kind == "additionalProperties" and isinstance(value, dict):
+        known = list(schema.get("properties", {}))
+        for key in value:
+            if key in known:
+                continue
+            key_path = (*path, key)
+            hint = did_you_mean(key, known) or (f"; known keys: {', '.join(known)}" if known else "")
+            yield Problem("unknown-key", key_path, f"{format_path(key_path)}: unknown key{hint}")
+        return
+    if kind == "required":
+        missing = [k for k in error.validator_value if isinstance(value, dict) and k not in value]
+        for key in missing:
+            key_path = (*path, key)
+            yield Problem("missing-key", key_path, f"{format_path(key_path)}: required key is missing")
+        return
+    if kind == "type":
+        message = f"{name}: expected {type_words(error.validator_value)}, got {toml_type(value)}"
+        if not isinstance(value, dict | list):
+            message += f" ({show(value)})"
+        yield Problem("schema", path, message)
+        return
+    if kind == "oneOf" and all("const" in option for option in error.validator_value):
+        consts = [option["const"] for option in error.validator_value]
+        hint = did_you_mean(value, [str(c) for c in consts]) if isinstance(value, str) else ""
+        message = f"{name}: {show(value)} is not one of {quoted_list(consts)}{hint}"
+        yield Problem("schema", path, message)
+        return
+    if kind == "pattern":
+        yield Problem("schema", path, f"{name}: {_pattern_words(value, schema)}")
+        return
+    if kind == "maxLength":
+        yield Problem(
+            "schema", path, f"{name}: is {len(value)} characters long; at most {error.validator_value} allowed"
+        )
+        return
+    if kind == "uniqueItems":
+        dupes = sorted({show(v) for v in value if value.count(v) > 1})
+        yield Problem("schema", path, f"{name}: {', '.join(dupes)} appears more than once")
+        return
+    yield Problem("schema", path, f"{name}: {error.message}")
+
+
+def _pattern_words(value: Any, schema: Mapping[str, Any]) -> str:
+    pattern = schema.get("pattern", "")
+    words = _PATTERN_WORDS.get(pattern, f"must match the pattern {pattern}")
+    return f"{show(value)} is not {words}" if pattern in _PATTERN_WORDS else f"{show(value)} {words}"

@@ -1,0 +1,298 @@
+"""Checks of one manifest that its JSON Schema cannot express: versions, specifiers, markers, code paths.
+
+Every check looks only at values of the right type (the schema reports the others), reads
+files but never imports plugin code, and returns problems instead of raising.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Mapping
+from importlib.machinery import PathFinder
+from importlib.resources.abc import Traversable
+from typing import Any
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier
+from packaging.version import InvalidVersion, Version
+
+from manifold._words import show
+from manifold.diagnostics import Problem
+from manifold.locate import format_path
+from manifold.manifest import Reference, parse_specifier
+from manifold.schema import check_schema
+
+__all__ = ["check_semantics", "module_file"]
+
+KeyPath = tuple[str | int, ...]
+
+_SPECIFIER_KEYS = ("requires-api", "requires-app", "requires-python")
+
+
+def check_semantics(data: Mapping[str, Any], root: Traversable) -> list[Problem]:
+    """Every semantic problem of one manifest's data whose plugin folder is ``root``."""
+    plugin = _table(data.get("plugin"))
+    problems = list(_plugin_problems(plugin))
+    for key in ("dependencies", "optional-dependencies"):
+        for name, text in _table(data.get(key)).items():
+            problems += _specifier_problems((key, name), text)
+    settings = data.get("settings-schema")
+    if isinstance(settings, dict):
+        problems += _embedded_schema_problems(settings, ("settings-schema",), settings=True)
+    problems += _point_problems(data.get("extension-points"))
+    problems += _extension_problems(data.get("extensions"))
+    problems += _code_problems(data, plugin, root)
+    return problems
+
+
+def _table(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _tables(value: Any) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            if isinstance(item, dict):
+                yield i, item
+
+
+def _plugin_problems(plugin: Mapping[str, Any]) -> Iterator[Problem]:
+    version = plugin.get("version")
+    if isinstance(version, str):
+        try:
+            Version(version)
+        except InvalidVersion:
+            yield Problem(
+                "version",
+                ("plugin", "version"),
+                f'plugin.version: {show(version)} is not a valid PEP 440 version (e.g. "1.2.0", "2.0rc1")',
+            )
+    for key in _SPECIFIER_KEYS:
+        yield from _specifier_problems(("plugin", key), plugin.get(key))
+    yield from _marker_problems(("plugin", "markers"), plugin.get("markers"))
+    requires = plugin.get("requires")
+    if isinstance(requires, list):
+        for i, text in enumerate(requires):
+            if not isinstance(text, str):
+                continue
+            try:
+                Requirement(text)
+            except InvalidRequirement as e:
+                path: KeyPath = ("plugin", "requires", i)
+                yield Problem(
+                    "requirement",
+                    path,
+                    f"{format_path(path)}: {show(text)} is not a valid PEP 508 requirement "
+                    f'(e.g. "requests>=2.31"): {_first_line(e)}',
+                )
+
+
+def _specifier_problems(path: KeyPath, text: Any) -> Iterator[Problem]:
+    if not isinstance(text, str):
+        return
+    try:
+        parse_specifier(text)
+    except InvalidSpecifier:
+        hint = ' (e.g. ">=1.2,<2", or "*" for any version)'
+        try:
+            Version(text)
+            hint = f"; did you mean {show('==' + text.strip())}?"
+        except InvalidVersion:
+            pass
+        yield Problem(
+            "specifier", path, f"{format_path(path)}: {show(text)} is not a valid PEP 440 version specifier{hint}"
+        )
+
+
+def _marker_problems(path: KeyPath, text: Any) -> Iterator[Problem]:
+    if not isinstance(text, str):
+        return
+    try:
+        Marker(text)
+    except InvalidMarker as e:
+        yield Problem(
+            "marker",
+            path,
+            f"{format_path(path)}: {show(text)} is not a valid PEP 508 environment marker "
+            f"(e.g. \"sys_platform == 'linux'\"): {_first_line(e)}",
+        )
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _embedded_schema_problems(schema: dict[str, Any], path: KeyPath, *, settings: bool) -> list[Problem]:
+    if settings and schema.get("type", "object") != "object":
+        return [
+            Problem(
+                "invalid-schema",
+                (*path, "type"),
+                f"{format_path((*path, 'type'))}: settings are a table, so the type must be "
+                f'"object" (or left out), not {show(schema["type"])}',
+            )
+        ]
+    return check_schema(schema, path)
+
+
+def _point_problems(points: Any) -> Iterator[Problem]:
+    seen: dict[str, int] = {}
+    for i, point in _tables(points):
+        path: KeyPath = ("extension-points", i)
+        point_id = point.get("id")
+        if isinstance(point_id, str):
+            if point_id in seen:
+                yield Problem(
+                    "duplicate-point",
+                    (*path, "id"),
+                    f"{format_path((*path, 'id'))}: point {show(point_id)} is already declared "
+                    f"at extension-points[{seen[point_id]}]",
+                )
+            seen.setdefault(point_id, i)
+        config_schema = point.get("config-schema")
+        if isinstance(config_schema, dict):
+            yield from _embedded_schema_problems(config_schema, (*path, "config-schema"), settings=False)
+        if point.get("hook") is not True:
+            for key in ("parameters", "firstresult"):
+                if key in point:
+                    yield Problem(
+                        "hook-option",
+                        (*path, key),
+                        f"{format_path((*path, key))}: only hook points take {key!r}; "
+                        "add hook = true or remove it",
+                        severity="warning",
+                    )
+
+
+def _extension_problems(extensions: Any) -> Iterator[Problem]:
+    seen: dict[tuple[str, str], int] = {}
+    for i, ext in _tables(extensions):
+        path: KeyPath = ("extensions", i)
+        yield from _marker_problems((*path, "markers"), ext.get("markers"))
+        point, ext_id = ext.get("point"), ext.get("id")
+        if isinstance(point, str) and isinstance(ext_id, str):
+            if (point, ext_id) in seen:
+                yield Problem(
+                    "duplicate-extension",
+                    (*path, "id"),
+                    f"{format_path((*path, 'id'))}: this plugin already contributes an extension "
+                    f"{show(ext_id)} to {show(point)} (extensions[{seen[point, ext_id]}])",
+                )
+            seen.setdefault((point, ext_id), i)
+
+
+def _code_problems(data: Mapping[str, Any], plugin: Mapping[str, Any], root: Traversable) -> Iterator[Problem]:
+    source_root = plugin.get("source-root", ".")
+    if not isinstance(source_root, str):
+        return
+    if _escapes(source_root):
+        yield Problem(
+            "path-escape",
+            ("plugin", "source-root"),
+            f"plugin.source-root: {show(source_root)} leaves the plugin folder; "
+            "use a relative path inside it, without ..",
+        )
+        return
+    code_root = root
+    for part in _parts(source_root):
+        code_root = code_root / part
+    if not code_root.is_dir():
+        yield Problem(
+            "missing-path",
+            ("plugin", "source-root"),
+            f"plugin.source-root: folder {show(source_root)} does not exist in the plugin folder",
+        )
+        return
+    packages = plugin.get("packages")
+    declared = [p for p in packages if isinstance(p, str)] if isinstance(packages, list) else []
+    for i, name in enumerate(declared):
+        yield from _package_problems(("plugin", "packages", i), name, code_root, source_root)
+    for path, text in _reference_texts(data):
+        yield from _reference_problems(path, text, declared, code_root, source_root)
+
+
+def _parts(relative: str) -> list[str]:
+    return [p for p in relative.replace("\\", "/").split("/") if p not in ("", ".")]
+
+
+def _escapes(relative: str) -> bool:
+    normal = relative.replace("\\", "/")
+    return normal.startswith("/") or (len(normal) > 1 and normal[1] == ":") or ".." in normal.split("/")
+
+
+def _package_problems(path: KeyPath, name: str, code_root: Traversable, source_root: str) -> Iterator[Problem]:
+    where = format_path(path)
+    if name in sys.stdlib_module_names or name in sys.builtin_module_names:
+        yield Problem(
+            "shadowing",
+            path,
+            f"{where}: {show(name)} would shadow the standard-library module {name}; rename the package",
+        )
+        return
+    spec = PathFinder.find_spec(name)
+    if spec is not None:
+        origin = spec.origin or (list(spec.submodule_search_locations or [])[:1] or ["?"])[0]
+        yield Problem(
+            "shadowing",
+            path,
+            f"{where}: {show(name)} would shadow the installed module {name} ({origin}); rename the package",
+        )
+        return
+    if not (code_root / name).is_dir() and not (code_root / f"{name}.py").is_file():
+        folder = "the plugin folder" if not _parts(source_root) else show(source_root)
+        yield Problem(
+            "missing-package",
+            path,
+            f"{where}: no package {name}/ or module {name}.py in {folder}",
+        )
+
+
+def _reference_texts(data: Mapping[str, Any]) -> Iterator[tuple[KeyPath, str]]:
+    plugin_class = _table(data.get("plugin")).get("class")
+    if isinstance(plugin_class, str):
+        yield ("plugin", "class"), plugin_class
+    for i, point in _tables(data.get("extension-points")):
+        if isinstance(point.get("interface"), str):
+            yield ("extension-points", i, "interface"), point["interface"]
+    for i, ext in _tables(data.get("extensions")):
+        if isinstance(ext.get("ref"), str):
+            yield ("extensions", i, "ref"), ext["ref"]
+
+
+def _reference_problems(
+    path: KeyPath, text: str, declared: list[str], code_root: Traversable, source_root: str
+) -> Iterator[Problem]:
+    where = format_path(path)
+    if text.count(":") != 1 or not all(text.partition(":")[::2]):
+        return  # the schema's pattern reports the syntax
+    ref = Reference.parse(text)
+    if ref.top_level not in declared:
+        listed = f"plugin.packages is {show(declared)}" if declared else "plugin.packages is empty"
+        yield Problem(
+            "reference",
+            path,
+            f"{where}: module {ref.module} is not in this plugin's packages ({listed}); "
+            f"add {show(ref.top_level)} to plugin.packages or fix the reference",
+        )
+        return
+    if module_file(code_root, ref.module) is None:
+        relative = ref.module.replace(".", "/")
+        folder = "the plugin folder" if not _parts(source_root) else show(source_root)
+        yield Problem(
+            "missing-module",
+            path,
+            f"{where}: module {ref.module} not found: no {relative}.py or {relative}/__init__.py in {folder}",
+        )
+
+
+def module_file(code_root: Traversable, module: str) -> Traversable | None:
+    """The source file of ``module`` under ``code_root`` (``a/b.py`` or ``a/b/__init__.py``), if any."""
+    *parents, last = module.split(".")
+    folder = code_root
+    for part in parents:
+        folder = folder / part
+    for candidate in (folder / f"{last}.py", folder / last / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None

@@ -1,0 +1,37 @@
+"""Shared helpers: write plugin folders into a temporary drop-in folder."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+WritePlugin = Callable[..., Path]
+
+
+@pytest.fixture
+def plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty drop-in folder ``plugins/``; the current folder is its parent, so messages say ``plugins/...``."""
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    monkeypatch.chdir(tmp_path)
+    return folder
+
+
+@pytest.fixture
+def write_plugin(plugins: Path) -> WritePlugin:
+    """``write_plugin("a", '''[plugin] ...''', files={"pkg/__init__.py": ""})`` -> the plugin folder."""
+
+    def write(name: str, manifest: str, files: dict[str, str] | None = None) -> Path:
+        folder = plugins / name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "plugin.toml").write_text(textwrap.dedent(manifest).lstrip("\n"), encoding="utf-8")
+        for relative, text in (files or {}).items():
+            target = folder / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(textwrap.dedent(text), encoding="utf-8")
+        return folder
+
+    return write
