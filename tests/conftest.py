@@ -13,7 +13,7 @@ WritePlugin = Callable[..., Path]
 
 @pytest.fixture
 def plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty drop-in folder ``plugins/``; the current folder is its parent, so messages say ``plugins/...``."""
+    """An empty drop-in folder ``plugins/``, in the current folder (so messages say ``plugins/...``)."""
     folder = tmp_path / "plugins"
     folder.mkdir()
     monkeypatch.chdir(tmp_path)

@@ -54,14 +54,36 @@ def _parse(source: Traversable, display: str, plugin: str, sink: list[Diagnostic
         return ast.parse(source.read_bytes(), filename=display)
     except SyntaxError as e:
         sink.append(
-            Diagnostic("error", "python-syntax", f"invalid Python: {e.msg}", display, e.lineno, e.offset, None, plugin)
+            Diagnostic(
+                "error",
+                "python-syntax",
+                f"invalid Python: {e.msg}",
+                display,
+                e.lineno,
+                e.offset,
+                None,
+                plugin,
+            )
         )
     except (OSError, ValueError) as e:
-        sink.append(Diagnostic("error", "read-error", f"cannot read the module: {e}", display, None, None, None, plugin))
+        sink.append(
+            Diagnostic(
+                "error",
+                "read-error",
+                f"cannot read the module: {e}",
+                display,
+                None,
+                None,
+                None,
+                plugin,
+            )
+        )
     return None
 
 
-def _module(manifest: Manifest, name: str, cache: dict[str, _Module], sink: list[Diagnostic]) -> _Module | None:
+def _module(
+    manifest: Manifest, name: str, cache: dict[str, _Module], sink: list[Diagnostic]
+) -> _Module | None:
     if name not in cache:
         source = module_file(manifest.code_root, name)
         if source is None:
@@ -82,7 +104,11 @@ def _reference_problems(key: str, ref: Reference, module: _Module) -> list[Probl
             return []  # a star import or a module __getattr__: the name may exist
         node = names.get(part)
         if node is None:
-            where = "at the top level of" if depth == 0 else f"in class {'.'.join(ref.qualname.split('.')[:depth])} of"
+            where = (
+                "at the top level of"
+                if depth == 0
+                else f"in class {'.'.join(ref.qualname.split('.')[:depth])} of"
+            )
             return [
                 Problem(
                     "missing-object",

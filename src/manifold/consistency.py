@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from manifold._words import show
 from manifold.diagnostics import Diagnostic, Problem
-from manifold.locate import format_path
+from manifold.locate import KeyPath, format_path
 from manifold.manifest import Manifest
 from manifold.parse import ParsedFile, place
 from manifold.schema import instance_problems
@@ -22,9 +23,12 @@ class _Findings:
     problems: dict[str, list[Problem]] = field(default_factory=dict)
     invalid: dict[str, str] = field(default_factory=dict)
 
-    def add(self, parsed: ParsedFile, problem: Problem) -> None:
+    def add(self, parsed: ParsedFile, problem: Problem, *, marks_plugin: bool = True) -> None:
+        """Record ``problem``; an error also marks the plugin invalid unless the file is not its owner."""
         self.problems.setdefault(parsed.file, []).append(problem)
-        if problem.severity == "error" and parsed.plugin_id and parsed.plugin_id not in self.invalid:
+        if not marks_plugin or problem.severity != "error":
+            return
+        if parsed.plugin_id and parsed.plugin_id not in self.invalid:
             self.invalid[parsed.plugin_id] = f"{parsed.file}: {problem.message}"
 
 
@@ -35,16 +39,14 @@ def check_consistency(files: Sequence[ParsedFile], *, strict: bool = False) -> l
     a warning unless ``strict``.
     """
     found = _Findings()
-    for parsed in files:
-        first_error = next((d for d in parsed.diagnostics if d.severity == "error"), None)
-        if first_error is not None and parsed.plugin_id and parsed.plugin_id not in found.invalid:
-            found.invalid[parsed.plugin_id] = first_error.format()
-
     by_id: dict[str, ParsedFile] = {}
     for parsed in files:
         if parsed.plugin_id is None:
             continue
         first = by_id.setdefault(parsed.plugin_id, parsed)
+        first_error = next((d for d in parsed.diagnostics if d.severity == "error"), None)
+        if first is parsed and first_error is not None:
+            found.invalid[parsed.plugin_id] = f"{parsed.file}: {first_error.message}"
         if first is not parsed:
             found.add(
                 parsed,
@@ -54,6 +56,7 @@ def check_consistency(files: Sequence[ParsedFile], *, strict: bool = False) -> l
                     f"plugin.id: {show(parsed.plugin_id)} is already the id of {first.file}; "
                     "plugin ids must be unique",
                 ),
+                marks_plugin=False,
             )
     valid = {pid: p for pid, p in by_id.items() if p.manifest is not None}
     _check_claims(valid, found)
@@ -81,7 +84,7 @@ def _check_claims(valid: dict[str, ParsedFile], found: _Findings) -> None:
         for point in manifest.extension_points:
             owner = point_owner.setdefault(point.id, parsed)
             if owner is not parsed:
-                path = ("extension-points", point.index, "id")
+                path: KeyPath = ("extension-points", point.index, "id")
                 found.add(
                     parsed,
                     Problem(
@@ -150,7 +153,7 @@ def _check_dependencies(
                     )
     for cycle in find_cycles(build_graph(edges)):
         text = " -> ".join(cycle)
-        for plugin, dep in zip(cycle, cycle[1:], strict=False):
+        for plugin, dep in itertools.pairwise(cycle):
             parsed = valid[plugin]
             key = "dependencies" if dep in _manifest(parsed).dependencies else "optional-dependencies"
             path = (key, dep)
@@ -183,9 +186,7 @@ def _propagate_invalid(valid: dict[str, ParsedFile], found: _Findings) -> None:
 
 
 def _check_extensions(valid: dict[str, ParsedFile], found: _Findings) -> None:
-    points = {
-        point.id: point for parsed in valid.values() for point in _manifest(parsed).extension_points
-    }
+    points = {point.id: point for parsed in valid.values() for point in _manifest(parsed).extension_points}
     contributions: dict[str, list[tuple[ParsedFile, int]]] = {}
     for parsed in valid.values():
         for ext in _manifest(parsed).extensions:

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from manifold.locate import KeyPath
+
 if TYPE_CHECKING:
     from manifold.manifest import Manifest
 
@@ -99,10 +101,7 @@ class Report:
     def summary(self) -> str:
         n_err, n_warn = len(self.errors), len(self.warnings)
         plugins = len(self.manifests)
-        return (
-            f"{_count(n_err, 'error')}, {_count(n_warn, 'warning')}; "
-            f"{_count(plugins, 'valid manifest')}"
-        )
+        return f"{_count(n_err, 'error')}, {_count(n_warn, 'warning')}; {_count(plugins, 'valid manifest')}"
 
 
 def _count(n: int, noun: str) -> str:
@@ -125,6 +124,6 @@ class Problem:
     """A problem found in a manifest's data, before it is placed in the text: code, key path, words."""
 
     code: str
-    path: tuple[str | int, ...]
+    path: KeyPath
     message: str
     severity: Severity = "error"

@@ -37,7 +37,16 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|x([0-9A-Fa-f]{2})|(.))", re.DOTALL)
-_SIMPLE_ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", "e": "\x1b", '"': '"', "\\": "\\"}
+_SIMPLE_ESCAPES = {
+    "b": "\b",
+    "t": "\t",
+    "n": "\n",
+    "f": "\f",
+    "r": "\r",
+    "e": "\x1b",
+    '"': '"',
+    "\\": "\\",
+}
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _MAX_DEPTH = 100  # deeper inline arrays/tables are not indexed (and never overflow the stack)
 
@@ -46,7 +55,7 @@ _EOF: _Token = ("eof", "", -1)
 
 
 def format_path(path: KeyPath) -> str:
-    """``("extensions", 0, "config")`` -> ``extensions[0].config``; odd keys are quoted JSON-style."""
+    """``("extensions", 0, "config")`` -> ``extensions[0].config``; odd keys quoted JSON-style."""
     parts: list[str] = []
     for part in path:
         if isinstance(part, int):

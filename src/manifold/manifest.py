@@ -26,6 +26,7 @@ __all__ = [
 Activation = Literal["lazy", "eager"]
 Cardinality = Literal["many", "one"]
 
+
 def _empty() -> Mapping[str, Any]:
     return MappingProxyType({})
 

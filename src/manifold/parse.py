@@ -49,7 +49,11 @@ def parse_manifest(source: Traversable, *, file: str, root: Traversable) -> Pars
         raw = source.read_bytes()
     except OSError as e:
         reason = e.strerror or str(e)
-        return ParsedFile(file, root, (Diagnostic("error", "read-error", f"cannot read the manifest: {reason}", file),))
+        return ParsedFile(
+            file,
+            root,
+            (Diagnostic("error", "read-error", f"cannot read the manifest: {reason}", file),),
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -75,7 +79,9 @@ def parse_manifest(source: Traversable, *, file: str, root: Traversable) -> Pars
     return ParsedFile(file, root, diagnostics, manifest, text, data, plugin_id)
 
 
-def place(problems: Iterable[Problem], *, file: str, text: str | None, plugin: str | None) -> list[Diagnostic]:
+def place(
+    problems: Iterable[Problem], *, file: str, text: str | None, plugin: str | None
+) -> list[Diagnostic]:
     """Turn problems into diagnostics placed at their key's line and column in ``text``."""
     problems = list(problems)
     if not problems:

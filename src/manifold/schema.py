@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from manifold._words import did_you_mean, quoted_list, show, toml_type, type_words
 from manifold.diagnostics import Problem
-from manifold.locate import format_path
+from manifold.locate import KeyPath, format_path
 
 if TYPE_CHECKING:
     from jsonschema import Draft7Validator, ValidationError
@@ -25,7 +25,6 @@ __all__ = ["SchemaName", "check_schema", "load_schema", "schema_problems", "sche
 SchemaName = Literal["plugin"]
 SCHEMA_NAMES: tuple[SchemaName, ...] = ("plugin",)
 
-KeyPath = tuple[str | int, ...]
 
 # The patterns the plugin schema uses, with the words a person needs when a value misses one.
 ID_PATTERN = r"^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*$"
@@ -64,7 +63,7 @@ def _validator(name: SchemaName) -> Draft7Validator:
         if isinstance(instance, str) and not re.search(anchored, instance):
             yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
-    strict = validators.extend(Draft7Validator, {"pattern": whole_pattern})
+    strict = validators.extend(Draft7Validator, {"pattern": whole_pattern})  # type: ignore[no-untyped-call]
     return strict(load_schema(name))  # type: ignore[no-any-return]
 
 
@@ -80,9 +79,13 @@ def check_schema(schema: Any, where: KeyPath) -> list[Problem]:
     meta = Draft7Validator(Draft7Validator.META_SCHEMA)
     problems = []
     for error in meta.iter_errors(schema):
-        path = where + tuple(error.absolute_path)
+        path = where + _key_path(error)
         problems.append(
-            Problem("invalid-schema", path, f"{format_path(path)}: not a valid JSON Schema: {error.message}")
+            Problem(
+                "invalid-schema",
+                path,
+                f"{format_path(path)}: not a valid JSON Schema: {error.message}",
+            )
         )
     return problems
 
@@ -100,9 +103,10 @@ def instance_problems(schema: Mapping[str, Any], instance: Any, where: KeyPath, 
 
 
 def _problems(error: ValidationError, where: KeyPath) -> Iterator[Problem]:
-    path: KeyPath = where + tuple(error.absolute_path)
+    path: KeyPath = where + _key_path(error)
     schema = error.schema if isinstance(error.schema, Mapping) else {}
-    value = error.instance
+    value: Any = error.instance
+    expected: Any = error.validator_value
     kind = error.validator
     if "propertyNames" in error.relative_schema_path:
         # The instance is the offending key itself.
@@ -120,19 +124,19 @@ def _problems(error: ValidationError, where: KeyPath) -> Iterator[Problem]:
             yield Problem("unknown-key", key_path, f"{format_path(key_path)}: unknown key{hint}")
         return
     if kind == "required":
-        missing = [k for k in error.validator_value if isinstance(value, dict) and k not in value]
+        missing = [k for k in expected if isinstance(value, dict) and k not in value]
         for key in missing:
             key_path = (*path, key)
             yield Problem("missing-key", key_path, f"{format_path(key_path)}: required key is missing")
         return
     if kind == "type":
-        message = f"{name}: expected {type_words(error.validator_value)}, got {toml_type(value)}"
+        message = f"{name}: expected {type_words(expected)}, got {toml_type(value)}"
         if not isinstance(value, dict | list):
             message += f" ({show(value)})"
         yield Problem("schema", path, message)
         return
-    if kind == "oneOf" and all("const" in option for option in error.validator_value):
-        consts = [option["const"] for option in error.validator_value]
+    if kind == "oneOf" and all("const" in option for option in expected):
+        consts = [option["const"] for option in expected]
         hint = did_you_mean(value, [str(c) for c in consts]) if isinstance(value, str) else ""
         message = f"{name}: {show(value)} is not one of {quoted_list(consts)}{hint}"
         yield Problem("schema", path, message)
@@ -142,7 +146,9 @@ def _problems(error: ValidationError, where: KeyPath) -> Iterator[Problem]:
         return
     if kind == "maxLength":
         yield Problem(
-            "schema", path, f"{name}: is {len(value)} characters long; at most {error.validator_value} allowed"
+            "schema",
+            path,
+            f"{name}: is {len(value)} characters long; at most {expected} allowed",
         )
         return
     if kind == "uniqueItems":
@@ -150,6 +156,10 @@ def _problems(error: ValidationError, where: KeyPath) -> Iterator[Problem]:
         yield Problem("schema", path, f"{name}: {', '.join(dupes)} appears more than once")
         return
     yield Problem("schema", path, f"{name}: {error.message}")
+
+
+def _key_path(error: ValidationError) -> KeyPath:
+    return tuple(part for part in error.absolute_path if isinstance(part, str | int))
 
 
 def _pattern_words(value: Any, schema: Mapping[str, Any]) -> str:

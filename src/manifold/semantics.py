@@ -19,13 +19,12 @@ from packaging.version import InvalidVersion, Version
 
 from manifold._words import show
 from manifold.diagnostics import Problem
-from manifold.locate import format_path
+from manifold.locate import KeyPath, format_path
 from manifold.manifest import Reference, parse_specifier
 from manifold.schema import check_schema
 
 __all__ = ["check_semantics", "module_file"]
 
-KeyPath = tuple[str | int, ...]
 
 _SPECIFIER_KEYS = ("requires-api", "requires-app", "requires-python")
 
@@ -101,7 +100,9 @@ def _specifier_problems(path: KeyPath, text: Any) -> Iterator[Problem]:
         except InvalidVersion:
             pass
         yield Problem(
-            "specifier", path, f"{format_path(path)}: {show(text)} is not a valid PEP 440 version specifier{hint}"
+            "specifier",
+            path,
+            f"{format_path(path)}: {show(text)} is not a valid PEP 440 version specifier{hint}",
         )
 
 
@@ -182,7 +183,9 @@ def _extension_problems(extensions: Any) -> Iterator[Problem]:
             seen.setdefault((point, ext_id), i)
 
 
-def _code_problems(data: Mapping[str, Any], plugin: Mapping[str, Any], root: Traversable) -> Iterator[Problem]:
+def _code_problems(
+    data: Mapping[str, Any], plugin: Mapping[str, Any], root: Traversable
+) -> Iterator[Problem]:
     source_root = plugin.get("source-root", ".")
     if not isinstance(source_root, str):
         return
@@ -221,7 +224,9 @@ def _escapes(relative: str) -> bool:
     return normal.startswith("/") or (len(normal) > 1 and normal[1] == ":") or ".." in normal.split("/")
 
 
-def _package_problems(path: KeyPath, name: str, code_root: Traversable, source_root: str) -> Iterator[Problem]:
+def _package_problems(
+    path: KeyPath, name: str, code_root: Traversable, source_root: str
+) -> Iterator[Problem]:
     where = format_path(path)
     if name in sys.stdlib_module_names or name in sys.builtin_module_names:
         yield Problem(

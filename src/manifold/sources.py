@@ -42,7 +42,9 @@ def find_manifests(path: str | os.PathLike[str]) -> list[ManifestLocation]:
     return [
         _location(given / entry.name)
         for entry in children
-        if not entry.name.startswith(".") and entry.is_dir() and os.path.isfile(os.path.join(entry.path, MANIFEST_NAME))
+        if not entry.name.startswith(".")
+        and entry.is_dir()
+        and os.path.isfile(os.path.join(entry.path, MANIFEST_NAME))
     ]
 
 

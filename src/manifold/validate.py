@@ -24,7 +24,9 @@ def load_manifest(path: str | os.PathLike[str]) -> Manifest:
     """
     locations = find_manifests(path)
     if len(locations) != 1:
-        raise ManifestError(str(path), (Diagnostic("error", "no-manifest", "no plugin.toml here", str(path)),))
+        raise ManifestError(
+            str(path), (Diagnostic("error", "no-manifest", "no plugin.toml here", str(path)),)
+        )
     location = locations[0]
     parsed = parse_manifest(location.source, file=location.file, root=location.root)
     if parsed.manifest is None:
@@ -48,7 +50,12 @@ def validate(
         locations = find_manifests(path)
         if not locations:
             diagnostics.append(
-                Diagnostic("warning", "no-manifests", "no plugin.toml in this folder or its sub-folders", str(path))
+                Diagnostic(
+                    "warning",
+                    "no-manifests",
+                    "no plugin.toml in this folder or its sub-folders",
+                    str(path),
+                )
             )
         for location in locations:
             key = os.path.realpath(str(location.source))

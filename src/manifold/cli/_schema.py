@@ -20,7 +20,9 @@ def add_schema_command(commands: Any) -> None:
         description="Print the JSON Schema of a manifold file, or write it to FILE.",
     )
     parser.add_argument("name", nargs="?", choices=SCHEMA_NAMES, default="plugin", help="which schema")
-    parser.add_argument("-o", "--output", metavar="FILE", help="write the schema to FILE instead of printing it")
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", help="write the schema to FILE instead of printing it"
+    )
     parser.set_defaults(run=run_schema)
 
 

@@ -19,13 +19,22 @@ def add_validate_command(commands: Any) -> None:
             "Exit 0: no errors (warnings allowed); 1: errors; 2: usage error."
         ),
     )
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="a plugin.toml, a plugin folder or a drop-in folder")
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="a plugin.toml, a plugin folder or a drop-in folder",
+    )
     parser.add_argument("--format", choices=("text", "json", "github"), default="text", help="output format")
     parser.add_argument("--no-code", action="store_true", help="do not read the plugins' Python files")
     parser.add_argument(
-        "--strict", action="store_true", help="a dependency missing from the given paths is an error, not a warning"
+        "--strict",
+        action="store_true",
+        help="a dependency missing from the given paths is an error, not a warning",
     )
-    parser.add_argument("-q", "--quiet", action="store_true", help="print errors only, no warnings or summary")
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="print errors only, no warnings or summary"
+    )
     parser.set_defaults(run=run_validate)
 
 

@@ -1,0 +1,485 @@
+"""Time ``manifold.validate`` on generated plugin sets, each measurement in a fresh process.
+
+For each N (default 1000) the script generates N plugins (benchmarks/generate.py) into a
+temporary folder, on /dev/shm when it exists so that disk and file cache do not add noise,
+reads every file once, then runs each measurement ``--repeat`` times (default 7), each in a
+new Python process, round-robin, after one discarded warm-up round:
+
+  (a) bare:  os.scandir + read + tomllib.loads of every plugin.toml (the floor);
+  (b) manifold.validate([folder], check_code=False);
+  (c) manifold.validate([folder]) (with the scan of the plugins' Python code);
+  (d) the whole ``python -m manifold validate DIR`` process, wall time.
+
+(a)-(c) are timed inside the process with time.perf_counter around the call only; imports
+are timed on their own: ``import manifold``, then ``import jsonschema, networkx`` (which
+manifold imports lazily, at the first validation). Python's own start-up
+(``python -c pass``) is timed for reference. The script checks that every run found N valid
+manifests with no diagnostic, and that validation imported no plugin code (no ``bench_*``
+module in ``sys.modules``).
+
+``--profile`` also runs ``validate()`` once under cProfile (fresh process, first N) and
+prints where the time goes: by stage, by library, and the top functions.
+
+    python benchmarks/validate_bench.py [--n 1000 5000] [--repeat 7] [--profile | --profile-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import pstats
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate import generate
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src"
+
+# Run in a fresh process: ``python -c CHILD MODE FOLDER``; prints one JSON object.
+CHILD = r"""
+import json, os, sys, time
+mode, folder = sys.argv[1], sys.argv[2]
+out = {}
+if mode == "bare":
+    import tomllib
+    start = time.perf_counter()
+    count = 0
+    for entry in os.scandir(folder):
+        if entry.is_dir():
+            with open(os.path.join(entry.path, "plugin.toml"), "rb") as f:
+                tomllib.loads(f.read().decode("utf-8"))
+            count += 1
+    out["seconds"] = time.perf_counter() - start
+    out["manifests"] = count
+else:
+    start = time.perf_counter()
+    import manifold
+    out["import_manifold"] = time.perf_counter() - start
+    start = time.perf_counter()
+    import jsonschema, networkx
+    out["import_deps"] = time.perf_counter() - start
+    start = time.perf_counter()
+    report = manifold.validate([folder], check_code=(mode == "code"))
+    out["seconds"] = time.perf_counter() - start
+    out["manifests"] = len(report.manifests)
+    out["diagnostics"] = [d.format() for d in report.diagnostics[:5]]
+    out["n_diagnostics"] = len(report.diagnostics)
+    out["leaked"] = sorted(m for m in sys.modules if m.startswith("bench_"))
+print(json.dumps(out))
+"""
+
+PROFILE_CHILD = r"""
+import cProfile, sys
+import manifold, jsonschema, networkx
+folder, out = sys.argv[1], sys.argv[2]
+profile = cProfile.Profile()
+profile.enable()
+report = manifold.validate([folder])
+profile.disable()
+profile.dump_stats(out)
+assert not report.diagnostics, report.diagnostics[:3]
+assert not [m for m in sys.modules if m.startswith("bench_")]
+"""
+
+# Stage timers without a profiler: wrap some of manifold's functions (where they are looked up)
+# with perf_counter accumulators, run validate() once, print {label: [seconds, calls]}.
+# Generators are drained inside the wrapper so that their work is counted. A name that no
+# longer exists is skipped.
+TIMERS_CHILD = r"""
+import inspect, json, sys, time, tomllib
+import importlib.machinery
+import manifold, jsonschema, networkx
+import manifold.codescan, manifold.consistency, manifold.manifest, manifold.parse
+import manifold.semantics, manifold.validate
+folder = sys.argv[1]
+times = {}
+
+def wrap(label, owner, name):
+    fn = getattr(owner, name, None)
+    if fn is None:
+        return
+    gen = inspect.isgeneratorfunction(fn)
+    entry = times.setdefault(label, [0.0, 0])
+
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            result = fn(*args, **kwargs)
+            return iter(list(result)) if gen else result
+        finally:
+            entry[0] += time.perf_counter() - start
+            entry[1] += 1
+
+    setattr(owner, name, timed)
+
+class _Finder:
+    pass
+
+v, p, s, c, k = (manifold.validate, manifold.parse, manifold.semantics, manifold.consistency,
+                 manifold.codescan)
+wrap("find_manifests", v, "find_manifests")
+wrap("parse_manifest", v, "parse_manifest")
+wrap("  tomllib.loads", tomllib, "loads")
+wrap("  schema_problems (jsonschema)", p, "schema_problems")
+wrap("  check_semantics", p, "check_semantics")
+wrap("    check_schema (embedded schemas)", s, "check_schema")
+wrap("    _code_problems (paths, refs)", s, "_code_problems")
+wrap("      _package_problems", s, "_package_problems")
+if hasattr(s, "PathFinder"):
+    finder = _Finder()
+    finder.find_spec = importlib.machinery.PathFinder.find_spec
+    s.PathFinder = finder
+    wrap("        PathFinder.find_spec", finder, "find_spec")
+wrap("  Manifest.from_data", p.Manifest, "from_data")
+wrap("  place (locate)", p, "place")
+wrap("check_consistency", v, "check_consistency")
+wrap("  instance_problems (jsonschema)", c, "instance_problems")
+wrap("scan_code", v, "scan_code")
+wrap("  _parse (read + ast.parse)", k, "_parse")
+wrap("  _undeclared_imports (ast.walk)", k, "_undeclared_imports")
+wrap("sort_diagnostics", v, "sort_diagnostics")
+start = time.perf_counter()
+report = manifold.validate([folder])
+times["validate (total)"] = [time.perf_counter() - start, 1]
+assert not report.diagnostics, report.diagnostics[:3]
+print(json.dumps(times))
+"""
+
+MODES = ("bare", "nocode", "code", "cli")
+LABELS = {
+    "bare": "(a) bare: scandir + read + tomllib.loads",
+    "nocode": "(b) validate(check_code=False)",
+    "code": "(c) validate()",
+    "cli": "(d) CLI process: python -m manifold validate",
+    "import_manifold": "import manifold",
+    "import_deps": "import jsonschema, networkx",
+    "startup": "python -c pass (process wall)",
+}
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH")) if p)
+    env["PYTHONHASHSEED"] = "0"
+    return env
+
+
+def _tmp_base() -> str | None:
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
+
+
+def _preread(folder: Path) -> tuple[int, int]:
+    """Read every file once (into the page cache); return the number of files and bytes."""
+    files = size = 0
+    for dirpath, _, names in os.walk(folder):
+        for name in names:
+            size += len(Path(dirpath, name).read_bytes())
+            files += 1
+    return files, size
+
+
+class Runner:
+    def __init__(self, python: str, folder: Path, n: int) -> None:
+        self.python, self.folder, self.n = python, folder, n
+        self.env = _env()
+
+    def run(self, mode: str) -> dict[str, float]:
+        """One measurement in a fresh process; checks its outcome."""
+        if mode == "startup":
+            start = time.perf_counter()
+            subprocess.run([self.python, "-c", "pass"], check=True, env=self.env, cwd=ROOT)
+            return {"seconds": time.perf_counter() - start}
+        if mode == "cli":
+            command = [self.python, "-m", "manifold", "validate", str(self.folder)]
+            start = time.perf_counter()
+            done = subprocess.run(command, capture_output=True, text=True, env=self.env, cwd=ROOT)
+            seconds = time.perf_counter() - start
+            expected = f"0 errors, 0 warnings; {self.n} valid manifests"
+            if done.returncode != 0 or expected not in done.stderr:
+                raise AssertionError(f"CLI run failed ({done.returncode}): {done.stderr[-2000:]}")
+            return {"seconds": seconds}
+        done = subprocess.run(
+            [self.python, "-c", CHILD, mode, str(self.folder)],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            cwd=ROOT,
+        )
+        if done.returncode != 0:
+            raise AssertionError(f"{mode} run failed: {done.stderr[-2000:]}")
+        out = json.loads(done.stdout)
+        if out["manifests"] != self.n or out.get("n_diagnostics"):
+            raise AssertionError(f"{mode}: expected {self.n} clean manifests, got {out}")
+        if out.get("leaked"):
+            raise AssertionError(f"{mode}: validation imported plugin code: {out['leaked'][:5]}")
+        return out
+
+
+def _stats(values: Sequence[float]) -> str:
+    ms = [v * 1000 for v in values]
+    return f"{statistics.median(ms):8.1f} ms  ({min(ms):.1f}-{max(ms):.1f})"
+
+
+def bench(n: int, repeat: int, python: str, base: str | None, keep: bool) -> dict[str, list[float]]:
+    tmp = Path(tempfile.mkdtemp(prefix="manifold-bench-", dir=base))
+    folder = tmp / f"plugins-{n}"
+    try:
+        start = time.perf_counter()
+        generate(folder, n, seed=0)
+        generated = time.perf_counter() - start
+        files, size = _preread(folder)
+        print(
+            f"\nN = {n} plugins: {files} files, {size / 1e6:.1f} MB in {folder} "
+            f"(generated in {generated:.1f} s); {repeat} fresh processes per row, "
+            "median (min-max)"
+        )
+        runner = Runner(python, folder, n)
+        results: dict[str, list[float]] = {}
+        modes = (*MODES, "startup")
+        for mode in modes:  # warm-up round: bytecode caches, page cache; not counted
+            runner.run(mode)
+        for _ in range(repeat):
+            for mode in modes:
+                out = runner.run(mode)
+                results.setdefault(mode, []).append(out["seconds"])
+                for key in ("import_manifold", "import_deps"):
+                    if key in out:
+                        results.setdefault(key, []).append(out[key])
+        bare = statistics.median(results["bare"])
+        for mode in MODES:
+            ratio = statistics.median(results[mode]) / bare
+            print(f"  {LABELS[mode]:<46} {_stats(results[mode])}  {ratio:5.1f}x (a)")
+        print("  imports, timed in the (b) and (c) processes:")
+        for key in ("import_manifold", "import_deps"):
+            print(f"    {LABELS[key]:<44} {_stats(results[key])}")
+        print(f"  {LABELS['startup']:<46} {_stats(results['startup'])}")
+        checked = len(results["nocode"]) + len(results["code"]) + 2
+        print(
+            f"  check: no bench_* module in sys.modules after validate "
+            f"({checked} (b)/(c) runs, warm-up included): OK"
+        )
+        code = statistics.median(results["code"])
+        print(f"validate {n} plugins: {code * 1000:.0f} ms ({code / bare:.1f}x bare tomllib)")
+        return results
+    finally:
+        if keep:
+            print(f"  kept {folder}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+# -- profile ---------------------------------------------------------------------------------
+
+# Stages: label, file suffix and names of the functions, and (when the function is called from
+# several places) the file suffix of the callers to count; cumulative time of those calls.
+STAGES: tuple[tuple[str, str, tuple[str, ...], str | None], ...] = (
+    ("validate (total)", "manifold/validate.py", ("validate",), None),
+    ("  find_manifests (scandir, pathlib)", "manifold/sources.py", ("find_manifests",), None),
+    ("  parse_manifest (per file)", "manifold/parse.py", ("parse_manifest",), None),
+    ("    tomllib.loads", "tomllib/_parser.py", ("loads",), None),
+    (
+        "    schema_problems (jsonschema, plugin schema)",
+        "manifold/schema.py",
+        ("schema_problems",),
+        None,
+    ),
+    ("    check_semantics", "manifold/semantics.py", ("check_semantics",), None),
+    ("      version, requires-* (packaging)", "manifold/semantics.py", ("_plugin_problems",), None),
+    (
+        "      dependency specifiers (packaging)",
+        "manifold/semantics.py",
+        ("_specifier_problems",),
+        None,
+    ),
+    ("      embedded schemas: check_schema", "manifold/schema.py", ("check_schema",), None),
+    ("      code paths: packages, refs", "manifold/semantics.py", ("_code_problems",), None),
+    (
+        "        PathFinder.find_spec (sys.path scan)",
+        "importlib._bootstrap_external>",
+        ("find_spec",),
+        "manifold/semantics.py",
+    ),
+    (
+        "        module_file (stat)",
+        "manifold/semantics.py",
+        ("module_file",),
+        "manifold/semantics.py",
+    ),
+    ("    Manifest.from_data (packaging)", "manifold/manifest.py", ("from_data",), None),
+    ("    place (locate), per file", "manifold/parse.py", ("place",), "manifold/parse.py"),
+    ("  check_consistency", "manifold/consistency.py", ("check_consistency",), None),
+    (
+        "    config vs config-schema (jsonschema)",
+        "manifold/schema.py",
+        ("instance_problems",),
+        None,
+    ),
+    ("    graph, cycles (networkx)", "manifold/graph.py", ("build_graph", "find_cycles"), None),
+    ("    place (locate)", "manifold/parse.py", ("place",), "manifold/consistency.py"),
+    ("  scan_code", "manifold/codescan.py", ("scan_code",), None),
+    ("    read + ast.parse", "manifold/codescan.py", ("_parse",), None),
+    ("    module_file (stat)", "manifold/semantics.py", ("module_file",), "manifold/codescan.py"),
+    ("    references: _bound_names", "manifold/codescan.py", ("_reference_problems",), None),
+    ("    undeclared imports (ast.walk)", "manifold/codescan.py", ("_undeclared_imports",), None),
+    ("    place (locate)", "manifold/parse.py", ("place",), "manifold/codescan.py"),
+    ("  sort_diagnostics", "manifold/diagnostics.py", ("sort_diagnostics",), None),
+)
+
+_Key = tuple[str, int, str]
+_JSONSCHEMA = "jsonschema+referencing+rpds"
+
+
+def _library(key: _Key) -> str:
+    file = key[0].replace("\\", "/")
+    for marker, name in (
+        ("/tomllib/", "tomllib"),
+        ("/jsonschema/", _JSONSCHEMA),
+        ("/referencing/", _JSONSCHEMA),
+        ("referencing.", _JSONSCHEMA),  # attrs-generated methods
+        ("/jsonschema_specifications/", _JSONSCHEMA),
+        ("/rpds/", _JSONSCHEMA),
+        ("/attr/", _JSONSCHEMA),
+        ("/packaging/", "packaging"),
+        ("/networkx/", "networkx"),
+        ("/manifold/", "manifold (own code)"),
+        ("importlib", "importlib (find_spec)"),
+        ("/re/", "re"),
+        ("/ast.py", "ast"),
+    ):
+        if marker in file:
+            return name
+    stem = Path(file.strip("<>").removeprefix("frozen ")).name
+    if stem in (
+        "pathlib.py",
+        "posixpath.py",
+        "genericpath.py",
+        "os.py",
+        "posixpath",
+        "genericpath",
+        "os",
+    ):
+        return "pathlib/os"
+    return "other (builtins)" if file == "~" else f"other ({'/'.join(Path(file).parts[-2:])})"
+
+
+def _charge(key: _Key, stats: dict[_Key, tuple]) -> dict[str, float]:  # type: ignore[type-arg]
+    """Exclusive time of ``key`` by library; a builtin is charged to the library calling it."""
+    tt, callers = stats[key][2], stats[key][4]
+    if key[2] == "<built-in method builtins.compile>":
+        return {"ast": tt}
+    if key[0] != "~" or not callers:
+        return {_library(key): tt}
+    total = sum(c[2] for c in callers.values()) or 1.0
+    out: dict[str, float] = {}
+    for caller, info in callers.items():
+        name = _library(caller)
+        if name == "manifold (own code)" and "posix" in key[2]:
+            name = "pathlib/os"
+        out[name] = out.get(name, 0.0) + tt * info[2] / total
+    return out
+
+
+def profile(n: int, python: str, base: str | None, top: int, timer_runs: int = 5) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="manifold-profile-", dir=base))
+    try:
+        folder = tmp / f"plugins-{n}"
+        generate(folder, n, seed=0)
+        _preread(folder)
+        runs = []
+        for _ in range(timer_runs):
+            command = [python, "-c", TIMERS_CHILD, str(folder)]
+            done = subprocess.run(command, check=True, env=_env(), cwd=ROOT, capture_output=True)
+            runs.append(json.loads(done.stdout))
+        out = tmp / "validate.prof"
+        command = [python, "-c", PROFILE_CHILD, str(folder), str(out)]
+        subprocess.run(command, check=True, env=_env(), cwd=ROOT)
+        stats = pstats.Stats(str(out))
+        table: dict[_Key, tuple] = stats.stats  # type: ignore[attr-defined,type-arg]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    def cumulative(suffix: str, names: tuple[str, ...], caller: str | None) -> tuple[float, int]:
+        seconds, calls = 0.0, 0
+        for key, value in table.items():
+            if not (key[0].replace("\\", "/").endswith(suffix) and key[2] in names):
+                continue
+            if caller is None:
+                seconds, calls = seconds + value[3], calls + value[1]
+                continue
+            for where, info in value[4].items():
+                if where[0].replace("\\", "/").endswith(caller):
+                    seconds, calls = seconds + info[3], calls + info[1]
+        return seconds, calls
+
+    total = statistics.median(run["validate (total)"][0] for run in runs)
+    print(
+        f"\nstage timers on {n} plugins, no profiler (functions wrapped with perf_counter), "
+        f"median of {timer_runs} fresh processes:"
+    )
+    order = ["validate (total)", *(k for k in runs[0] if k != "validate (total)")]
+    for label in order:
+        seconds = statistics.median(run[label][0] for run in runs)
+        calls = runs[0][label][1]
+        print(f"  {label:<50} {seconds * 1000:8.1f} ms {100 * seconds / total:5.1f}%  {calls:>7} calls")
+
+    total = cumulative("manifold/validate.py", ("validate",), None)[0]
+    print(f"\nprofile of validate() on {n} plugins under cProfile: {total * 1000:.0f} ms")
+    print("  (cProfile slows pure-Python code most; compare shares, not absolute times)")
+    print("\n  by stage, cumulative time:")
+    for label, suffix, names, caller in STAGES:
+        seconds, calls = cumulative(suffix, names, caller)
+        share = 100 * seconds / total
+        print(f"  {label:<50} {seconds * 1000:8.1f} ms {share:5.1f}%  {calls:>7} calls")
+    libraries: dict[str, float] = {}
+    for key in table:
+        for name, seconds in _charge(key, table).items():
+            libraries[name] = libraries.get(name, 0.0) + seconds
+    print("\n  by library, exclusive time (builtins charged to their caller's library):")
+    for name, seconds in sorted(libraries.items(), key=lambda item: -item[1])[:12]:
+        print(f"  {name:<50} {seconds * 1000:8.1f} ms {100 * seconds / total:5.1f}%")
+    print(f"\n  top {top} functions by cumulative time:")
+    rows = sorted(table.items(), key=lambda item: -item[1][3])[:top]
+    for (file, line, name), (_, calls, tt, ct, _) in rows:
+        where = "/".join(Path(file).parts[-2:]) if file != "~" else ""
+        label = f"{where}:{line}({name})" if where else name
+        print(f"  {ct * 1000:8.1f} ms cum {tt * 1000:7.1f} ms own {calls:>8} calls  {label[-90:]}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, nargs="+", default=[1000], help="plugin counts (default 1000)")
+    parser.add_argument("--repeat", type=int, default=7, help="runs per measurement (default 7)")
+    parser.add_argument("--python", default=sys.executable, help="interpreter to measure")
+    parser.add_argument("--dir", help="where to generate (default /dev/shm when it exists)")
+    parser.add_argument("--keep", action="store_true", help="keep the generated plugins")
+    parser.add_argument("--profile", action="store_true", help="also profile validate() once")
+    parser.add_argument("--profile-only", action="store_true", help="profile, do not time")
+    parser.add_argument("--top", type=int, default=25, help="functions listed by --profile")
+    args = parser.parse_args(argv)
+    base = args.dir or _tmp_base()
+    print(
+        f"manifold validate benchmark, {datetime.date.today()}: Python {platform.python_version()} "
+        f"({args.python}), {os.cpu_count()} CPUs, {platform.machine()}, "
+        f"files in {base or tempfile.gettempdir()}"
+    )
+    for n in [] if args.profile_only else args.n:
+        bench(n, args.repeat, args.python, base, args.keep)
+    if args.profile or args.profile_only:
+        profile(args.n[0], args.python, base, args.top)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""The command line: output formats, exit codes, usage errors, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tests.conftest import WritePlugin
+
+from manifold.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_shipped_manifests_and_examples_validate(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "validate", str(ROOT / "manifests"), str(ROOT / "examples" / "plugins"))
+    assert code == 0
+    assert "error" not in out
+    assert err == "0 errors, 2 warnings; 5 valid manifests\n"
+
+
+def test_minimal_manifest_validates(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "validate", str(ROOT / "manifests" / "minimal.toml"))
+    assert (code, out) == (0, "")
+
+
+def test_text_output_and_exit_1(write_plugin: WritePlugin, capsys: pytest.CaptureFixture[str]) -> None:
+    write_plugin("a", '[plugin]\nid = "a"\nversion = "1.0-final-x"\n')
+    code, out, err = run(capsys, "validate", "plugins")
+    assert code == 1
+    assert out == (
+        'plugins/a/plugin.toml:3:1: error[version]: plugin.version: "1.0-final-x" is not a valid PEP 440 '
+        'version (e.g. "1.2.0", "2.0rc1")\n'
+    )
+    assert err == "1 error, 0 warnings; 0 valid manifests\n"
+
+
+def test_json_output_shape(write_plugin: WritePlugin, capsys: pytest.CaptureFixture[str]) -> None:
+    write_plugin("a", '[plugin]\nid = "acme.a"\nversion = "1"\n\n[[extensions]]\npoint = "x"\nconfig = 3\n')
+    code, out, _ = run(capsys, "validate", "--format", "json", "plugins")
+    assert code == 1
+    assert json.loads(out) == {
+        "ok": False,
+        "diagnostics": [
+            {
+                "severity": "error",
+                "code": "schema",
+                "message": "extensions[0].config: expected a table, got an integer (3)",
+                "file": "plugins/a/plugin.toml",
+                "line": 7,
+                "column": 1,
+                "path": "extensions[0].config",
+                "plugin": "acme.a",
+            }
+        ],
+    }
+
+
+def test_json_ok_with_warnings(write_plugin: WritePlugin, capsys: pytest.CaptureFixture[str]) -> None:
+    write_plugin("a", '[plugin]\nid = "a"\nversion = "1"\n\n[[extensions]]\npoint = "host.menu"\n')
+    code, out, _ = run(capsys, "validate", "--format", "json", "plugins")
+    report = json.loads(out)
+    assert code == 0
+    assert report["ok"] is True
+    assert [d["code"] for d in report["diagnostics"]] == ["unknown-point"]
+
+
+def test_github_annotations(write_plugin: WritePlugin, capsys: pytest.CaptureFixture[str]) -> None:
+    write_plugin("a", '[plugin]\nid = "a"\nversion = "1"\nverison = "2"\n')
+    code, out, _ = run(capsys, "validate", "--format", "github", "plugins")
+    assert code == 1
+    assert out == (
+        "::error file=plugins/a/plugin.toml,line=4,col=1,title=manifold unknown-key::"
+        'plugin.verison: unknown key; did you mean "version"?\n'
+    )
+
+
+def test_quiet_prints_errors_only(write_plugin: WritePlugin, capsys: pytest.CaptureFixture[str]) -> None:
+    write_plugin("a", '[plugin]\nid = "a"\nversion = "1"\n\n[[extensions]]\npoint = "host.menu"\n')
+    assert run(capsys, "validate", "-q", "plugins") == (0, "", "")
+
+
+def test_strict_makes_missing_dependencies_errors(
+    write_plugin: WritePlugin, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_plugin("a", '[plugin]\nid = "a"\nversion = "1"\n[dependencies]\nb = "*"\n')
+    assert run(capsys, "validate", "plugins")[0] == 0
+    code, out, _ = run(capsys, "validate", "--strict", "plugins")
+    assert code == 1
+    assert out.startswith("plugins/a/plugin.toml:5:1: error[missing-dependency]: ")
+
+
+def test_missing_path_is_a_usage_error(plugins: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "validate", "nowhere") == (
+        2,
+        "",
+        "manifold: error: nowhere: no such file or folder\n",
+    )
+
+
+def test_bad_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "validate", "--format", "xml", "x")
+    assert code == 2
+    assert "invalid choice: 'xml'" in err
+
+
+def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys)
+    assert code == 2
+    assert "the following arguments are required: COMMAND" in err
+
+
+def test_unexpected_error_is_reported_without_traceback(
+    monkeypatch: pytest.MonkeyPatch, plugins: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("manifold.cli._validate.validate", boom)
+    code, _, err = run(capsys, "validate", "plugins")
+    assert code == 3
+    assert err == (
+        "manifold: internal error: RuntimeError: disk on fire\n"
+        "This is a bug in manifold; run again with --debug for the traceback and report it.\n"
+    )
+    assert "Traceback" not in err
+    code, _, err = run(capsys, "--debug", "validate", "plugins")
+    assert code == 3
+    assert "Traceback (most recent call last)" in err
+
+
+def test_schema_prints_the_shipped_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "schema")
+    assert code == 0
+    assert out == (ROOT / "schemas" / "plugin.schema.json").read_text(encoding="utf-8")
+
+
+def test_schema_writes_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "plugin.schema.json"
+    code, _, err = run(capsys, "schema", "plugin", "-o", str(target))
+    assert code == 0
+    assert err == f"wrote {target}\n"
+    assert json.loads(target.read_text())["$schema"] == "http://json-schema.org/draft-07/schema#"
+    assert [p.name for p in tmp_path.iterdir()] == ["plugin.schema.json"]
+
+
+def test_schema_to_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "schema", "-o", str(tmp_path / "no" / "s.json"))
+    assert code == 2
+    assert (
+        err == f"manifold: error: {tmp_path / 'no' / 's.json'}: the folder {tmp_path / 'no'} does not exist\n"
+    )
+
+
+def test_python_dash_m_runs_the_command() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "manifold", "validate", str(ROOT / "manifests" / "minimal.toml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (0, "")

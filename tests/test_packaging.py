@@ -1,0 +1,77 @@
+"""What the package promises about itself: light import, shipped schemas, no plugin code imported."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import manifold
+from manifold import validate
+from manifold.schema import SCHEMA_NAMES, schema_text
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_shipped_schemas_are_identical_to_the_published_ones() -> None:
+    for name in SCHEMA_NAMES:
+        published = (ROOT / "schemas" / f"{name}.schema.json").read_text(encoding="utf-8")
+        assert schema_text(name) == published
+
+
+def test_schemas_are_draft_07_and_self_contained() -> None:
+    from jsonschema import Draft7Validator
+
+    for path in (ROOT / "schemas").glob("*.schema.json"):
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        Draft7Validator.check_schema(schema)
+        assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
+        assert schema["$id"].startswith("https://")
+        refs = [line for line in path.read_text().splitlines() if '"$ref"' in line]
+        assert refs
+        assert all('"#/definitions/' in line for line in refs)
+
+
+def test_importing_manifold_imports_neither_jsonschema_nor_networkx() -> None:
+    code = "import sys, manifold; print(sorted(m for m in ('jsonschema', 'networkx') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == "[]\n"
+
+
+def test_public_names_are_declared_once() -> None:
+    assert len(set(manifold.__all__)) == len(manifold.__all__)
+    public = {name for name, value in vars(manifold).items() if not name.startswith("_") and callable(value)}
+    assert public == set(manifold.__all__)
+
+
+def test_validation_imports_no_plugin_code() -> None:
+    before = set(sys.modules)
+    report = validate([ROOT / "examples" / "plugins", ROOT / "manifests"])
+    assert report.ok
+    new = set(sys.modules) - before
+    plugin_packages = {p for m in report.manifests for p in m.packages}
+    assert plugin_packages == {
+        "notes_core",
+        "notes_markdown",
+        "notes_spellcheck",
+        "notes_wordcount",
+        "acme_kettle",
+    }
+    assert not {m for m in new if m.partition(".")[0] in plugin_packages}
+    assert all(
+        m.partition(".")[0]
+        in {
+            "manifold",
+            "jsonschema",
+            "jsonschema_specifications",
+            "referencing",
+            "networkx",
+            "rpds",
+            "attr",
+            "attrs",
+        }
+        or m in sys.stdlib_module_names
+        or m.partition(".")[0] in sys.stdlib_module_names
+        for m in new
+    ), sorted(new)
