@@ -121,6 +121,9 @@ def generate(
 ) -> list[str]:
     """Write ``n`` plugin folders into ``target_dir`` (created if needed); return their ids.
 
+    Files of the same names are overwritten; anything else in ``target_dir`` is left alone, so
+    give an empty folder to get exactly ``n`` plugins.
+
     ``lazy_ratio``: share of plugins with lazy activation (the others are eager).
     ``point_every``: plugin 1 and then every ``point_every``-th plugin declares a point.
     ``max_dependencies``: each plugin has 0 to this many ``[dependencies]``.
@@ -425,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="validate the result with manifold")
     args = parser.parse_args(argv)
     ids = generate(args.dir, args.n, seed=args.seed, lazy_ratio=args.lazy_ratio)
-    print(f"wrote {len(ids)} plugins to {args.dir}")
+    print(f"wrote {len(ids)} plugin{'s' if len(ids) != 1 else ''} to {args.dir}")
     return _check(args.dir, len(ids)) if args.check else 0
 
 

@@ -20,19 +20,20 @@ class Position:
     column: int
 
 
-# One token per match; whitespace and comments are matched so they can be dropped. A multi-line
-# string may hold up to two quotes before its closing delimiter, hence the ``{3,5}``.
+# One token per match, whitespace and comments before it skipped; the text ends with an "eof" token.
+# A multi-line string may hold up to two quotes before its closing delimiter, hence ``{3,5}``.
 _TOKEN = re.compile(
     r"""
-    (?P<nl>\r?\n)
-    | (?P<ws>[ \t]+|\#[^\r\n]*)
-    | (?P<str>"{3}(?:[^"\\]++|\\.|"(?!""))*+"{3,5}
-             | '{3}(?:[^']++|'(?!''))*+'{3,5}
-             | "(?:[^"\\\r\n]++|\\[^\r\n])*+"
-             | '[^'\r\n]*+')
-    | (?P<bare>[A-Za-z0-9_-]+)
-    | (?P<punct>[\[\]{},=.])
-    | (?P<other>.)
+    (?:[ \t]++|\#[^\r\n]*+)*+  # whitespace and comments, skipped
+    (?: (?P<bare>[A-Za-z0-9_-]+)
+      | (?P<punct>[\[\]{},=.])
+      | (?P<nl>\r?\n)
+      | (?P<str>"{3}(?:[^"\\]++|\\.|"(?!""))*+"{3,5}
+               | '{3}(?:[^']++|'(?!''))*+'{3,5}
+               | "(?:[^"\\\r\n]++|\\[^\r\n])*+"
+               | '[^'\r\n]*+')
+      | (?P<other>.)
+      | (?P<eof>\Z) )  # so a last comment is skipped whole; the scanner stops on it
     """,
     re.VERBOSE | re.DOTALL,
 )
@@ -51,7 +52,6 @@ _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _MAX_DEPTH = 100  # deeper inline arrays/tables are not indexed (and never overflow the stack)
 
 _Token = tuple[str, str, int]  # (kind, text, offset); kind is the character itself for punctuation
-_EOF: _Token = ("eof", "", -1)
 
 
 def format_path(path: KeyPath) -> str:
@@ -73,11 +73,7 @@ class Locator:
         if text.startswith("\ufeff"):
             text = text[1:]
         self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
-        self._tokens: list[_Token] = [
-            (m.group() if kind == "punct" else kind, m.group(), m.start())
-            for m in _TOKEN.finditer(text)
-            if (kind := m.lastgroup or "other") != "ws"
-        ]
+        self._tokens = _tokenize(text)
         self._i = 0
         self._index: dict[KeyPath, int] = {}  # path -> offset of its first mention
         self._aot_sizes: dict[KeyPath, int] = {}  # array-of-tables path -> elements so far
@@ -85,7 +81,7 @@ class Locator:
 
     def find(self, path: KeyPath) -> Position | None:
         """Where ``path`` is written: its key, its ``[``/``[[`` header or its array element."""
-        offset = self._index.get(path) if path else None
+        offset = self._index.get(path)
         if offset is None:
             return None
         line = bisect_right(self._line_starts, offset)
@@ -101,37 +97,36 @@ class Locator:
 
     # -- the scanner: a forgiving recursive descent over the tokens ------------------------------
 
-    def _peek(self) -> _Token:
-        return self._tokens[self._i] if self._i < len(self._tokens) else _EOF
-
     def _scan(self) -> None:
         table: KeyPath | None = ()  # None after a header that could not be read
-        while self._i < len(self._tokens):
-            kind = self._peek()[0]
+        while (kind := self._tokens[self._i][0]) != "eof":
             if kind == "[":
                 table = self._header()
             elif kind in ("bare", "str") and table is not None:
                 self._keyval(table, 0)
-            while self._peek()[0] not in ("nl", "eof"):  # skip the rest of a line not understood
+            while (kind := self._tokens[self._i][0]) != "nl":  # skip what was not understood
+                if kind == "eof":
+                    return
                 self._i += 1
             self._i += 1
 
     def _header(self) -> KeyPath | None:
-        start = self._tokens[self._i][2]
+        tokens, start = self._tokens, self._tokens[self._i][2]
         self._i += 1
-        aot = self._peek()[0] == "[" and self._peek()[2] == start + 1
+        aot = tokens[self._i][0] == "[" and tokens[self._i][2] == start + 1  # "[[" without a gap
         self._i += aot
         keys = self._key()
-        for _ in range(1 + aot):
-            if self._peek()[0] != "]":
+        if keys is None or tokens[self._i][0] != "]":
+            return None
+        self._i += 1
+        if aot:
+            if tokens[self._i][0] != "]" or tokens[self._i][2] != tokens[self._i - 1][2] + 1:
                 return None
             self._i += 1
-        if keys is None or (aot and self._tokens[self._i - 1][2] != self._tokens[self._i - 2][2] + 1):
-            return None
         path: KeyPath = ()
         for name, offset in keys[:-1]:
             path = self._mention((*path, name), offset)
-            if path in self._aot_sizes:
+            if path in self._aot_sizes:  # [a.b] after [[a]] is in the last element of a
                 path = (*path, self._aot_sizes[path] - 1)
         path = self._mention((*path, keys[-1][0]), start)
         if aot:
@@ -144,7 +139,7 @@ class Locator:
         """A dotted key as (name, offset) segments, or None if there is none here."""
         keys: list[tuple[str, int]] = []
         while True:
-            kind, text, offset = self._peek()
+            kind, text, offset = self._tokens[self._i]
             if kind == "bare":
                 keys.append((text, offset))
             elif kind == "str" and text[:3] not in ('"""', "'''"):
@@ -152,13 +147,13 @@ class Locator:
             else:
                 return None
             self._i += 1
-            if self._peek()[0] != ".":
+            if self._tokens[self._i][0] != ".":
                 return keys
             self._i += 1
 
     def _keyval(self, table: KeyPath, depth: int) -> bool:
         keys = self._key()
-        if keys is None or self._peek()[0] != "=":
+        if keys is None or self._tokens[self._i][0] != "=":
             return False
         self._i += 1
         path = table
@@ -168,24 +163,21 @@ class Locator:
 
     def _value(self, path: KeyPath, depth: int) -> bool:
         """Index one value (recursing into inline arrays and tables); False if it is malformed."""
-        kind = self._peek()[0]
-        if depth >= _MAX_DEPTH and kind in ("[", "{"):
-            return False
-        if kind == "[":
-            return self._array(path, depth + 1)
-        if kind == "{":
-            return self._table(path, depth + 1)
+        kind = self._tokens[self._i][0]
+        if kind in ("[", "{"):
+            if depth >= _MAX_DEPTH:
+                return False
+            self._i += 1
+            return self._array(path, depth + 1) if kind == "[" else self._table(path, depth + 1)
         while kind not in ("nl", "eof", ",", "]", "}"):  # a scalar: string, number, date, boolean
             self._i += 1
-            kind = self._peek()[0]
+            kind = self._tokens[self._i][0]
         return True
 
     def _array(self, path: KeyPath, depth: int) -> bool:
-        self._i += 1
         index = 0
         while True:
-            self._skip_newlines()
-            kind, _, offset = self._peek()
+            kind, _, offset = self._skip_newlines()
             if kind == "]":
                 self._i += 1
                 return True
@@ -194,41 +186,47 @@ class Locator:
             self._mention((*path, index), offset)
             if not self._value((*path, index), depth):
                 return False
-            self._skip_newlines()
-            kind = self._peek()[0]
-            self._i += 1
-            if kind == "]":
-                return True
-            if kind != ",":
-                self._i -= 1
-                return False
+            after = self._after_element("]")
+            if after != ",":
+                return after == "]"
             index += 1
 
     def _table(self, path: KeyPath, depth: int) -> bool:
-        self._i += 1
         while True:
-            self._skip_newlines()  # TOML 1.1 allows newlines and a trailing comma here
-            if self._peek()[0] == "}":
+            if self._skip_newlines()[0] == "}":  # TOML 1.1 allows newlines and a trailing comma
                 self._i += 1
                 return True
             if not self._keyval(path, depth):
                 return False
-            self._skip_newlines()
-            kind = self._peek()[0]
-            self._i += 1
-            if kind == "}":
-                return True
-            if kind != ",":
-                self._i -= 1
-                return False
+            after = self._after_element("}")
+            if after != ",":
+                return after == "}"
 
-    def _skip_newlines(self) -> None:
-        while self._i < len(self._tokens) and self._tokens[self._i][0] == "nl":
+    def _after_element(self, closer: str) -> str | None:
+        """Step over the "," or the closing bracket after an element: which one, or None."""
+        kind = self._skip_newlines()[0]
+        if kind != "," and kind != closer:
+            return None
+        self._i += 1
+        return kind
+
+    def _skip_newlines(self) -> _Token:
+        while self._tokens[self._i][0] == "nl":
             self._i += 1
+        return self._tokens[self._i]
 
     def _mention(self, path: KeyPath, offset: int) -> KeyPath:
         self._index.setdefault(path, offset)
         return path
+
+
+def _tokenize(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup or "other"
+        word = match.group(kind)
+        tokens.append((word if kind == "punct" else kind, word, match.start(kind)))
+    return tokens
 
 
 def _quote(key: str) -> str:

@@ -1,0 +1,219 @@
+"""Gating: decide from its manifest and the host's configuration whether a plugin may load, and why not."""
+
+from __future__ import annotations
+
+import logging
+import platform
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from packaging.requirements import Requirement
+from packaging.version import Version
+
+from manifold.manifest import Manifest
+from manifold.settings import check_values
+from manifold.states import Reason
+
+__all__ = ["HostConfig", "gate"]
+
+logger = logging.getLogger("manifold")
+
+Severity = Literal["error", "warning"]
+
+
+def _names(values: Iterable[str] | None) -> frozenset[str] | None:
+    return None if values is None else frozenset(values)
+
+
+@dataclass(frozen=True, slots=True)
+class HostConfig:
+    """What the host says about which plugins may load: versions, lists, callbacks, settings.
+
+    ``enabled`` (when given) names the only plugins that may load; ``allow`` (when given) is the
+    operator's allow list, ``deny`` their deny list; a plugin in both is denied.
+    """
+
+    app: str | None = None
+    app_version: Version | None = None
+    api_version: Version | None = None
+    api_severity: Severity = "error"
+    require_target: bool = False
+    enabled: frozenset[str] | None = None
+    disabled: frozenset[str] = frozenset()
+    allow: frozenset[str] | None = None
+    deny: frozenset[str] = frozenset()
+    required: frozenset[str] = frozenset()
+    strict: bool = False
+    safe_mode: bool = False
+    timeout: float | None = 20.0
+    settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    pre_activate: Callable[[Manifest], bool] | None = field(default=None, compare=False)
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        app: str | None = None,
+        app_version: str | Version | None = None,
+        api_version: str | Version | None = None,
+        api_severity: Severity = "error",
+        require_target: bool = False,
+        enabled: Iterable[str] | None = None,
+        disabled: Iterable[str] = (),
+        allow: Iterable[str] | None = None,
+        deny: Iterable[str] = (),
+        required: Iterable[str] = (),
+        strict: bool = False,
+        safe_mode: bool = False,
+        timeout: float | None = 20.0,
+        settings: Mapping[str, Mapping[str, Any]] | None = None,
+        pre_activate: Callable[[Manifest], bool] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> HostConfig:
+        """Build from plain values; ``MANIFOLD_ALLOW`` / ``MANIFOLD_DENY`` in ``environ`` extend the lists."""
+        env = environ or {}
+        env_allow = _split(env.get("MANIFOLD_ALLOW"))
+        env_deny = _split(env.get("MANIFOLD_DENY"))
+        allow_set = _names(allow)
+        if env_allow:
+            allow_set = (allow_set or frozenset()) | env_allow
+        if api_severity not in ("error", "warning"):
+            raise ValueError(f'api_severity must be "error" or "warning", not {api_severity!r}')
+        return cls(
+            app=app,
+            app_version=_version(app_version, "app_version"),
+            api_version=_version(api_version, "api_version"),
+            api_severity=api_severity,
+            require_target=require_target,
+            enabled=_names(enabled),
+            disabled=frozenset(disabled),
+            allow=allow_set,
+            deny=frozenset(deny) | env_deny,
+            required=frozenset(required),
+            strict=strict,
+            safe_mode=safe_mode,
+            timeout=timeout,
+            settings=dict(settings or {}),
+            pre_activate=pre_activate,
+        )
+
+
+def _split(value: str | None) -> frozenset[str]:
+    return frozenset(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+def _version(value: str | Version | None, name: str) -> Version | None:
+    if value is None or isinstance(value, Version):
+        return value
+    try:
+        return Version(value)
+    except ValueError as e:
+        raise ValueError(f"{name}: {value!r} is not a valid PEP 440 version") from e
+
+
+def gate(manifest: Manifest, host: HostConfig, installed: Callable[[str], str | None]) -> Reason | None:
+    """The reason ``manifest``'s plugin may not load under ``host``, or None when it may.
+
+    ``installed(name)`` returns the version of an installed distribution, or None.
+    """
+    pid = manifest.id
+    if pid in host.disabled:
+        return Reason("disabled", f"{pid} is in the disabled list")
+    if host.enabled is not None and pid not in host.enabled:
+        return Reason("not-enabled", f"{pid} is not in the enabled list")
+    if pid in host.deny:
+        return Reason("denied", f"{pid} is in the deny list")
+    if host.allow is not None and pid not in host.allow:
+        return Reason("denied", f"{pid} is not in the allow list")
+    for check in (_target, _api, _app, _python, _markers):
+        reason = check(manifest, host)
+        if reason is not None:
+            return reason
+    reason = _requirements(manifest, installed)
+    if reason is None:
+        reason = _settings(manifest, host)
+    if reason is None and host.pre_activate is not None:
+        reason = _pre_activate(manifest, host.pre_activate)
+    return reason
+
+
+def _target(manifest: Manifest, host: HostConfig) -> Reason | None:
+    if manifest.target is None:
+        if host.require_target:
+            return Reason("missing-target", f"{manifest.id} names no target; this host ({host.app}) requires one")
+        return None
+    if host.app is not None and manifest.target != host.app:
+        return Reason("wrong-target", f"{manifest.id} is made for {manifest.target!r}, not for {host.app!r}")
+    return None
+
+
+def _api(manifest: Manifest, host: HostConfig) -> Reason | None:
+    spec = manifest.requires_api
+    if spec is None or host.api_version is None or spec.contains(host.api_version, prereleases=True):
+        return None
+    message = f"{manifest.id} requires plugin API {spec}, but this host provides {host.api_version}"
+    if host.api_severity == "warning":
+        logger.warning("%s; loading it anyway (api_severity is 'warning')", message)
+        return None
+    return Reason("incompatible-api", message)
+
+
+def _app(manifest: Manifest, host: HostConfig) -> Reason | None:
+    spec = manifest.requires_app
+    if spec is None or host.app_version is None or spec.contains(host.app_version, prereleases=True):
+        return None
+    return Reason(
+        "incompatible-app", f"{manifest.id} requires {host.app or 'the application'} {spec}, not {host.app_version}"
+    )
+
+
+def _python(manifest: Manifest, host: HostConfig) -> Reason | None:
+    spec = manifest.requires_python
+    running = platform.python_version()
+    if spec is None or spec.contains(running, prereleases=True):
+        return None
+    return Reason("incompatible-python", f"{manifest.id} requires Python {spec}, not {running}")
+
+
+def _markers(manifest: Manifest, host: HostConfig) -> Reason | None:
+    if manifest.markers is None or manifest.markers.evaluate():
+        return None
+    return Reason("markers", f"{manifest.id}'s markers are false here: {manifest.markers}")
+
+
+def _requirements(manifest: Manifest, installed: Callable[[str], str | None]) -> Reason | None:
+    missing = [str(r) for r in manifest.requires if not _satisfied(r, installed)]
+    if not missing:
+        return None
+    return Reason("missing-requirement", f"{manifest.id} needs {', '.join(missing)} installed")
+
+
+def _satisfied(requirement: Requirement, installed: Callable[[str], str | None]) -> bool:
+    if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+        return True
+    version = installed(requirement.name)
+    if version is None:
+        return False
+    return not requirement.specifier or requirement.specifier.contains(version, prereleases=True)
+
+
+def _settings(manifest: Manifest, host: HostConfig) -> Reason | None:
+    given = host.settings.get(manifest.id)
+    if given is None or manifest.settings_schema is None:
+        return None
+    _, problems = check_values(manifest.settings_schema, given, (), "invalid-settings")
+    if not problems:
+        return None
+    words = "; ".join(p.message for p in problems)
+    return Reason("invalid-settings", f"settings of {manifest.id}: {words}")
+
+
+def _pre_activate(manifest: Manifest, callback: Callable[[Manifest], bool]) -> Reason | None:
+    try:
+        accepted = callback(manifest)
+    except Exception as e:
+        return Reason("pre-activate-rejected", f"the host's pre_activate raised {type(e).__name__}: {e}", error=e)
+    if accepted:
+        return None
+    return Reason("pre-activate-rejected", f"the host's pre_activate rejected {manifest.id}")

@@ -1,0 +1,317 @@
+"""A meta-path finder serving each plugin's declared packages from its own folder (not sys.path); unloading.
+
+A plugin's folder (its ``code_root``) is either a folder on disk (``pathlib.Path``) or a folder inside a
+zip archive (``zipfile.Path``). From a folder on disk the standard ``PathFinder`` finds the code, so
+specs, ``__file__``, tracebacks and ``inspect.getsource`` show the real files; from a zip archive
+``zipimport`` imports the code in place, nothing extracted. Any other ``Traversable`` cannot be imported
+from: importing one of its packages raises ``ModuleNotFoundError`` rather than falling back to
+``sys.path``.
+
+Bytecode of plugin sources is cached as *checked-hash* ``.pyc`` files (PEP 552). The standard loader
+trusts a cached ``.pyc`` whose recorded mtime (whole seconds) and size match the source, so an edit
+within the same second that keeps the size would bring back the old code on a reload; a pyc checked
+against the hash of the source cannot go stale. ``sys.dont_write_bytecode`` is honoured as usual;
+``--check-hash-based-pycs never`` is not (plugin pycs are always checked).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import marshal
+import os
+import sys
+import threading
+import types
+import zipfile
+import zipimport
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib.machinery import ModuleSpec, PathFinder, SourceFileLoader
+from importlib.resources.abc import Traversable
+from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
+from pathlib import Path
+from typing import Any, Literal
+
+from manifold.errors import ManifoldError, UsageError
+from manifold.manifest import Reference
+
+__all__ = ["PackageClaimError", "PluginImporter"]
+
+
+class PackageClaimError(ManifoldError, ImportError):
+    """A package is already served for another plugin.
+
+    ``package`` is the top-level name, ``plugin`` the plugin that asked for it and ``owner`` the plugin
+    it is served for, or ``None`` when no plugin serves it (it is imported from elsewhere, or nobody
+    serves it at all).
+    """
+
+    def __init__(self, message: str, *, package: str, plugin: str, owner: str | None) -> None:
+        ImportError.__init__(self, message, name=package)
+        self.package = package
+        self.plugin = plugin
+        self.owner = owner
+
+
+_Kind = Literal["folder", "zip"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Plugin:
+    """One added plugin: its packages and where they are imported from."""
+
+    id: str
+    packages: frozenset[str]
+    root: Traversable
+    kind: _Kind | None
+    """``None`` for a ``Traversable`` that can be imported from neither with ``PathFinder`` nor zipimport."""
+    location: str
+    """The path entry the packages are found on: an absolute folder, or ``archive/inner/folder``."""
+
+
+def _where(root: Traversable) -> tuple[_Kind | None, str]:
+    if isinstance(root, Path):
+        return "folder", os.fspath(root.absolute())
+    if isinstance(root, zipfile.Path) and root.root.filename is not None:
+        parts = [part for part in root.at.split("/") if part]
+        return "zip", os.path.join(os.path.abspath(root.root.filename), *parts)
+    return None, repr(root)
+
+
+def _refresh_archive(location: str) -> None:
+    """Make zipimport read the archive's table of contents again (it caches it for the process)."""
+    with contextlib.suppress(zipimport.ZipImportError):  # no archive (yet): importing will say so
+        zipimport.zipimporter(location).invalidate_caches()
+
+
+def _forget_finders(location: str) -> None:
+    """Drop the path-entry finders cached for the plugin's folder and the folders below it."""
+    below = location.rstrip(os.sep) + os.sep
+    for entry in list(sys.path_importer_cache):
+        if isinstance(entry, str) and (entry == location or entry.startswith(below)):
+            sys.path_importer_cache.pop(entry, None)
+
+
+def _modules_of(packages: frozenset[str]) -> tuple[str, ...]:
+    return tuple(sorted(name for name in list(sys.modules) if name.partition(".")[0] in packages))
+
+
+_HASH_PYC_FLAGS = (0b01, 0b11)  # hash-based, unchecked or checked (PEP 552)
+
+
+def _cached_code(data: bytes, digest: bytes) -> types.CodeType | None:
+    """The code in a hash-based pyc made from the source with ``digest``; ``None`` if it is not one."""
+    if data[:4] != MAGIC_NUMBER or int.from_bytes(data[4:8], "little") not in _HASH_PYC_FLAGS:
+        return None
+    if data[8:16] != digest:
+        return None
+    try:
+        code = marshal.loads(memoryview(data)[16:])
+    except (EOFError, ValueError, TypeError):
+        return None
+    return code if isinstance(code, types.CodeType) else None
+
+
+class _HashCheckedLoader(SourceFileLoader):
+    """The standard source loader, except that cached bytecode is checked against the source's hash."""
+
+    def get_code(self, fullname: str) -> types.CodeType:
+        source_path = self.get_filename(fullname)
+        source = self.get_data(source_path)
+        digest = source_hash(source)
+        try:
+            pyc_path: str | None = cache_from_source(source_path)
+        except NotImplementedError:  # no cache tag: this interpreter keeps no bytecode
+            pyc_path = None
+        if pyc_path is not None:
+            try:
+                cached = _cached_code(self.get_data(pyc_path), digest)
+            except OSError:
+                cached = None
+            if cached is not None:
+                return cached
+        code = self.source_to_code(source, source_path)
+        if pyc_path is not None and not sys.dont_write_bytecode:
+            header = MAGIC_NUMBER + (0b11).to_bytes(4, "little") + digest
+            self.set_data(pyc_path, header + marshal.dumps(code))  # quietly skipped if not writable
+        return code
+
+
+def _adapted(spec: ModuleSpec) -> ModuleSpec:
+    """``spec`` with the hash-checking loader, and a namespace package's path fixed to what was found."""
+    loader = spec.loader
+    if type(loader) is SourceFileLoader:
+        spec.loader = _HashCheckedLoader(loader.name, loader.path)
+    elif loader is None and spec.submodule_search_locations is not None:
+        # PathFinder's namespace path recomputes itself from sys.path, where the plugin folder is not.
+        spec.submodule_search_locations = list(spec.submodule_search_locations)
+    return spec
+
+
+class PluginImporter:
+    """Serves each added plugin's top-level packages from the plugin's folder, first on ``sys.meta_path``.
+
+    A served name is never looked for anywhere else (not on ``sys.path``); names no plugin declares are
+    left to the other finders. ``add`` and ``remove`` are exact mirrors and take a lock; ``find_spec``
+    only reads a dict that ``add`` and ``remove`` replace whole.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._served: dict[str, _Plugin] = {}
+        self._plugins: dict[str, _Plugin] = {}
+
+    def __repr__(self) -> str:
+        return f"<PluginImporter serving {len(self._served)} packages of {len(self._plugins)} plugins>"
+
+    # -- sys.meta_path ---------------------------------------------------------------------------------
+
+    def install(self) -> None:
+        """Put this finder first on ``sys.meta_path`` (again first if it was there further down)."""
+        with self._lock:
+            if sys.meta_path[:1] != [self]:
+                sys.meta_path[:] = [self, *(finder for finder in sys.meta_path if finder is not self)]
+
+    def uninstall(self) -> None:
+        """Take this finder off ``sys.meta_path``; imported plugin modules stay imported."""
+        with self._lock:
+            if any(finder is self for finder in sys.meta_path):
+                sys.meta_path[:] = [finder for finder in sys.meta_path if finder is not self]
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None
+    ) -> ModuleSpec | None:
+        """The spec of a module in a served package; ``None`` for every other name.
+
+        A served top-level name that is not in its plugin's folder raises ``ModuleNotFoundError`` so
+        that no other finder imports something else under the plugin's name.
+        """
+        top, dot, _ = fullname.partition(".")
+        plugin = self._served.get(top)
+        if plugin is None:
+            return None
+        if dot:
+            # A submodule, found on its parent's __path__ exactly as PathFinder would find it.
+            spec = None if path is None else PathFinder.find_spec(fullname, path, target)
+            return None if spec is None else _adapted(spec)
+        if plugin.kind == "folder":
+            spec = PathFinder.find_spec(fullname, [plugin.location], target)
+        elif plugin.kind == "zip":
+            try:
+                spec = zipimport.zipimporter(plugin.location).find_spec(fullname, target)
+            except zipimport.ZipImportError as e:
+                raise ModuleNotFoundError(
+                    f"No module named {fullname!r} in plugin {plugin.id!r} ({plugin.location}): {e}",
+                    name=fullname,
+                ) from e
+        else:
+            raise ModuleNotFoundError(
+                f"cannot import {fullname!r} of plugin {plugin.id!r}: its folder {plugin.location} "
+                "is neither a folder on disk nor a folder in a zip archive",
+                name=fullname,
+            )
+        if spec is None:
+            raise ModuleNotFoundError(
+                f"No module named {fullname!r} in plugin {plugin.id!r} ({plugin.location})", name=fullname
+            )
+        return _adapted(spec)
+
+    # -- plugins ---------------------------------------------------------------------------------------
+
+    def add(self, plugin_id: str, packages: Iterable[str], root: Traversable) -> None:
+        """Serve ``packages`` of ``plugin_id`` from the folder ``root``; all of them, or none (on error).
+
+        Raises ``PackageClaimError`` for a package served for another plugin or already imported,
+        ``UsageError`` for a plugin already added or a name that is not a top-level module name.
+        """
+        if isinstance(packages, str):
+            raise UsageError(f"the packages of plugin {plugin_id!r} must be a list of names, not a string")
+        names = tuple(dict.fromkeys(packages))
+        for name in names:
+            if not name.isidentifier():
+                raise UsageError(f"plugin {plugin_id!r}: {name!r} is not a top-level module name")
+        kind, location = _where(root)
+        plugin = _Plugin(plugin_id, frozenset(names), root, kind, location)
+        with self._lock:
+            if plugin_id in self._plugins:
+                raise UsageError(f"plugin {plugin_id!r} is already added; remove it first")
+            for name in names:
+                owner = self._served.get(name)
+                if owner is not None:
+                    raise PackageClaimError(
+                        f"cannot serve package {name!r} for plugin {plugin_id!r}: "
+                        f"it is already served for plugin {owner.id!r}",
+                        package=name,
+                        plugin=plugin_id,
+                        owner=owner.id,
+                    )
+                module = sys.modules.get(name)
+                if module is not None:
+                    raise PackageClaimError(
+                        f"cannot serve package {name!r} for plugin {plugin_id!r}: "
+                        f"{module!r} is already imported",
+                        package=name,
+                        plugin=plugin_id,
+                        owner=None,
+                    )
+            if kind == "zip":
+                _refresh_archive(location)  # the archive may have been rewritten since it was last read
+            self._served = {**self._served, **dict.fromkeys(names, plugin)}
+            self._plugins = {**self._plugins, plugin_id: plugin}
+
+    def remove(self, plugin_id: str) -> tuple[str, ...]:
+        """Stop serving the plugin's packages and unload them; the names of the unloaded modules, sorted.
+
+        Every module under the plugin's top-level packages leaves ``sys.modules``, so its objects can be
+        collected once nothing else refers to them. A plugin that is not added: nothing to do, ``()``.
+        """
+        with self._lock:
+            plugin = self._plugins.get(plugin_id)
+            if plugin is None:
+                return ()
+            self._served = {name: p for name, p in self._served.items() if p is not plugin}
+            self._plugins = {i: p for i, p in self._plugins.items() if i != plugin_id}
+            removed = _modules_of(plugin.packages)
+            for name in removed:
+                sys.modules.pop(name, None)
+            if plugin.kind is not None:
+                _forget_finders(plugin.location)
+        importlib.invalidate_caches()
+        return removed
+
+    def owner(self, module_name: str) -> str | None:
+        """The plugin whose package ``module_name`` is in, or ``None``."""
+        plugin = self._served.get(module_name.partition(".")[0])
+        return None if plugin is None else plugin.id
+
+    def modules(self, plugin_id: str) -> tuple[str, ...]:
+        """The names in ``sys.modules`` under the plugin's packages, sorted."""
+        plugin = self._plugins.get(plugin_id)
+        return () if plugin is None else _modules_of(plugin.packages)
+
+    def load(self, plugin_id: str, ref: Reference) -> Any:
+        """Import ``ref.module`` of the plugin and return the object ``ref.qualname`` names in it.
+
+        Raises ``PackageClaimError`` if the module is not in the plugin's packages, ``UsageError`` if
+        the importer is not installed; otherwise the import's or ``getattr``'s own exceptions
+        (``ImportError``, ``AttributeError``, whatever the plugin's module raised) propagate as they are.
+        """
+        owner = self.owner(ref.module)
+        if owner != plugin_id:
+            served = "no plugin" if owner is None else f"plugin {owner!r}"
+            raise PackageClaimError(
+                f"{ref} is not in the packages of plugin {plugin_id!r} ({ref.top_level!r} is served for "
+                f"{served})",
+                package=ref.top_level,
+                plugin=plugin_id,
+                owner=owner,
+            )
+        if not any(finder is self for finder in sys.meta_path):
+            raise UsageError(
+                f"cannot load {ref} of plugin {plugin_id!r}: the plugin importer is not installed"
+            )
+        obj: Any = importlib.import_module(ref.module)
+        for attribute in ref.qualname.split(".") if ref.qualname else ():
+            obj = getattr(obj, attribute)
+        return obj

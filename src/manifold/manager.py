@@ -1,0 +1,897 @@
+"""The plugin manager: composes discovery, gating, resolution, import, registry and lifecycle for a host."""
+
+from __future__ import annotations
+
+import datetime
+import inspect
+import logging
+import os
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from manifold.context import PluginContext
+from manifold.diagnostics import Diagnostic
+from manifold.errors import ManifoldError
+from manifold.gate import HostConfig, Severity, gate
+from manifold.importer import PluginImporter
+from manifold.lifecycle import CallTimeout, Runner
+from manifold.manifest import Manifest, Reference
+from manifold.parse import parse_manifest
+from manifold.registry import ExtensionHandle, Point, Registry
+from manifold.resolve import resolve, unavailable_because
+from manifold.settings import apply_defaults, check_values
+from manifold.sources import Source, SourceError, as_source
+from manifold.states import Phase, PluginInfo, Reason, State
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+__all__ = ["ExtensionError", "LoadReport", "Manager", "RescanResult", "StrictModeError"]
+
+logger = logging.getLogger("manifold")
+
+Listener = Callable[[PluginInfo], object]
+
+
+class ExtensionError(ManifoldError, LookupError):
+    """An extension or a point cannot be used; ``point`` and ``plugin`` say which."""
+
+    def __init__(self, message: str, *, point: str, plugin: str | None = None) -> None:
+        super().__init__(message)
+        self.point = point
+        self.plugin = plugin
+
+
+class StrictModeError(ManifoldError, RuntimeError):
+    """In strict mode, plugins the host marked required are not active; ``plugins`` maps id -> reason."""
+
+    def __init__(self, plugins: Mapping[str, Reason | None]) -> None:
+        self.plugins = dict(plugins)
+        lines = "; ".join(f"{pid}: {reason or 'not active'}" for pid, reason in sorted(self.plugins.items()))
+        super().__init__(f"required plugins are not active: {lines}")
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+@dataclass
+class _Record:
+    """The manager's mutable state of one plugin id (snapshots are PluginInfo)."""
+
+    id: str
+    manifest: Manifest | None
+    source: str | None
+    state: State
+    reason: Reason | None = None
+    discovered_at: datetime.datetime | None = None
+    activated_at: datetime.datetime | None = None
+    changed_at: datetime.datetime | None = None
+    obj: Any = None
+    context: PluginContext | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    stamp: tuple[int, int] | None = None
+    code_stamp: tuple[int, int] | None = None
+    undo: list[Callable[[], None]] = field(default_factory=list)
+
+    def info(self) -> PluginInfo:
+        return PluginInfo(
+            self.id,
+            self.state,
+            self.reason,
+            self.source,
+            self.manifest,
+            self.discovered_at,
+            self.activated_at,
+            self.changed_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LoadReport:
+    """Every plugin the manager knows, its state and reason, the load order and manifest diagnostics."""
+
+    plugins: Mapping[str, PluginInfo]
+    order: tuple[str, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+    def in_state(self, *states: State) -> list[PluginInfo]:
+        return [info for info in self.plugins.values() if info.state in states]
+
+    @property
+    def active(self) -> list[str]:
+        return [pid for pid in self.order if self.plugins[pid].state == "active"]
+
+    def by_reason(self) -> dict[str, list[str]]:
+        """Plugin ids grouped by the code of their reason."""
+        grouped: dict[str, list[str]] = {}
+        for info in self.plugins.values():
+            if info.reason is not None:
+                grouped.setdefault(info.reason.code, []).append(info.id)
+        return grouped
+
+
+@dataclass(frozen=True, slots=True)
+class RescanResult:
+    """What a rescan found: plugin ids that appeared, disappeared, or whose manifest or code changed."""
+
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    changed: tuple[str, ...]
+
+
+class Manager:
+    """Turns sources of plugin folders into active plugins and ordered extensions.
+
+    Nothing happens in the constructor. ``discover()`` reads, gates and resolves (importing no
+    plugin code); ``start()`` also activates the eager plugins; ``extensions(point)`` gives
+    handles whose ``load()`` imports a lazy plugin on first use. Every failure of one plugin is
+    recorded in ``report`` and never stops the others.
+    """
+
+    def __init__(
+        self,
+        sources: Iterable[str | os.PathLike[str] | Source] = (),
+        *,
+        app: str | None = None,
+        app_version: str | None = None,
+        api_version: str | None = None,
+        api_severity: Severity = "error",
+        require_target: bool = False,
+        enabled: Iterable[str] | None = None,
+        disabled: Iterable[str] = (),
+        allow: Iterable[str] | None = None,
+        deny: Iterable[str] = (),
+        required: Iterable[str] = (),
+        strict: bool = False,
+        safe_mode: bool = False,
+        timeout: float | None = 20.0,
+        settings: Mapping[str, Mapping[str, Any]] | None = None,
+        pre_activate: Callable[[Manifest], bool] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.sources: tuple[Source, ...] = tuple(as_source(s) for s in sources)
+        self.config = HostConfig.build(
+            app=app,
+            app_version=app_version,
+            api_version=api_version,
+            api_severity=api_severity,
+            require_target=require_target,
+            enabled=enabled,
+            disabled=disabled,
+            allow=allow,
+            deny=deny,
+            required=required,
+            strict=strict,
+            safe_mode=safe_mode,
+            timeout=timeout,
+            settings=settings,
+            pre_activate=pre_activate,
+            environ=os.environ if environ is None else environ,
+        )
+        self._records: dict[str, _Record] = {}
+        self._order: tuple[str, ...] = ()
+        self._graph: nx.DiGraph[str] | None = None
+        self._diagnostics: tuple[Diagnostic, ...] = ()
+        self._registry = Registry()
+        self._host_points: dict[str, Point] = {}
+        self._importer = PluginImporter()
+        self._runner = Runner(timeout)
+        self._listeners: dict[str, list[Listener]] = {"activated": [], "deactivated": [], "failed": []}
+        self._discovered = False
+        self._installed: dict[str, str | None] = {}
+
+    # ----------------------------------------------------------------- discovery
+    def discover(self) -> LoadReport:
+        """Read every source, gate and resolve; import nothing. Runs once; see ``rescan``."""
+        if not self._discovered:
+            self._discovered = True
+            records, diagnostics = self._read_sources()
+            self._diagnostics = diagnostics
+            self._records = records
+            self._resolve()
+            if not self.config.safe_mode:
+                self._importer.install()
+        return self.report
+
+    def _read_sources(self) -> tuple[dict[str, _Record], tuple[Diagnostic, ...]]:
+        records: dict[str, _Record] = {}
+        diagnostics: list[Diagnostic] = []
+        now = _now()
+        for source in self.sources:
+            try:
+                locations = source.manifests()
+            except SourceError as e:
+                diagnostics.append(Diagnostic("warning", "source", str(e), source.name))
+                continue
+            for location in locations:
+                parsed = parse_manifest(location.source, file=location.file, root=location.root)
+                diagnostics += parsed.diagnostics
+                pid = parsed.plugin_id or location.file
+                if pid in records:
+                    winner = records[pid]
+                    shadowed = _Record(
+                        f"{pid}@{location.file}",
+                        parsed.manifest,
+                        source.name,
+                        "filtered",
+                        Reason("shadowed", f"{pid} at {location.file} is shadowed by {winner.source} ({_where(winner)})"),
+                        now,
+                        changed_at=now,
+                    )
+                    records[shadowed.id] = shadowed
+                    continue
+                record = _Record(pid, parsed.manifest, source.name, "discovered", discovered_at=now, changed_at=now)
+                record.stamp = _stamp(location.source)
+                if parsed.manifest is None:
+                    errors = [d for d in parsed.diagnostics if d.severity == "error"]
+                    first = errors[0].format() if errors else "unreadable"
+                    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+                    record.state, record.reason = "filtered", Reason("invalid", f"{first}{more}")
+                records[pid] = record
+        for pid in sorted(self.config.required | (self.config.enabled or frozenset())):
+            if pid not in records:
+                records[pid] = _Record(
+                    pid, None, None, "filtered", Reason("not-found", f"{pid} is in no source"), changed_at=now
+                )
+        return records, tuple(diagnostics)
+
+    def _resolve(self) -> None:
+        candidates: list[Manifest] = []
+        unavailable: dict[str, Reason] = {}
+        for record in self._records.values():
+            if record.manifest is None or record.state == "filtered":
+                if record.reason is not None and record.reason.code != "shadowed":
+                    unavailable[record.id] = record.reason
+                continue
+            reason = gate(record.manifest, self.config, self._installed_version)
+            if reason is not None:
+                self._set(record, "filtered", reason)
+                unavailable[record.id] = reason
+            else:
+                candidates.append(record.manifest)
+        candidates = self._claim_points(candidates, unavailable)
+        resolution = resolve(candidates, unavailable)
+        self._graph = resolution.graph
+        for pid, reason in resolution.unresolved.items():
+            self._set(self._records[pid], "unresolved", reason)
+        self._order = resolution.order
+        for index, pid in enumerate(self._order):
+            record = self._records[pid]
+            if record.state not in _HOLDING_CODE:  # a rescan keeps what is already loaded
+                self._set(record, "resolved", None)
+            self._register(record, index)
+
+    def _claim_points(self, candidates: list[Manifest], unavailable: dict[str, Reason]) -> list[Manifest]:
+        owners: dict[str, str] = {pid: p.plugin or "the host" for pid, p in self._registry.points.items()}
+        kept = []
+        for manifest in candidates:
+            clash = next((p.id for p in manifest.extension_points if owners.get(p.id, manifest.id) != manifest.id), None)
+            if clash is not None:
+                reason = Reason("duplicate-point", f"{manifest.id} declares point {clash}, already declared by {owners[clash]}")
+                self._set(self._records[manifest.id], "unresolved", reason)
+                unavailable[manifest.id] = reason
+                continue
+            owners.update({p.id: manifest.id for p in manifest.extension_points})
+            kept.append(manifest)
+        return kept
+
+    def _installed_version(self, name: str) -> str | None:
+        if name not in self._installed:
+            from importlib import metadata
+
+            try:
+                self._installed[name] = metadata.version(name)
+            except metadata.PackageNotFoundError:
+                self._installed[name] = None
+        return self._installed[name]
+
+    def _register(self, record: _Record, index: int) -> None:
+        manifest = record.manifest
+        assert manifest is not None
+        given = self.config.settings.get(record.id, {})
+        record.settings = MappingProxyType(apply_defaults(manifest.settings_schema, given))
+        for point in manifest.extension_points:
+            record.undo.append(
+                self._registry.add_point(
+                    Point(
+                        point.id,
+                        manifest.id,
+                        point.description,
+                        point.interface,
+                        point.cardinality,
+                        point.config_schema,
+                        point.hook,
+                        point.parameters,
+                        point.firstresult,
+                    )
+                )
+            )
+        for ext in manifest.extensions:
+            if ext.markers is not None and not ext.markers.evaluate():
+                logger.debug("%s: extensions[%d] skipped, markers false: %s", manifest.id, ext.index, ext.markers)
+                continue
+            handle = ExtensionHandle(
+                plugin=manifest.id,
+                point=ext.point,
+                index=ext.index,
+                ref=ext.ref,
+                id=ext.id,
+                priority=ext.priority,
+                config=MappingProxyType(dict(ext.config)),
+                order=index,
+                loader=self._load_extension,
+            )
+            record.undo.append(self._registry.add(handle))
+
+    # ----------------------------------------------------------------- reading state
+    @property
+    def report(self) -> LoadReport:
+        return LoadReport(
+            MappingProxyType({pid: r.info() for pid, r in self._records.items()}), self._order, self._diagnostics
+        )
+
+    def inspect(self, plugin_id: str) -> PluginInfo:
+        """Everything known about one plugin; raises ManifoldError for an id no source has."""
+        return self._record(plugin_id).info()
+
+    def plugin(self, plugin_id: str) -> Any:
+        """The plugin object of an active plugin (its ``class``), or None when it declares none."""
+        return self._record(plugin_id).obj
+
+    def _record(self, plugin_id: str) -> _Record:
+        self.discover()
+        try:
+            return self._records[plugin_id]
+        except KeyError:
+            raise ManifoldError(f"unknown plugin {plugin_id!r}: no source has it") from None
+
+    @property
+    def load_order(self) -> tuple[str, ...]:
+        self.discover()
+        return self._order
+
+    @property
+    def graph(self) -> nx.DiGraph[str]:
+        """The dependency graph (an edge ``dependency -> dependent``) of the gated plugins."""
+        self.discover()
+        assert self._graph is not None
+        return self._graph
+
+    # ----------------------------------------------------------------- points and extensions
+    def add_point(
+        self,
+        point_id: str,
+        *,
+        description: str = "",
+        interface: type | None = None,
+        config_schema: Mapping[str, Any] | None = None,
+        cardinality: str = "many",
+        hook: bool = False,
+        parameters: Sequence[str] = (),
+        firstresult: bool = False,
+    ) -> Callable[[], None]:
+        """Declare a point from the host's code; returns the function that removes it again."""
+        if cardinality not in ("many", "one"):
+            raise ValueError(f'cardinality must be "many" or "one", not {cardinality!r}')
+        if config_schema is not None:
+            from manifold.schema import check_schema
+
+            problems = check_schema(dict(config_schema), ("config_schema",))
+            if problems:
+                raise ValueError(f"point {point_id}: {problems[0].message}")
+        point = Point(
+            point_id, None, description, interface, cardinality, config_schema, hook, tuple(parameters), firstresult
+        )  # type: ignore[arg-type]
+        undo = self._registry.add_point(point)
+        self._host_points[point_id] = point
+
+        def remove() -> None:
+            undo()
+            self._host_points.pop(point_id, None)
+
+        return remove
+
+    def points(self) -> Mapping[str, Point]:
+        self.discover()
+        return self._registry.points
+
+    def extensions(self, point_id: str) -> list[ExtensionHandle]:
+        """The point's extensions, highest priority first, ties in load order; imports nothing."""
+        self.discover()
+        return list(self._registry.extensions(point_id))
+
+    def extension(self, point_id: str) -> ExtensionHandle:
+        """The one extension of a point; raises ExtensionError when the point is unknown or empty."""
+        handles = self.extensions(point_id)
+        point = self._registry.point(point_id)
+        if point is None and not handles:
+            raise ExtensionError(f"unknown extension point {point_id!r}", point=point_id)
+        if not handles:
+            raise ExtensionError(f"extension point {point_id!r} has no extensions", point=point_id)
+        if len(handles) > 1 and point is not None and point.cardinality == "one":
+            logger.warning(
+                "point %s takes one extension but has %d (%s); using %s's",
+                point_id,
+                len(handles),
+                ", ".join(h.plugin for h in handles),
+                handles[0].plugin,
+            )
+        return handles[0]
+
+    def _load_extension(self, handle: ExtensionHandle) -> Any:
+        """Activate the plugin (dependencies first), check the config, import and check the object."""
+        point = self._registry.point(handle.point)
+        if not self.activate(handle.plugin):
+            reason = self._records[handle.plugin].reason
+            raise ExtensionError(
+                f"extension of {handle.plugin} to {handle.point} is unavailable: {reason}",
+                point=handle.point,
+                plugin=handle.plugin,
+            )
+        try:
+            config = self._extension_config(handle, point)
+            if handle.ref is None:
+                return config
+            value = self._importer.load(handle.plugin, handle.ref)
+            if inspect.isclass(value):
+                value = _construct(value, self._records[handle.plugin].context)
+            if point is not None and point.interface is not None:
+                self._check_interface(handle, point, value)
+            return value
+        except ExtensionError as e:
+            self._fail_extension(handle, str(e), e)
+            raise
+        except Exception as e:
+            message = f"loading {handle.ref} of {handle.plugin} for {handle.point} raised {type(e).__name__}: {e}"
+            self._fail_extension(handle, message, e)
+            raise ExtensionError(message, point=handle.point, plugin=handle.plugin) from e
+
+    def _extension_config(self, handle: ExtensionHandle, point: Point | None) -> Mapping[str, Any]:
+        if point is None or point.config_schema is None:
+            return handle.config
+        where = ("extensions", handle.index, "config")
+        config, problems = check_values(point.config_schema, handle.config, where, "config")
+        if problems:
+            raise ExtensionError(
+                f"{handle.plugin}: {'; '.join(p.message for p in problems)}", point=handle.point, plugin=handle.plugin
+            )
+        handle.config = MappingProxyType(config)
+        return handle.config
+
+    def _check_interface(self, handle: ExtensionHandle, point: Point, value: Any) -> None:
+        interface = point.interface
+        if isinstance(interface, Reference):
+            assert point.plugin is not None
+            if not self.activate(point.plugin):
+                raise ExtensionError(
+                    f"the interface of {point.id} cannot be loaded: {point.plugin} is unavailable",
+                    point=point.id,
+                    plugin=handle.plugin,
+                )
+            interface = self._importer.load(point.plugin, interface)
+        assert isinstance(interface, type)
+        ok = issubclass(value, interface) if inspect.isclass(value) else isinstance(value, interface)
+        if not ok:
+            raise ExtensionError(
+                f"{handle.ref} of {handle.plugin} is a {_type_name(value)}, not a {_type_name(interface)} "
+                f"as point {point.id} requires",
+                point=point.id,
+                plugin=handle.plugin,
+            )
+
+    def _fail_extension(self, handle: ExtensionHandle, message: str, error: BaseException) -> None:
+        handle.error = Reason("failed", message, phase="extension", error=error, traceback=_traceback(error))
+        logger.error("%s", message)
+
+    # ----------------------------------------------------------------- lifecycle
+    def start(self) -> LoadReport:
+        """Discover, then activate every eager plugin (and what it needs) in load order."""
+        self.discover()
+        if not self.config.safe_mode:
+            for pid in self._order:
+                manifest = self._records[pid].manifest
+                if manifest is not None and manifest.activation == "eager":
+                    self.activate(pid)
+        self._check_strict()
+        return self.report
+
+    def activate_all(self) -> LoadReport:
+        """Activate every resolved plugin in load order."""
+        self.discover()
+        for pid in self._order:
+            self.activate(pid)
+        self._check_strict()
+        return self.report
+
+    def activate(self, plugin_id: str) -> bool:
+        """Activate a plugin and, first, its dependencies; True when it is active afterwards."""
+        record = self._record(plugin_id)
+        if record.state == "active":
+            return True
+        if record.state not in ("resolved", "loaded", "inactive") or self.config.safe_mode:
+            return False
+        required = record.manifest.dependencies if record.manifest is not None else {}
+        for dep in self._dependencies(plugin_id):
+            if not self.activate(dep) and dep in required:
+                self._unavailable(record, dep)
+                return False
+        return self._activate_one(record)
+
+    def _dependencies(self, plugin_id: str) -> list[str]:
+        graph = self.graph
+        return sorted(graph.predecessors(plugin_id)) if plugin_id in graph else []
+
+    def _dependents(self, plugin_id: str) -> list[str]:
+        graph = self.graph
+        return sorted(graph.successors(plugin_id)) if plugin_id in graph else []
+
+    def _activate_one(self, record: _Record) -> bool:
+        manifest = record.manifest
+        assert manifest is not None
+        phase: Phase = "import"
+        try:
+            if record.state != "loaded" and record.obj is None:
+                self._importer.add(manifest.id, manifest.packages, manifest.code_root)
+                record.context = self._context(record)
+                if manifest.plugin_class is not None:
+                    cls = self._call(lambda: self._importer.load(manifest.id, manifest.plugin_class))
+                    phase = "construct"
+                    context = record.context
+                    record.obj = self._call(lambda: _construct(cls, context))
+                self._set(record, "loaded", None)
+            phase = "activate"
+            activate = getattr(record.obj, "activate", None)
+            if callable(activate):
+                self._call(activate)
+        except (Exception, SystemExit, CallTimeout) as e:
+            self._fail(record, "timeout" if isinstance(e, CallTimeout) else phase, e)
+            return False
+        record.activated_at = _now()
+        record.code_stamp = _code_stamp(manifest)
+        self._set(record, "active", None)
+        self._notify("activated", record)
+        return True
+
+    def _call(self, function: Callable[[], Any]) -> Any:
+        return self._runner.call(function)
+
+    def _context(self, record: _Record) -> PluginContext:
+        manifest = record.manifest
+        assert manifest is not None
+        return PluginContext(
+            id=manifest.id,
+            version=manifest.version,
+            root=manifest.root,
+            settings=record.settings,
+            logger=logging.getLogger(f"manifold.plugins.{manifest.id}"),
+            manifest=manifest,
+            app=self.config.app,
+            app_version=self.config.app_version,
+            api_version=self.config.api_version,
+        )
+
+    def _fail(self, record: _Record, phase: Phase, error: BaseException) -> None:
+        where = "timed out" if phase == "timeout" else f"failed in {phase}"
+        detail = str(error) if phase == "timeout" else f"{type(error).__name__}: {error}"
+        message = f"{record.id} {where}: {detail}"
+        logger.error("%s", message)
+        self._set(record, "failed", Reason("failed", message, phase=phase, error=error, traceback=_traceback(error)))
+        self._notify("failed", record)
+        for handle in self._registry.all_extensions():
+            if handle.plugin == record.id:
+                handle.forget()
+        self._block_dependents(record.id)
+
+    def _unavailable(self, record: _Record, dep: str) -> None:
+        reason = self._records[dep].reason or Reason("failed", f"{dep} is not active")
+        self._set(record, "unresolved", unavailable_because(record.id, dep, reason))
+
+    def _block_dependents(self, plugin_id: str) -> None:
+        for pid in self._dependents(plugin_id):
+            record = self._records[pid]
+            if record.state in ("resolved", "loaded", "inactive"):
+                manifest = record.manifest
+                if manifest is not None and plugin_id not in manifest.dependencies:
+                    continue  # an optional dependency: the dependent can do without it
+                self._unavailable(record, plugin_id)
+                self._block_dependents(pid)
+
+    def deactivate(self, plugin_id: str) -> bool:
+        """Deactivate a plugin and, first, its active dependents; True when it is inactive afterwards."""
+        record = self._record(plugin_id)
+        if record.state != "active":
+            return record.state in ("inactive", "resolved", "loaded")
+        for dep in reversed(self._dependents(plugin_id)):
+            self.deactivate(dep)
+        deactivate = getattr(record.obj, "deactivate", None)
+        if callable(deactivate):
+            try:
+                self._call(deactivate)
+            except (Exception, SystemExit, CallTimeout) as e:
+                self._fail(record, "timeout" if isinstance(e, CallTimeout) else "deactivate", e)
+                return False
+        self._set(record, "inactive", None)
+        self._notify("deactivated", record)
+        return True
+
+    def deactivate_all(self) -> LoadReport:
+        """Deactivate every active plugin in reverse load order."""
+        for pid in reversed(self._order):
+            self.deactivate(pid)
+        return self.report
+
+    def unload(self, plugin_id: str) -> tuple[str, ...]:
+        """Deactivate the plugin (dependents first), forget its objects and remove its modules.
+
+        Its extensions and points stay registered (they import it again on use); returns the
+        names of the modules removed from ``sys.modules``.
+        """
+        record = self._record(plugin_id)
+        for dep in reversed(self._dependents(plugin_id)):
+            if self._records[dep].state in ("active", "loaded", "inactive"):
+                self.unload(dep)
+        self.deactivate(plugin_id)
+        record.obj = None
+        record.context = None
+        for handle in self._registry.all_extensions():
+            if handle.plugin == plugin_id:
+                handle.forget()
+                handle.error = None
+        removed = self._importer.remove(plugin_id)
+        if record.state in ("inactive", "loaded"):
+            self._set(record, "resolved", None)
+        return removed
+
+    def reload(self, plugin_id: str) -> bool:
+        """Unload the plugin and activate it again from its (possibly changed) code."""
+        was_active = {pid for pid in (plugin_id, *self._all_dependents(plugin_id)) if self._records[pid].state == "active"}
+        self.unload(plugin_id)
+        ok = self.activate(plugin_id)
+        for pid in self._order:
+            if pid in was_active and pid != plugin_id:
+                self.activate(pid)
+        return ok
+
+    def _all_dependents(self, plugin_id: str) -> set[str]:
+        import networkx as nx
+
+        graph = self.graph
+        return set(nx.descendants(graph, plugin_id)) if plugin_id in graph else set()
+
+    def _check_strict(self) -> None:
+        if not self.config.strict:
+            return
+        missing = {
+            pid: self._records[pid].reason if pid in self._records else None
+            for pid in self.config.required
+            if pid not in self._records or self._records[pid].state != "active"
+        }
+        if missing:
+            raise StrictModeError(missing)
+
+    # ----------------------------------------------------------------- listeners
+    def on_activated(self, callback: Listener) -> Callable[[], None]:
+        return self._listen("activated", callback)
+
+    def on_deactivated(self, callback: Listener) -> Callable[[], None]:
+        return self._listen("deactivated", callback)
+
+    def on_failed(self, callback: Listener) -> Callable[[], None]:
+        return self._listen("failed", callback)
+
+    def _listen(self, event: str, callback: Listener) -> Callable[[], None]:
+        self._listeners[event].append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._listeners[event]:
+                self._listeners[event].remove(callback)
+
+        return unsubscribe
+
+    def _notify(self, event: str, record: _Record) -> None:
+        info = record.info()
+        for callback in list(self._listeners[event]):
+            try:
+                callback(info)
+            except Exception:
+                logger.exception("an on_%s listener raised for %s", event, record.id)
+
+    # ----------------------------------------------------------------- settings, health, rescan
+    def settings(self, plugin_id: str) -> Mapping[str, Any]:
+        """The plugin's validated settings, defaults filled in."""
+        return self._record(plugin_id).settings
+
+    def update_settings(self, plugin_id: str, values: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Validate new settings, keep them, and tell the plugin object (``settings_changed(old, new)``).
+
+        Raises ManifoldError naming the key when they are invalid (the old settings stay).
+        """
+        record = self._record(plugin_id)
+        schema = record.manifest.settings_schema if record.manifest is not None else None
+        new, problems = check_values(schema, values, (), "invalid-settings")
+        if problems:
+            raise ManifoldError(f"settings of {plugin_id}: {'; '.join(p.message for p in problems)}")
+        old = record.settings
+        record.settings = MappingProxyType(new)
+        if record.context is not None:
+            record.context = self._context(record)
+        changed = getattr(record.obj, "settings_changed", None)
+        if callable(changed):
+            try:
+                self._call(lambda: changed(old, record.settings))
+            except Exception:
+                logger.exception("%s: settings_changed raised", plugin_id)
+        return record.settings
+
+    def health(self) -> dict[str, dict[str, Any]]:
+        """``{"status": "ok" | "error", ...}`` per active plugin, from its object's optional ``health()``."""
+        results: dict[str, dict[str, Any]] = {}
+        for pid in self._order:
+            record = self._records[pid]
+            if record.state != "active":
+                continue
+            check = getattr(record.obj, "health", None)
+            if not callable(check):
+                results[pid] = {"status": "ok"}
+                continue
+            try:
+                value = self._call(check)
+            except (Exception, CallTimeout) as e:
+                results[pid] = {"status": "error", "error": f"{type(e).__name__}: {e}"}
+                continue
+            results[pid] = dict(value) if isinstance(value, Mapping) else {"status": "ok", "detail": value}
+            results[pid].setdefault("status", "ok")
+        return results
+
+    def rescan(self) -> RescanResult:
+        """Read the sources again: unload what disappeared, reload what changed, add what appeared.
+
+        Plugins that were active stay active (changed ones are reloaded, and so are their
+        dependents); new eager plugins are activated. Extension handles are made anew.
+        """
+        self.discover()
+        old = self._records
+        was_active = {pid for pid, r in old.items() if r.state == "active"}
+        records, diagnostics = self._read_sources()
+        added = tuple(pid for pid in records if pid not in old and records[pid].manifest is not None)
+        removed = tuple(pid for pid in old if pid not in records and old[pid].manifest is not None)
+        changed = tuple(
+            pid for pid in records if pid in old and records[pid].manifest is not None and self._changed(old[pid], records[pid])
+        )
+        for pid in (*removed, *changed):
+            if old[pid].state in _HOLDING_CODE:
+                self.unload(pid)
+        for record in old.values():
+            for undo in reversed(record.undo):
+                undo()
+        for pid, record in records.items():
+            previous = old.get(pid)
+            if previous is not None and previous.state in _HOLDING_CODE:
+                record.state, record.obj, record.context = previous.state, previous.obj, previous.context
+                record.activated_at, record.code_stamp = previous.activated_at, previous.code_stamp
+        self._records, self._diagnostics = records, diagnostics
+        self._resolve()
+        for pid, previous in old.items():
+            if previous.state in _HOLDING_CODE and pid in records and pid not in self._order:
+                # still present, but no longer loadable (a dependency went away): let go of it
+                self._shut(previous)
+        for pid in self._order:
+            manifest = self._records[pid].manifest
+            eager = manifest is not None and manifest.activation == "eager"
+            if pid in was_active or (pid in added and eager):
+                self.activate(pid)
+        return RescanResult(added, removed, changed)
+
+    def _shut(self, record: _Record) -> None:
+        deactivate = getattr(record.obj, "deactivate", None)
+        if record.state == "active" and callable(deactivate):
+            try:
+                self._call(deactivate)
+            except (Exception, SystemExit, CallTimeout) as e:
+                logger.error("%s: deactivate raised %s: %s", record.id, type(e).__name__, e)
+        self._importer.remove(record.id)
+        self._notify("deactivated", record)
+
+    def _changed(self, old: _Record, new: _Record) -> bool:
+        if old.stamp != new.stamp:
+            return True
+        holds_code = old.manifest is not None and old.state in _HOLDING_CODE
+        return holds_code and old.code_stamp != _code_stamp(old.manifest)  # type: ignore[arg-type]
+
+    # ----------------------------------------------------------------- closing
+    def close(self) -> None:
+        """Deactivate everything, unload every plugin's modules and take the importer off sys.meta_path."""
+        if not self._discovered:
+            return
+        self.deactivate_all()
+        for pid in reversed(self._order):
+            self._importer.remove(pid)
+        self._importer.uninstall()
+        self._runner.close()
+        for listeners in self._listeners.values():
+            listeners.clear()
+
+    def __enter__(self) -> Manager:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[PluginInfo]:
+        self.discover()
+        return iter([r.info() for r in self._records.values()])
+
+    def _set(self, record: _Record, state: State, reason: Reason | None) -> None:
+        record.state, record.reason, record.changed_at = state, reason, _now()
+
+
+_HOLDING_CODE: tuple[State, ...] = ("active", "loaded", "inactive")
+
+
+def _where(record: _Record) -> str:
+    return record.manifest.file if record.manifest is not None else record.id
+
+
+def _stamp(source: Any) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(source)
+    except (TypeError, OSError):
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+def _code_stamp(manifest: Manifest) -> tuple[int, int]:
+    """The number of the plugin's Python files and their latest modification time (0, 0 if unknown)."""
+    count = latest = 0
+    root = manifest.code_root
+    for package in manifest.packages:
+        for path in _python_files(root / package, root / f"{package}.py"):
+            try:
+                latest = max(latest, os.stat(path).st_mtime_ns)
+            except OSError:
+                continue
+            count += 1
+    return count, latest
+
+
+def _python_files(*candidates: Any) -> Iterator[str]:
+    for candidate in candidates:
+        try:
+            path = os.fspath(candidate)
+        except TypeError:
+            continue  # not a real folder (an archive): its stamp is the manifest's
+        if os.path.isfile(path):
+            yield path
+        for folder, _, names in os.walk(path):
+            yield from (os.path.join(folder, n) for n in names if n.endswith(".py"))
+
+
+def _takes_context(cls: type) -> bool:
+    try:
+        signature = inspect.signature(cls)
+    except (TypeError, ValueError):
+        return False
+    params = [
+        p
+        for p in signature.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+    ]
+    return len(params) >= 1 or any(p.kind is p.VAR_POSITIONAL for p in signature.parameters.values())
+
+
+def _construct(cls: type, context: PluginContext | None) -> Any:
+    """An instance of ``cls``, given the plugin's context when its constructor takes an argument."""
+    return cls(context) if context is not None and _takes_context(cls) else cls()
+
+
+def _type_name(value: Any) -> str:
+    kind = value if inspect.isclass(value) else type(value)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _traceback(error: BaseException) -> str:
+    return "".join(traceback.format_exception(error))

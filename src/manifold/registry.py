@@ -1,0 +1,151 @@
+"""Extension points and the extensions contributed to them, ordered; ``add`` returns its own undo."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from manifold.manifest import Cardinality, Reference
+from manifold.states import Reason
+
+__all__ = ["ExtensionHandle", "Point", "Registry"]
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """An extension point, declared in a manifest (``plugin`` is its id) or by the host (``plugin`` None)."""
+
+    id: str
+    plugin: str | None = None
+    description: str = ""
+    interface: type | Reference | None = None
+    cardinality: Cardinality = "many"
+    config_schema: Mapping[str, Any] | None = None
+    hook: bool = False
+    parameters: tuple[str, ...] = ()
+    firstresult: bool = False
+
+
+class ExtensionHandle:
+    """One contribution to a point; ``load()`` imports the referenced object on first use.
+
+    A light handle: reading ``plugin``, ``id``, ``priority`` and ``config`` imports nothing.
+    ``error`` is set when loading it failed (it is then left out of the point's extensions).
+    """
+
+    __slots__ = ("_loader", "_value", "config", "error", "id", "index", "order", "plugin", "point", "priority", "ref")
+
+    def __init__(
+        self,
+        *,
+        plugin: str,
+        point: str,
+        index: int,
+        ref: Reference | None,
+        id: str | None,
+        priority: int,
+        config: Mapping[str, Any],
+        order: int,
+        loader: Callable[[ExtensionHandle], Any],
+    ) -> None:
+        self.plugin = plugin
+        self.point = point
+        self.index = index
+        self.ref = ref
+        self.id = id
+        self.priority = priority
+        self.config = config
+        self.order = order
+        self.error: Reason | None = None
+        self._loader = loader
+        self._value: Any = _UNSET
+
+    @property
+    def loaded(self) -> bool:
+        return self._value is not _UNSET
+
+    def load(self) -> Any:
+        """The contributed object: a class instantiated once, a function as is; for a data-only
+        contribution, its config. Activates the plugin first. Raises ExtensionError on failure."""
+        if self._value is _UNSET:
+            self._value = self._loader(self)
+        return self._value
+
+    def forget(self) -> None:
+        """Drop the loaded object (when its plugin is unloaded)."""
+        self._value = _UNSET
+
+    def __repr__(self) -> str:
+        name = f"{self.plugin}:{self.id}" if self.id else f"{self.plugin}[{self.index}]"
+        return f"<extension {name} -> {self.point} priority={self.priority}>"
+
+
+_UNSET: Any = object()
+
+
+class Registry:
+    """Points by id and their extensions, highest priority first, ties in load order."""
+
+    def __init__(self) -> None:
+        self._points: dict[str, Point] = {}
+        self._extensions: dict[str, list[ExtensionHandle]] = {}
+        self._sorted: dict[str, tuple[ExtensionHandle, ...]] = {}
+        self._lock = threading.RLock()
+
+    def add_point(self, point: Point) -> Callable[[], None]:
+        with self._lock:
+            if point.id in self._points:
+                owner = self._points[point.id].plugin or "the host"
+                raise ValueError(f"point {point.id!r} is already declared by {owner}")
+            self._points[point.id] = point
+        return lambda: self.remove_point(point.id)
+
+    def remove_point(self, point_id: str) -> None:
+        with self._lock:
+            self._points.pop(point_id, None)
+
+    def point(self, point_id: str) -> Point | None:
+        return self._points.get(point_id)
+
+    @property
+    def points(self) -> Mapping[str, Point]:
+        return dict(self._points)
+
+    def add(self, handle: ExtensionHandle) -> Callable[[], None]:
+        with self._lock:
+            self._extensions.setdefault(handle.point, []).append(handle)
+            self._sorted.pop(handle.point, None)
+        return lambda: self._discard(handle)
+
+    def _discard(self, handle: ExtensionHandle) -> None:
+        with self._lock:
+            handles = self._extensions.get(handle.point, [])
+            if handle in handles:
+                handles.remove(handle)
+                self._sorted.pop(handle.point, None)
+
+    def remove_plugin(self, plugin: str) -> None:
+        """Remove every extension of ``plugin`` and every point it declared."""
+        with self._lock:
+            for point_id, handles in self._extensions.items():
+                kept = [h for h in handles if h.plugin != plugin]
+                if len(kept) != len(handles):
+                    self._extensions[point_id] = kept
+                    self._sorted.pop(point_id, None)
+            for point_id in [pid for pid, p in self._points.items() if p.plugin == plugin]:
+                del self._points[point_id]
+
+    def extensions(self, point_id: str) -> tuple[ExtensionHandle, ...]:
+        """All extensions of the point that have not failed, in order (``()`` for an unknown point)."""
+        ordered = self._sorted.get(point_id)
+        if ordered is None:
+            with self._lock:
+                handles = self._extensions.get(point_id, [])
+                ordered = tuple(sorted(handles, key=lambda h: (-h.priority, h.order, h.index)))
+                self._sorted[point_id] = ordered
+        return tuple(h for h in ordered if h.error is None)
+
+    def all_extensions(self) -> tuple[ExtensionHandle, ...]:
+        return tuple(h for handles in self._extensions.values() for h in handles)

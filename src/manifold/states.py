@@ -1,0 +1,61 @@
+"""The states a plugin goes through, the reasons it stops on the way, and the snapshot a host reads."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from manifold.manifest import Manifest
+
+__all__ = ["PluginInfo", "Reason", "State"]
+
+State = Literal["discovered", "filtered", "unresolved", "resolved", "loaded", "active", "inactive", "failed"]
+"""``discovered`` -> ``filtered`` (gated out) or ``unresolved`` (its dependencies cannot be met) or
+``resolved`` -> ``loaded`` (code imported, plugin object built) -> ``active`` -> ``inactive``;
+``failed`` when its code raised or hung in one of those steps."""
+
+Phase = Literal["import", "construct", "activate", "deactivate", "timeout", "extension", "settings"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a plugin is not (or no longer) available: a stable code and words for a person.
+
+    ``chain`` names the plugins a ``dependency-unavailable`` reason goes through, from this
+    plugin's dependency to the plugin at the root of the problem; ``phase`` and ``error`` say
+    where a ``failed`` plugin's code raised, and ``traceback`` holds the formatted traceback.
+    """
+
+    code: str
+    message: str
+    chain: tuple[str, ...] = ()
+    phase: Phase | None = None
+    error: BaseException | None = field(default=None, compare=False)
+    traceback: str = field(default="", compare=False)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class PluginInfo:
+    """What a host can read about one plugin at one moment."""
+
+    id: str
+    state: State
+    reason: Reason | None
+    source: str | None
+    manifest: Manifest | None
+    discovered_at: datetime.datetime | None
+    activated_at: datetime.datetime | None
+    changed_at: datetime.datetime | None
+
+    @property
+    def version(self) -> str | None:
+        return str(self.manifest.version) if self.manifest is not None else None
+
+    @property
+    def file(self) -> str | None:
+        return self.manifest.file if self.manifest is not None else None

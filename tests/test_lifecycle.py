@@ -1,0 +1,429 @@
+"""Import, activation, failures, timeouts, unloading and rescans, as a host sees them."""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import logging
+import sys
+import time
+import types
+import weakref
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from manifold import ExtensionError, Manager, PluginInfo, StrictModeError
+from manifold.testing import PluginFolder
+
+_counter = itertools.count()
+
+# A plugin class that records its lifecycle calls into the host-visible list EVENTS of module `journal`.
+PLUGIN_CODE = """
+from lifecycle_journal import EVENTS
+
+class Plugin:
+    def __init__(self, context):
+        self.context = context
+        EVENTS.append(("init", context.id))
+
+    def activate(self):
+        EVENTS.append(("activate", self.context.id))
+
+    def deactivate(self):
+        EVENTS.append(("deactivate", self.context.id))
+
+def hello():
+    return "hello from " + __name__
+"""
+
+EVENTS: list[tuple[str, str]] = []
+_JOURNAL = types.ModuleType("lifecycle_journal")
+_JOURNAL.EVENTS = EVENTS  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _journal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plugin code records its lifecycle calls in EVENTS, through a module the test provides."""
+    monkeypatch.setitem(sys.modules, "lifecycle_journal", _JOURNAL)
+    EVENTS.clear()
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}_{next(_counter)}_{int(time.time() * 1000) % 100000}"
+
+
+def add_code_plugin(
+    folder: PluginFolder,
+    plugin_id: str,
+    *,
+    code: str = PLUGIN_CODE,
+    activation: str = "lazy",
+    **fields: Any,
+) -> str:
+    package = unique(plugin_id.replace(".", "_").replace("-", "_"))
+    folder.add(
+        plugin_id,
+        packages=[package],
+        activation=activation,
+        files={f"{package}/__init__.py": code},
+        **{"class": f"{package}:Plugin"},
+        **fields,
+    )
+    return package
+
+
+def test_start_activates_eager_plugins_and_their_dependencies_only(manifold_plugins: PluginFolder) -> None:
+    base = add_code_plugin(manifold_plugins, "base")
+    app = add_code_plugin(manifold_plugins, "app", activation="eager", dependencies={"base": "*"})
+    lazy = add_code_plugin(manifold_plugins, "lazy")
+    manager = manifold_plugins.manager()
+    report = manager.start()
+    assert EVENTS == [("init", "base"), ("activate", "base"), ("init", "app"), ("activate", "app")]
+    assert report.active == ["app", "base"][::-1]
+    assert report.plugins["lazy"].state == "resolved"
+    assert lazy not in sys.modules
+    assert base in sys.modules and app in sys.modules
+
+
+def test_activate_all_in_load_order_and_deactivate_all_in_reverse(manifold_plugins: PluginFolder) -> None:
+    add_code_plugin(manifold_plugins, "c", dependencies={"b": "*"})
+    add_code_plugin(manifold_plugins, "b", dependencies={"a": "*"})
+    add_code_plugin(manifold_plugins, "a")
+    manager = manifold_plugins.manager()
+    manager.activate_all()
+    manager.deactivate_all()
+    assert [e for e in EVENTS if e[0] != "init"] == [
+        ("activate", "a"),
+        ("activate", "b"),
+        ("activate", "c"),
+        ("deactivate", "c"),
+        ("deactivate", "b"),
+        ("deactivate", "a"),
+    ]
+    assert {info.state for info in manager.report.plugins.values()} == {"inactive"}
+
+
+def test_deactivate_one_deactivates_its_dependents_first(manifold_plugins: PluginFolder) -> None:
+    add_code_plugin(manifold_plugins, "a")
+    add_code_plugin(manifold_plugins, "b", dependencies={"a": "*"})
+    add_code_plugin(manifold_plugins, "c", dependencies={"b": "*"})
+    add_code_plugin(manifold_plugins, "d")
+    manager = manifold_plugins.manager()
+    manager.activate_all()
+    EVENTS.clear()
+    assert manager.deactivate("a")
+    assert EVENTS == [("deactivate", "c"), ("deactivate", "b"), ("deactivate", "a")]
+    assert manager.inspect("d").state == "active"
+    assert manager.activate("c")
+    assert [e for e in EVENTS if e[0] == "activate"] == [("activate", "a"), ("activate", "b"), ("activate", "c")]
+
+
+def test_context_carries_identity_settings_logger_and_host_versions(manifold_plugins: PluginFolder) -> None:
+    add_code_plugin(
+        manifold_plugins,
+        "acme.kettle",
+        settings_schema={"properties": {"watts": {"type": "integer", "default": 2000}}},
+        version="1.4.0",
+    )
+    manager = manifold_plugins.manager(app="acme", app_version="3.1", api_version="1.2")
+    assert manager.activate("acme.kettle")
+    context = manager.plugin("acme.kettle").context
+    assert (context.id, str(context.version), context.app, str(context.app_version), str(context.api_version)) == (
+        "acme.kettle",
+        "1.4.0",
+        "acme",
+        "3.1",
+        "1.2",
+    )
+    assert dict(context.settings) == {"watts": 2000}
+    assert context.logger.name == "manifold.plugins.acme.kettle"
+    assert context.root.joinpath("plugin.toml").read_text().startswith("[plugin]")
+
+
+@pytest.mark.parametrize(
+    ("code", "phase", "words"),
+    [
+        ("raise ImportError('no serial port library')\n", "import", "ImportError: no serial port library"),
+        ("class Plugin:\n    def __init__(self, context):\n        1 / 0\n", "construct", "ZeroDivisionError: "),
+        ("class Plugin:\n    def activate(self):\n        raise SystemExit(3)\n", "activate", "SystemExit: 3"),
+        ("class Thing: ...\n", "import", "AttributeError: "),
+    ],
+)
+def test_failure_in_each_phase_is_recorded_and_blocks_dependents_only(
+    manifold_plugins: PluginFolder, code: str, phase: str, words: str
+) -> None:
+    add_code_plugin(manifold_plugins, "bad", code=code)
+    add_code_plugin(manifold_plugins, "needs-bad", dependencies={"bad": "*"})
+    add_code_plugin(manifold_plugins, "likes-bad", optional_dependencies={"bad": "*"})
+    add_code_plugin(manifold_plugins, "good")
+    failures: list[PluginInfo] = []
+    manager = manifold_plugins.manager()
+    manager.on_failed(failures.append)
+    report = manager.activate_all()
+    bad = report.plugins["bad"]
+    assert bad.state == "failed"
+    assert bad.reason is not None
+    assert (bad.reason.code, bad.reason.phase) == ("failed", phase)
+    assert bad.reason.message.startswith(f"bad failed in {phase}: {words}")
+    assert "Traceback (most recent call last)" in bad.reason.traceback
+    assert [f.id for f in failures] == ["bad"]
+    needs = report.plugins["needs-bad"]
+    assert (needs.state, needs.reason.code if needs.reason else None) == ("unresolved", "dependency-unavailable")
+    assert needs.reason is not None
+    assert needs.reason.message.startswith("needs-bad is unavailable because bad is unavailable: bad failed in")
+    assert report.plugins["likes-bad"].state == "active"
+    assert report.plugins["good"].state == "active"
+
+
+def test_traceback_shows_the_plugins_real_file(manifold_plugins: PluginFolder) -> None:
+    package = add_code_plugin(
+        manifold_plugins, "bad", code="class Plugin:\n    def activate(self):\n        raise ValueError('x')\n"
+    )
+    manager = manifold_plugins.manager()
+    manager.activate("bad")
+    reason = manager.inspect("bad").reason
+    assert reason is not None
+    assert f'File "{manifold_plugins.root}/bad/{package}/__init__.py", line 3, in activate' in reason.traceback
+
+
+def test_hanging_activation_times_out_and_the_rest_go_on(manifold_plugins: PluginFolder) -> None:
+    add_code_plugin(
+        manifold_plugins,
+        "slow",
+        code="import time\nclass Plugin:\n    def activate(self):\n        time.sleep(5)\n",
+    )
+    add_code_plugin(manifold_plugins, "quick")
+    manager = manifold_plugins.manager(timeout=0.2)
+    began = time.monotonic()
+    report = manager.activate_all()
+    assert time.monotonic() - began < 2
+    slow = report.plugins["slow"]
+    assert slow.reason is not None
+    assert (slow.state, slow.reason.phase, slow.reason.message) == (
+        "failed",
+        "timeout",
+        "slow timed out: did not finish within 0.2 s",
+    )
+    assert report.plugins["quick"].state == "active"
+
+
+def test_async_activate_and_deactivate_are_awaited(manifold_plugins: PluginFolder) -> None:
+    code = PLUGIN_CODE.replace("    def activate(self):", "    async def activate(self):").replace(
+        "    def deactivate(self):", "    async def deactivate(self):"
+    )
+    add_code_plugin(manifold_plugins, "aio", code=code)
+    for timeout in (None, 5.0):
+        EVENTS.clear()
+        manager = manifold_plugins.manager(timeout=timeout)
+        manager.activate("aio")
+        manager.deactivate("aio")
+        assert EVENTS == [("init", "aio"), ("activate", "aio"), ("deactivate", "aio")]
+        manager.close()
+
+
+def test_safe_mode_imports_nothing(manifold_plugins: PluginFolder) -> None:
+    package = add_code_plugin(manifold_plugins, "a", activation="eager")
+    manager = manifold_plugins.manager(safe_mode=True)
+    report = manager.start()
+    assert report.plugins["a"].state == "resolved"
+    assert not manager.activate("a")
+    assert package not in sys.modules
+    assert EVENTS == []
+
+
+def test_strict_mode_raises_for_required_plugins_only(manifold_plugins: PluginFolder) -> None:
+    add_code_plugin(manifold_plugins, "bad", code="raise RuntimeError('broken')\n", activation="eager")
+    add_code_plugin(manifold_plugins, "optional-bad", code="raise RuntimeError('broken')\n", activation="eager")
+    add_code_plugin(manifold_plugins, "good", activation="eager")
+    manager = manifold_plugins.manager(strict=True, required=["good", "bad", "ghost"])
+    with pytest.raises(StrictModeError) as raised:
+        manager.start()
+    assert sorted(raised.value.plugins) == ["bad", "ghost"]
+    assert str(raised.value) == (
+        "required plugins are not active: bad: failed: bad failed in import: RuntimeError: broken; "
+        "ghost: not-found: ghost is in no source"
+    )
+    assert manager.inspect("good").state == "active"
+    assert manager.inspect("optional-bad").state == "failed"
+    relaxed = manifold_plugins.manager(required=["bad"])
+    assert relaxed.start().plugins["bad"].state == "failed"
+
+
+def test_listeners_and_unsubscribe(manifold_plugins: PluginFolder, caplog: pytest.LogCaptureFixture) -> None:
+    add_code_plugin(manifold_plugins, "a")
+    manager = manifold_plugins.manager()
+    seen: list[tuple[str, str, str]] = []
+    stop = manager.on_activated(lambda info: seen.append(("on", info.id, info.state)))
+    manager.on_deactivated(lambda info: seen.append(("off", info.id, info.state)))
+
+    def broken(info: PluginInfo) -> None:
+        raise RuntimeError("listener bug")
+
+    manager.on_activated(broken)
+    with caplog.at_level(logging.ERROR, logger="manifold"):
+        manager.activate("a")
+    assert caplog.messages == ["an on_activated listener raised for a"]
+    manager.deactivate("a")
+    stop()
+    manager.activate("a")
+    assert seen == [("on", "a", "active"), ("off", "a", "inactive")]
+    assert manager.inspect("a").state == "active"
+
+
+def test_report_keeps_timestamps_and_source(manifold_plugins: PluginFolder) -> None:
+    add_code_plugin(manifold_plugins, "a")
+    manager = manifold_plugins.manager()
+    before = manager.inspect("a")
+    assert before.activated_at is None
+    assert before.discovered_at is not None
+    assert before.source == str(manifold_plugins.root)
+    manager.activate("a")
+    after = manager.inspect("a")
+    assert after.activated_at is not None
+    assert after.changed_at is not None
+    assert after.activated_at >= before.discovered_at
+
+
+def test_unknown_plugin_is_a_clear_error(manifold_plugins: PluginFolder) -> None:
+    manager = manifold_plugins.manager()
+    with pytest.raises(Exception, match="unknown plugin 'nope': no source has it"):
+        manager.inspect("nope")
+
+
+def test_unload_removes_modules_extensions_and_lets_objects_go(manifold_plugins: PluginFolder) -> None:
+    package = add_code_plugin(
+        manifold_plugins,
+        "a",
+        extensions=[{"point": "host.greeters", "ref": "PKG:Plugin"}],
+    )
+    # point the extension at the generated package
+    manifest = manifold_plugins.root / "a" / "plugin.toml"
+    manifest.write_text(manifest.read_text().replace("PKG", package))
+    manager = manifold_plugins.manager()
+    manager.add_point("host.greeters")
+    greeter = manager.extension("host.greeters").load()
+    plugin_object = weakref.ref(manager.plugin("a"))
+    extension_object = weakref.ref(greeter)
+    module = weakref.ref(sys.modules[package])
+    del greeter
+    removed = manager.unload("a")
+    assert removed == (package,)
+    assert package not in sys.modules
+    gc.collect()
+    assert plugin_object() is None
+    assert extension_object() is None
+    assert module() is None
+    assert manager.inspect("a").state == "resolved"
+    # used again, it is imported again
+    assert manager.extension("host.greeters").load() is not None
+    assert package in sys.modules
+
+
+def test_reload_picks_up_changed_code(manifold_plugins: PluginFolder) -> None:
+    package = add_code_plugin(manifold_plugins, "a", code="VALUE = 1\nclass Plugin: ...\n")
+    manager = manifold_plugins.manager()
+    manager.activate("a")
+    assert sys.modules[package].VALUE == 1
+    (manifold_plugins.root / "a" / package / "__init__.py").write_text("VALUE = 2\nclass Plugin: ...\n")
+    assert manager.reload("a")
+    assert sys.modules[package].VALUE == 2
+    assert manager.inspect("a").state == "active"
+
+
+def test_rescan_adds_removes_and_reloads(manifold_plugins: PluginFolder) -> None:
+    add_code_plugin(manifold_plugins, "keep")
+    gone = add_code_plugin(manifold_plugins, "gone")
+    change = add_code_plugin(manifold_plugins, "change", code="VALUE = 1\nclass Plugin: ...\n")
+    manager = manifold_plugins.manager()
+    manager.activate_all()
+    keep_object = manager.plugin("keep")
+    import shutil
+
+    shutil.rmtree(manifold_plugins.root / "gone")
+    add_code_plugin(manifold_plugins, "new", activation="eager")
+    code_file = manifold_plugins.root / "change" / change / "__init__.py"
+    code_file.write_text("VALUE = 2\nclass Plugin: ...\n")
+    future = time.time() + 5
+    import os
+
+    os.utime(code_file, (future, future))
+    result = manager.rescan()
+    assert (result.added, result.removed, result.changed) == (("new",), ("gone",), ("change",))
+    assert gone not in sys.modules
+    assert sys.modules[change].VALUE == 2
+    assert manager.plugin("keep") is keep_object
+    states = {pid: info.state for pid, info in manager.report.plugins.items()}
+    assert states == {"keep": "active", "change": "active", "new": "active"}
+    again = manager.rescan()
+    assert (again.added, again.removed, again.changed) == ((), (), ())
+
+
+def test_health(manifold_plugins: PluginFolder) -> None:
+    add_code_plugin(manifold_plugins, "fine", code="class Plugin:\n    def health(self):\n        return {'queue': 3}\n")
+    add_code_plugin(manifold_plugins, "sick", code="class Plugin:\n    def health(self):\n        raise OSError('disk')\n")
+    add_code_plugin(manifold_plugins, "plain", code="class Plugin: ...\n")
+    add_code_plugin(manifold_plugins, "idle", code="class Plugin: ...\n")
+    manager = manifold_plugins.manager()
+    for pid in ("fine", "sick", "plain"):
+        manager.activate(pid)
+    assert manager.health() == {
+        "fine": {"queue": 3, "status": "ok"},
+        "plain": {"status": "ok"},
+        "sick": {"status": "error", "error": "OSError: disk"},
+    }
+
+
+def test_update_settings_validates_and_notifies(manifold_plugins: PluginFolder) -> None:
+    code = (
+        "import sys\nclass Plugin:\n    def __init__(self, context):\n        self.changes = []\n"
+        "    def settings_changed(self, old, new):\n        self.changes.append((dict(old), dict(new)))\n"
+    )
+    schema = {"properties": {"level": {"type": "integer", "default": 1}, "name": {"type": "string"}}}
+    add_code_plugin(manifold_plugins, "a", code=code, settings_schema=schema)
+    manager = manifold_plugins.manager(settings={"a": {"name": "x"}})
+    manager.activate("a")
+    new = manager.update_settings("a", {"level": 5})
+    assert dict(new) == {"level": 5}
+    assert manager.plugin("a").changes == [({"level": 1, "name": "x"}, {"level": 5})]
+    with pytest.raises(Exception, match=r'settings of a: level: expected an integer, got a string \("high"\)'):
+        manager.update_settings("a", {"level": "high"})
+    assert dict(manager.settings("a")) == {"level": 5}
+
+
+def test_plugins_import_from_their_own_folder_without_sys_path(manifold_plugins: PluginFolder, tmp_path: Path) -> None:
+    before = list(sys.path)
+    package = add_code_plugin(manifold_plugins, "a")
+    manager = manifold_plugins.manager()
+    manager.activate("a")
+    assert sys.path == before
+    assert sys.modules[package].__file__ == str(manifold_plugins.root / "a" / package / "__init__.py")
+    manager.close()
+    assert package not in sys.modules
+    assert not any(type(f).__name__ == "PluginImporter" for f in sys.meta_path)
+
+
+def test_manager_as_context_manager_closes(manifold_plugins: PluginFolder) -> None:
+    package = add_code_plugin(manifold_plugins, "a", activation="eager")
+    with Manager([manifold_plugins.root], environ={}) as manager:
+        manager.start()
+        assert package in sys.modules
+    assert EVENTS[-1] == ("deactivate", "a")
+    assert package not in sys.modules
+
+
+def test_extension_of_a_failed_plugin_raises_a_clear_error(manifold_plugins: PluginFolder) -> None:
+    package = add_code_plugin(
+        manifold_plugins, "bad", code="raise RuntimeError('broken')\n", extensions=[{"point": "p.q", "ref": "X:f"}]
+    )
+    manifest = manifold_plugins.root / "bad" / "plugin.toml"
+    manifest.write_text(manifest.read_text().replace('"X:f"', f'"{package}:f"'))
+    manager = manifold_plugins.manager()
+    handle = manager.extension("p.q")
+    with pytest.raises(ExtensionError) as raised:
+        handle.load()
+    assert str(raised.value) == (
+        "extension of bad to p.q is unavailable: failed: bad failed in import: RuntimeError: broken"
+    )
+    assert (raised.value.point, raised.value.plugin) == ("p.q", "bad")
