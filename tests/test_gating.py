@@ -44,7 +44,7 @@ def test_invalid_manifest(manifold_plugins: PluginFolder) -> None:
     state, code, message = reason_of(manager, "a")
     assert (state, code) == ("filtered", "invalid")
     assert message == (
-        f"{manifold_plugins.root}/a/plugin.toml:3:1: error[version]: plugin.version: \"one\" is not a valid "
+        f'{manifold_plugins.root}/a/plugin.toml:3:1: error[version]: plugin.version: "one" is not a valid '
         'PEP 440 version (e.g. "1.2.0", "2.0rc1") (and 1 more)'
     )
     assert [d.code for d in manager.report.diagnostics] == ["version", "unknown-key"]
@@ -104,13 +104,16 @@ def test_api_version_error(manifold_plugins: PluginFolder) -> None:
     assert manager.inspect("new").state == "resolved"
 
 
-def test_api_version_warning_loads_and_logs(manifold_plugins: PluginFolder, caplog: pytest.LogCaptureFixture) -> None:
+def test_api_version_warning_loads_and_logs(
+    manifold_plugins: PluginFolder, caplog: pytest.LogCaptureFixture
+) -> None:
     manifold_plugins.add("old", requires_api="<1")
     with caplog.at_level(logging.WARNING, logger="manifold"):
         manager = manifold_plugins.manager(api_version="1.4", api_severity="warning")
         assert manager.inspect("old").state == "resolved"
     assert caplog.messages == [
-        "old requires plugin API <1, but this host provides 1.4; loading it anyway (api_severity is 'warning')"
+        "old requires plugin API <1, but this host provides 1.4; "
+        "loading it anyway (api_severity is 'warning')"
     ]
 
 
@@ -120,7 +123,11 @@ def test_app_version_and_targets(manifold_plugins: PluginFolder) -> None:
     manifold_plugins.add("untargeted")
     manifold_plugins.add("fine", target="notes", requires_app=">=3")
     manager = manifold_plugins.manager(app="notes", app_version="3.1", require_target=True)
-    assert reason_of(manager, "old-app") == ("filtered", "incompatible-app", "old-app requires notes <3, not 3.1")
+    assert reason_of(manager, "old-app") == (
+        "filtered",
+        "incompatible-app",
+        "old-app requires notes <3, not 3.1",
+    )
     assert reason_of(manager, "other-app") == (
         "filtered",
         "wrong-target",
@@ -138,7 +145,9 @@ def test_python_markers_and_requirements(manifold_plugins: PluginFolder) -> None
     manifold_plugins.add("future", requires_python=">=4")
     manifold_plugins.add("elsewhere", markers="sys_platform == 'nowhere'")
     manifold_plugins.add("needs", requires=["packaging>=1", "surely-not-installed-dist>=1", "jsonschema<0.1"])
-    manifold_plugins.add("ok", requires=["packaging", "nothing-real; python_version < '3'"], markers="python_version >= '3'")
+    manifold_plugins.add(
+        "ok", requires=["packaging", "nothing-real; python_version < '3'"], markers="python_version >= '3'"
+    )
     manager = manifold_plugins.manager()
     assert reason_of(manager, "future") == (
         "filtered",
@@ -148,7 +157,7 @@ def test_python_markers_and_requirements(manifold_plugins: PluginFolder) -> None
     assert reason_of(manager, "elsewhere") == (
         "filtered",
         "markers",
-        "elsewhere's markers are false here: sys_platform == \"nowhere\"",
+        'elsewhere\'s markers are false here: sys_platform == "nowhere"',
     )
     assert reason_of(manager, "needs") == (
         "filtered",
@@ -169,7 +178,11 @@ def test_pre_activate(manifold_plugins: PluginFolder) -> None:
         return "beta" not in getattr(manifest, "tags", ())
 
     manager = manifold_plugins.manager(pre_activate=pre_activate)
-    assert reason_of(manager, "a") == ("filtered", "pre-activate-rejected", "the host's pre_activate rejected a")
+    assert reason_of(manager, "a") == (
+        "filtered",
+        "pre-activate-rejected",
+        "the host's pre_activate rejected a",
+    )
     assert reason_of(manager, "boom") == (
         "filtered",
         "pre-activate-rejected",
@@ -213,7 +226,11 @@ def test_missing_dependency_and_version_conflict(manifold_plugins: PluginFolder)
     manifold_plugins.add("b", dependencies={"base": ">=2"})
     manifold_plugins.add("c", optional_dependencies={"base": ">=2", "ghost": "*"})
     manager = manifold_plugins.manager()
-    assert reason_of(manager, "a") == ("unresolved", "missing-dependency", "a needs ghost, which is in no source")
+    assert reason_of(manager, "a") == (
+        "unresolved",
+        "missing-dependency",
+        "a needs ghost, which is in no source",
+    )
     assert reason_of(manager, "b") == (
         "unresolved",
         "version-conflict",
@@ -245,7 +262,11 @@ def test_dependency_unavailable_carries_the_chain(manifold_plugins: PluginFolder
     manager = manifold_plugins.manager(deny=["a"])
     info = manager.inspect("c")
     assert info.reason is not None
-    assert (info.state, info.reason.code, info.reason.chain) == ("unresolved", "dependency-unavailable", ("b", "a"))
+    assert (info.state, info.reason.code, info.reason.chain) == (
+        "unresolved",
+        "dependency-unavailable",
+        ("b", "a"),
+    )
     assert info.reason.message == (
         "c is unavailable because b is unavailable because a is unavailable: a is in the deny list"
     )
@@ -285,10 +306,15 @@ def test_duplicate_point_keeps_the_earlier_plugin(manifold_plugins: PluginFolder
 
 def test_missing_source_is_reported_not_raised(manifold_plugins: PluginFolder) -> None:
     manifold_plugins.add("a")
-    manager = manifold_plugins.manager(manifold_plugins.root.parent / "nowhere", "pkg://surely_no_such_package/x")
+    manager = manifold_plugins.manager(
+        manifold_plugins.root.parent / "nowhere", "pkg://surely_no_such_package/x"
+    )
     report = manager.discover()
     assert report.order == ("a",)
-    assert [(d.code, d.severity) for d in report.diagnostics] == [("source", "warning"), ("source", "warning")]
+    assert [(d.code, d.severity) for d in report.diagnostics] == [
+        ("source", "warning"),
+        ("source", "warning"),
+    ]
     assert report.diagnostics[0].message == f"{manifold_plugins.root.parent / 'nowhere'}: no such folder"
     assert report.diagnostics[1].message.startswith(
         "pkg://surely_no_such_package/x: package 'surely_no_such_package' cannot be found: "

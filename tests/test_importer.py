@@ -367,12 +367,23 @@ def test_a_package_already_imported_cannot_be_added(
     assert importer.owner(name) is None
 
 
-def test_a_plugin_cannot_be_added_twice(importer: PluginImporter, tmp_path: Path) -> None:
+def test_adding_a_plugin_again_needs_the_same_packages_and_folder(
+    importer: PluginImporter, tmp_path: Path
+) -> None:
     name = unique()
-    importer.add("a", [name], tmp_path)
+    importer.add("a", [name], write(tmp_path, {f"{name}.py": ""}))
+    importlib.import_module(name)
 
-    with pytest.raises(UsageError, match=r"^plugin 'a' is already added; remove it first$"):
-        importer.add("a", [unique()], tmp_path)
+    importer.add("a", [name, name], tmp_path)  # the same again: nothing changes, nothing unloads
+    with pytest.raises(UsageError) as other_packages:
+        importer.add("a", [name, unique()], tmp_path)
+    with pytest.raises(UsageError) as other_folder:
+        importer.add("a", [name], tmp_path / "elsewhere")
+
+    message = "plugin 'a' is already added with other packages or another folder; remove it first"
+    assert str(other_packages.value) == str(other_folder.value) == message
+    assert importer.modules("a") == (name,)
+    assert importer.remove("a") == (name,)
 
 
 @pytest.mark.parametrize(

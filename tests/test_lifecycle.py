@@ -84,7 +84,8 @@ def test_start_activates_eager_plugins_and_their_dependencies_only(manifold_plug
     assert report.active == ["app", "base"][::-1]
     assert report.plugins["lazy"].state == "resolved"
     assert lazy not in sys.modules
-    assert base in sys.modules and app in sys.modules
+    assert base in sys.modules
+    assert app in sys.modules
 
 
 def test_activate_all_in_load_order_and_deactivate_all_in_reverse(manifold_plugins: PluginFolder) -> None:
@@ -117,7 +118,11 @@ def test_deactivate_one_deactivates_its_dependents_first(manifold_plugins: Plugi
     assert EVENTS == [("deactivate", "c"), ("deactivate", "b"), ("deactivate", "a")]
     assert manager.inspect("d").state == "active"
     assert manager.activate("c")
-    assert [e for e in EVENTS if e[0] == "activate"] == [("activate", "a"), ("activate", "b"), ("activate", "c")]
+    assert [e for e in EVENTS if e[0] == "activate"] == [
+        ("activate", "a"),
+        ("activate", "b"),
+        ("activate", "c"),
+    ]
 
 
 def test_context_carries_identity_settings_logger_and_host_versions(manifold_plugins: PluginFolder) -> None:
@@ -130,7 +135,13 @@ def test_context_carries_identity_settings_logger_and_host_versions(manifold_plu
     manager = manifold_plugins.manager(app="acme", app_version="3.1", api_version="1.2")
     assert manager.activate("acme.kettle")
     context = manager.plugin("acme.kettle").context
-    assert (context.id, str(context.version), context.app, str(context.app_version), str(context.api_version)) == (
+    assert (
+        context.id,
+        str(context.version),
+        context.app,
+        str(context.app_version),
+        str(context.api_version),
+    ) == (
         "acme.kettle",
         "1.4.0",
         "acme",
@@ -146,8 +157,16 @@ def test_context_carries_identity_settings_logger_and_host_versions(manifold_plu
     ("code", "phase", "words"),
     [
         ("raise ImportError('no serial port library')\n", "import", "ImportError: no serial port library"),
-        ("class Plugin:\n    def __init__(self, context):\n        1 / 0\n", "construct", "ZeroDivisionError: "),
-        ("class Plugin:\n    def activate(self):\n        raise SystemExit(3)\n", "activate", "SystemExit: 3"),
+        (
+            "class Plugin:\n    def __init__(self, context):\n        1 / 0\n",
+            "construct",
+            "ZeroDivisionError: ",
+        ),
+        (
+            "class Plugin:\n    def activate(self):\n        raise SystemExit(3)\n",
+            "activate",
+            "SystemExit: 3",
+        ),
         ("class Thing: ...\n", "import", "AttributeError: "),
     ],
 )
@@ -170,22 +189,31 @@ def test_failure_in_each_phase_is_recorded_and_blocks_dependents_only(
     assert "Traceback (most recent call last)" in bad.reason.traceback
     assert [f.id for f in failures] == ["bad"]
     needs = report.plugins["needs-bad"]
-    assert (needs.state, needs.reason.code if needs.reason else None) == ("unresolved", "dependency-unavailable")
+    assert (needs.state, needs.reason.code if needs.reason else None) == (
+        "unresolved",
+        "dependency-unavailable",
+    )
     assert needs.reason is not None
-    assert needs.reason.message.startswith("needs-bad is unavailable because bad is unavailable: bad failed in")
+    assert needs.reason.message.startswith(
+        "needs-bad is unavailable because bad is unavailable: bad failed in"
+    )
     assert report.plugins["likes-bad"].state == "active"
     assert report.plugins["good"].state == "active"
 
 
 def test_traceback_shows_the_plugins_real_file(manifold_plugins: PluginFolder) -> None:
     package = add_code_plugin(
-        manifold_plugins, "bad", code="class Plugin:\n    def activate(self):\n        raise ValueError('x')\n"
+        manifold_plugins,
+        "bad",
+        code="class Plugin:\n    def activate(self):\n        raise ValueError('x')\n",
     )
     manager = manifold_plugins.manager()
     manager.activate("bad")
     reason = manager.inspect("bad").reason
     assert reason is not None
-    assert f'File "{manifold_plugins.root}/bad/{package}/__init__.py", line 3, in activate' in reason.traceback
+    assert (
+        f'File "{manifold_plugins.root}/bad/{package}/__init__.py", line 3, in activate' in reason.traceback
+    )
 
 
 def test_hanging_activation_times_out_and_the_rest_go_on(manifold_plugins: PluginFolder) -> None:
@@ -235,7 +263,9 @@ def test_safe_mode_imports_nothing(manifold_plugins: PluginFolder) -> None:
 
 def test_strict_mode_raises_for_required_plugins_only(manifold_plugins: PluginFolder) -> None:
     add_code_plugin(manifold_plugins, "bad", code="raise RuntimeError('broken')\n", activation="eager")
-    add_code_plugin(manifold_plugins, "optional-bad", code="raise RuntimeError('broken')\n", activation="eager")
+    add_code_plugin(
+        manifold_plugins, "optional-bad", code="raise RuntimeError('broken')\n", activation="eager"
+    )
     add_code_plugin(manifold_plugins, "good", activation="eager")
     manager = manifold_plugins.manager(strict=True, required=["good", "bad", "ghost"])
     with pytest.raises(StrictModeError) as raised:
@@ -361,8 +391,12 @@ def test_rescan_adds_removes_and_reloads(manifold_plugins: PluginFolder) -> None
 
 
 def test_health(manifold_plugins: PluginFolder) -> None:
-    add_code_plugin(manifold_plugins, "fine", code="class Plugin:\n    def health(self):\n        return {'queue': 3}\n")
-    add_code_plugin(manifold_plugins, "sick", code="class Plugin:\n    def health(self):\n        raise OSError('disk')\n")
+    add_code_plugin(
+        manifold_plugins, "fine", code="class Plugin:\n    def health(self):\n        return {'queue': 3}\n"
+    )
+    add_code_plugin(
+        manifold_plugins, "sick", code="class Plugin:\n    def health(self):\n        raise OSError('disk')\n"
+    )
     add_code_plugin(manifold_plugins, "plain", code="class Plugin: ...\n")
     add_code_plugin(manifold_plugins, "idle", code="class Plugin: ...\n")
     manager = manifold_plugins.manager()
@@ -387,12 +421,16 @@ def test_update_settings_validates_and_notifies(manifold_plugins: PluginFolder) 
     new = manager.update_settings("a", {"level": 5})
     assert dict(new) == {"level": 5}
     assert manager.plugin("a").changes == [({"level": 1, "name": "x"}, {"level": 5})]
-    with pytest.raises(Exception, match=r'settings of a: level: expected an integer, got a string \("high"\)'):
+    with pytest.raises(
+        Exception, match=r'settings of a: level: expected an integer, got a string \("high"\)'
+    ):
         manager.update_settings("a", {"level": "high"})
     assert dict(manager.settings("a")) == {"level": 5}
 
 
-def test_plugins_import_from_their_own_folder_without_sys_path(manifold_plugins: PluginFolder, tmp_path: Path) -> None:
+def test_plugins_import_from_their_own_folder_without_sys_path(
+    manifold_plugins: PluginFolder, tmp_path: Path
+) -> None:
     before = list(sys.path)
     package = add_code_plugin(manifold_plugins, "a")
     manager = manifold_plugins.manager()
@@ -415,7 +453,10 @@ def test_manager_as_context_manager_closes(manifold_plugins: PluginFolder) -> No
 
 def test_extension_of_a_failed_plugin_raises_a_clear_error(manifold_plugins: PluginFolder) -> None:
     package = add_code_plugin(
-        manifold_plugins, "bad", code="raise RuntimeError('broken')\n", extensions=[{"point": "p.q", "ref": "X:f"}]
+        manifold_plugins,
+        "bad",
+        code="raise RuntimeError('broken')\n",
+        extensions=[{"point": "p.q", "ref": "X:f"}],
     )
     manifest = manifold_plugins.root / "bad" / "plugin.toml"
     manifest.write_text(manifest.read_text().replace('"X:f"', f'"{package}:f"'))

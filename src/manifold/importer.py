@@ -222,8 +222,9 @@ class PluginImporter:
     def add(self, plugin_id: str, packages: Iterable[str], root: Traversable) -> None:
         """Serve ``packages`` of ``plugin_id`` from the folder ``root``; all of them, or none (on error).
 
-        Raises ``PackageClaimError`` for a package served for another plugin or already imported,
-        ``UsageError`` for a plugin already added or a name that is not a top-level module name.
+        Adding a plugin again with the same packages and folder does nothing. Raises
+        ``PackageClaimError`` for a package served for another plugin or already imported, and
+        ``UsageError`` for a plugin already added otherwise or a name that is not a top-level module name.
         """
         if isinstance(packages, str):
             raise UsageError(f"the packages of plugin {plugin_id!r} must be a list of names, not a string")
@@ -234,8 +235,14 @@ class PluginImporter:
         kind, location = _where(root)
         plugin = _Plugin(plugin_id, frozenset(names), root, kind, location)
         with self._lock:
-            if plugin_id in self._plugins:
-                raise UsageError(f"plugin {plugin_id!r} is already added; remove it first")
+            added = self._plugins.get(plugin_id)
+            if added is not None:
+                if (added.packages, added.kind, added.location) == (plugin.packages, kind, location):
+                    return
+                raise UsageError(
+                    f"plugin {plugin_id!r} is already added with other packages or another folder; "
+                    "remove it first"
+                )
             for name in names:
                 owner = self._served.get(name)
                 if owner is not None:

@@ -18,7 +18,7 @@ from manifold.errors import ManifoldError
 from manifold.gate import HostConfig, Severity, gate
 from manifold.importer import PluginImporter
 from manifold.lifecycle import CallTimeout, Runner
-from manifold.manifest import Manifest, Reference
+from manifold.manifest import Cardinality, Manifest, Reference
 from manifold.parse import parse_manifest
 from manifold.registry import ExtensionHandle, Point, Registry
 from manifold.resolve import resolve, unavailable_because
@@ -218,13 +218,18 @@ class Manager:
                         parsed.manifest,
                         source.name,
                         "filtered",
-                        Reason("shadowed", f"{pid} at {location.file} is shadowed by {winner.source} ({_where(winner)})"),
+                        Reason(
+                            "shadowed",
+                            f"{pid} at {location.file} is shadowed by {winner.source} ({_where(winner)})",
+                        ),
                         now,
                         changed_at=now,
                     )
                     records[shadowed.id] = shadowed
                     continue
-                record = _Record(pid, parsed.manifest, source.name, "discovered", discovered_at=now, changed_at=now)
+                record = _Record(
+                    pid, parsed.manifest, source.name, "discovered", discovered_at=now, changed_at=now
+                )
                 record.stamp = _stamp(location.source)
                 if parsed.manifest is None:
                     errors = [d for d in parsed.diagnostics if d.severity == "error"]
@@ -269,9 +274,15 @@ class Manager:
         owners: dict[str, str] = {pid: p.plugin or "the host" for pid, p in self._registry.points.items()}
         kept = []
         for manifest in candidates:
-            clash = next((p.id for p in manifest.extension_points if owners.get(p.id, manifest.id) != manifest.id), None)
+            clash = next(
+                (p.id for p in manifest.extension_points if owners.get(p.id, manifest.id) != manifest.id),
+                None,
+            )
             if clash is not None:
-                reason = Reason("duplicate-point", f"{manifest.id} declares point {clash}, already declared by {owners[clash]}")
+                reason = Reason(
+                    "duplicate-point",
+                    f"{manifest.id} declares point {clash}, already declared by {owners[clash]}",
+                )
                 self._set(self._records[manifest.id], "unresolved", reason)
                 unavailable[manifest.id] = reason
                 continue
@@ -312,7 +323,9 @@ class Manager:
             )
         for ext in manifest.extensions:
             if ext.markers is not None and not ext.markers.evaluate():
-                logger.debug("%s: extensions[%d] skipped, markers false: %s", manifest.id, ext.index, ext.markers)
+                logger.debug(
+                    "%s: extensions[%d] skipped, markers false: %s", manifest.id, ext.index, ext.markers
+                )
                 continue
             handle = ExtensionHandle(
                 plugin=manifest.id,
@@ -331,7 +344,9 @@ class Manager:
     @property
     def report(self) -> LoadReport:
         return LoadReport(
-            MappingProxyType({pid: r.info() for pid, r in self._records.items()}), self._order, self._diagnostics
+            MappingProxyType({pid: r.info() for pid, r in self._records.items()}),
+            self._order,
+            self._diagnostics,
         )
 
     def inspect(self, plugin_id: str) -> PluginInfo:
@@ -369,7 +384,7 @@ class Manager:
         description: str = "",
         interface: type | None = None,
         config_schema: Mapping[str, Any] | None = None,
-        cardinality: str = "many",
+        cardinality: Cardinality = "many",
         hook: bool = False,
         parameters: Sequence[str] = (),
         firstresult: bool = False,
@@ -384,8 +399,16 @@ class Manager:
             if problems:
                 raise ValueError(f"point {point_id}: {problems[0].message}")
         point = Point(
-            point_id, None, description, interface, cardinality, config_schema, hook, tuple(parameters), firstresult
-        )  # type: ignore[arg-type]
+            point_id,
+            None,
+            description,
+            interface,
+            cardinality,
+            config_schema,
+            hook,
+            tuple(parameters),
+            firstresult,
+        )
         undo = self._registry.add_point(point)
         self._host_points[point_id] = point
 
@@ -446,7 +469,9 @@ class Manager:
             self._fail_extension(handle, str(e), e)
             raise
         except Exception as e:
-            message = f"loading {handle.ref} of {handle.plugin} for {handle.point} raised {type(e).__name__}: {e}"
+            message = (
+                f"loading {handle.ref} of {handle.plugin} for {handle.point} raised {type(e).__name__}: {e}"
+            )
             self._fail_extension(handle, message, e)
             raise ExtensionError(message, point=handle.point, plugin=handle.plugin) from e
 
@@ -457,7 +482,9 @@ class Manager:
         config, problems = check_values(point.config_schema, handle.config, where, "config")
         if problems:
             raise ExtensionError(
-                f"{handle.plugin}: {'; '.join(p.message for p in problems)}", point=handle.point, plugin=handle.plugin
+                f"{handle.plugin}: {'; '.join(p.message for p in problems)}",
+                point=handle.point,
+                plugin=handle.plugin,
             )
         handle.config = MappingProxyType(config)
         return handle.config
@@ -537,8 +564,9 @@ class Manager:
             if record.state != "loaded" and record.obj is None:
                 self._importer.add(manifest.id, manifest.packages, manifest.code_root)
                 record.context = self._context(record)
-                if manifest.plugin_class is not None:
-                    cls = self._call(lambda: self._importer.load(manifest.id, manifest.plugin_class))
+                ref = manifest.plugin_class
+                if ref is not None:
+                    cls = self._call(lambda: self._importer.load(manifest.id, ref))
                     phase = "construct"
                     context = record.context
                     record.obj = self._call(lambda: _construct(cls, context))
@@ -579,11 +607,15 @@ class Manager:
         detail = str(error) if phase == "timeout" else f"{type(error).__name__}: {error}"
         message = f"{record.id} {where}: {detail}"
         logger.error("%s", message)
-        self._set(record, "failed", Reason("failed", message, phase=phase, error=error, traceback=_traceback(error)))
+        self._set(
+            record, "failed", Reason("failed", message, phase=phase, error=error, traceback=_traceback(error))
+        )
         self._notify("failed", record)
         for handle in self._registry.all_extensions():
             if handle.plugin == record.id:
                 handle.forget()
+        record.obj = record.context = None
+        self._importer.remove(record.id)  # half-imported modules go too
         self._block_dependents(record.id)
 
     def _unavailable(self, record: _Record, dep: str) -> None:
@@ -648,7 +680,11 @@ class Manager:
 
     def reload(self, plugin_id: str) -> bool:
         """Unload the plugin and activate it again from its (possibly changed) code."""
-        was_active = {pid for pid in (plugin_id, *self._all_dependents(plugin_id)) if self._records[pid].state == "active"}
+        was_active = {
+            pid
+            for pid in (plugin_id, *self._all_dependents(plugin_id))
+            if self._records[pid].state == "active"
+        }
         self.unload(plugin_id)
         ok = self.activate(plugin_id)
         for pid in self._order:
@@ -760,7 +796,9 @@ class Manager:
         added = tuple(pid for pid in records if pid not in old and records[pid].manifest is not None)
         removed = tuple(pid for pid in old if pid not in records and old[pid].manifest is not None)
         changed = tuple(
-            pid for pid in records if pid in old and records[pid].manifest is not None and self._changed(old[pid], records[pid])
+            pid
+            for pid in records
+            if pid in old and records[pid].manifest is not None and self._changed(old[pid], records[pid])
         )
         for pid in (*removed, *changed):
             if old[pid].state in _HOLDING_CODE:

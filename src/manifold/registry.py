@@ -35,7 +35,19 @@ class ExtensionHandle:
     ``error`` is set when loading it failed (it is then left out of the point's extensions).
     """
 
-    __slots__ = ("_loader", "_value", "config", "error", "id", "index", "order", "plugin", "point", "priority", "ref")
+    __slots__ = (
+        "_loader",
+        "_value",
+        "config",
+        "error",
+        "id",
+        "index",
+        "order",
+        "plugin",
+        "point",
+        "priority",
+        "ref",
+    )
 
     def __init__(
         self,

@@ -3,7 +3,7 @@
 Registered through the package's ``pytest11`` entry point; use the ``manifold_plugins`` fixture::
 
     def test_kettle(manifold_plugins):
-        manifold_plugins.add("acme.kettle", packages=["acme_kettle"], files={"acme_kettle/__init__.py": "..."})
+        manifold_plugins.add("acme.kettle", packages=["acme_kettle"], files={"acme_kettle/__init__.py": ""})
         manager = manifold_plugins.manager(app="acme")
         manager.start()
 
@@ -55,7 +55,9 @@ class PluginFolder:
         if isinstance(manifest, str):
             text = textwrap.dedent(manifest).lstrip("\n")
         else:
-            text = tomli_w.dumps(dict(manifest) if manifest is not None else _manifest(plugin_id, version, tables))
+            text = tomli_w.dumps(
+                dict(manifest) if manifest is not None else _manifest(plugin_id, version, tables)
+            )
         (target / "plugin.toml").write_text(text, encoding="utf-8")
         for relative, content in (files or {}).items():
             path = target / relative
