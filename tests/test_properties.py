@@ -134,6 +134,8 @@ def mutations(draw: st.DrawFn) -> dict[str, Any]:
         try:
             for part in path[:-1]:
                 parent = parent[part]
+            if isinstance(parent, dict) != isinstance(path[-1], str):
+                continue  # an earlier mutation changed this container's kind
             action = draw(st.sampled_from(["replace", "delete", "add"]))
             if action == "replace":
                 parent[path[-1]] = draw(toml_values)
