@@ -254,6 +254,8 @@ class Manager:
                 continue
             reason = gate(record.manifest, self.config, self._installed_version)
             if reason is not None:
+                if reason.code == "incompatible-api":
+                    logger.warning("%s; skipping it", reason.message)
                 self._set(record, "filtered", reason)
                 unavailable[record.id] = reason
             else:
@@ -677,6 +679,19 @@ class Manager:
         if record.state in ("inactive", "loaded"):
             self._set(record, "resolved", None)
         return removed
+
+    def remove(self, plugin_id: str) -> tuple[str, ...]:
+        """Unload the plugin and unregister exactly its points and extensions; it stays ``filtered``
+        with reason ``removed`` until a rescan finds it again. Returns the modules removed."""
+        modules = self.unload(plugin_id)
+        record = self._records[plugin_id]
+        for undo in reversed(record.undo):
+            undo()
+        record.undo.clear()
+        self._set(record, "filtered", Reason("removed", f"{plugin_id} was removed by the host"))
+        self._order = tuple(pid for pid in self._order if pid != plugin_id)
+        self._block_dependents(plugin_id)
+        return modules
 
     def reload(self, plugin_id: str) -> bool:
         """Unload the plugin and activate it again from its (possibly changed) code."""
