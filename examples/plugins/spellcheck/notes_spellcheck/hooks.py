@@ -9,4 +9,4 @@ MISSPELT = ("teh", "recieve")
 
 def check_spelling(note: Note) -> list[str]:
     words = note.body.lower().split()
-    return [f"{note.title}: did you mean {w!r}?" for w in words if w in MISSPELT]
+    return [f"{note.title}: {w!r} looks misspelt" for w in words if w in MISSPELT]
