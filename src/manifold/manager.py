@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import importlib
 import inspect
 import logging
 import os
@@ -572,6 +573,8 @@ class Manager:
                     phase = "construct"
                     context = record.context
                     record.obj = self._call(lambda: _construct(cls, context))
+                else:  # no plugin object: activating it means importing its code
+                    self._call(lambda: [importlib.import_module(p) for p in manifest.packages])
                 self._set(record, "loaded", None)
             phase = "activate"
             activate = getattr(record.obj, "activate", None)
