@@ -379,6 +379,8 @@ def _library(key: _Key) -> str:
         "os",
     ):
         return "pathlib/os"
+    if file == "<string>":  # code made with exec(), such as a compiled schema validator
+        return "exec'd code (<string>)"
     return "other (builtins)" if file == "~" else f"other ({'/'.join(Path(file).parts[-2:])})"
 
 

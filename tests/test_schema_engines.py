@@ -1,0 +1,55 @@
+"""The compiled fast-path validator and jsonschema agree on every manifest, so diagnostics never differ."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from tests.test_properties import documents, mutations
+
+from manifold.schema import _fast_validator, _validator, schema_problems
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = sorted((ROOT / "tests" / "fixtures" / "editors").glob("*/*.toml")) + sorted(
+    (ROOT / "manifests").glob("*.toml")
+)
+
+
+def fast_accepts(data: Any) -> bool:
+    try:
+        _fast_validator("plugin")(data)
+    except Exception:
+        return False
+    return True
+
+
+def slow_accepts(data: Any) -> bool:
+    return not any(True for _ in _validator("plugin").iter_errors(data))
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_both_engines_agree_on_the_fixtures(path: Path) -> None:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    assert fast_accepts(data) == slow_accepts(data) == (path.parent.name != "invalid")
+
+
+def test_trailing_newline_is_rejected_by_both() -> None:
+    data = {"plugin": {"id": "acme.kettle\n", "version": "1"}}
+    assert not fast_accepts(data)
+    assert not slow_accepts(data)
+    assert [p.code for p in schema_problems("plugin", data)] == ["schema"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutations())
+def test_both_engines_agree_on_mutated_manifests(data: dict[str, Any]) -> None:
+    assert fast_accepts(data) == slow_accepts(data)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents)
+def test_both_engines_agree_on_arbitrary_documents(data: dict[str, Any]) -> None:
+    assert fast_accepts(data) == slow_accepts(data)
