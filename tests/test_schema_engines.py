@@ -10,7 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from tests.test_properties import documents, mutations
 
-from manifold.schema import _fast_validator, _validator, schema_problems
+from manifold.schema import (
+    _fast_meta_validator,
+    _fast_validator,
+    _meta_validator,
+    _validator,
+    schema_problems,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = sorted((ROOT / "tests" / "fixtures" / "editors").glob("*/*.toml")) + sorted(
@@ -53,3 +59,14 @@ def test_both_engines_agree_on_mutated_manifests(data: dict[str, Any]) -> None:
 @given(documents)
 def test_both_engines_agree_on_arbitrary_documents(data: dict[str, Any]) -> None:
     assert fast_accepts(data) == slow_accepts(data)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents)
+def test_both_engines_agree_on_embedded_schemas(schema: dict[str, Any]) -> None:
+    try:
+        _fast_meta_validator()(schema)
+        fast = True
+    except Exception:
+        fast = False
+    assert fast == (not any(True for _ in _meta_validator().iter_errors(schema)))

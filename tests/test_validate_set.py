@@ -367,6 +367,21 @@ def test_undeclared_import(write_plugin: WritePlugin) -> None:
     )
 
 
+def test_undeclared_imports_nested_in_functions_classes_and_handlers(write_plugin: WritePlugin) -> None:
+    write_plugin(
+        "a", '[plugin]\nid = "a"\nversion = "1"\npackages = ["acme_a"]\n', {"acme_a/__init__.py": ""}
+    )
+    code = (
+        "class C:\n    def m(self):\n        import acme_a.x\n"
+        "try:\n    pass\nexcept ImportError:\n    from acme_a import y\n"
+        "if True:\n    pass\nelse:\n    import acme_a\n"
+        "f = lambda: __import__('acme_a')\n"
+    )
+    write_plugin("b", CODE_PLUGIN, {"acme_b/__init__.py": code})
+    found = [(d.line, d.message.split(" from ")[0]) for d in validate(["plugins"]).diagnostics]
+    assert found == [(3, "imports acme_a.x"), (7, "imports acme_a"), (11, "imports acme_a")]
+
+
 def test_declared_import_is_fine(write_plugin: WritePlugin) -> None:
     write_plugin(
         "a",

@@ -32,14 +32,14 @@ def scan_code(files: Sequence[ParsedFile]) -> list[Diagnostic]:
         manifest = parsed.manifest
         if manifest is None:
             continue
-        cache: dict[str, _Module] = {}
+        trees = dict(_package_trees(manifest, diagnostics))  # each file parsed once
         problems = []
         for key, ref in manifest.references:
-            module = _module(manifest, ref.module, cache, diagnostics)
+            module = _module(manifest, ref.module, trees)
             if module is not None and module.tree is not None:
                 problems += _reference_problems(key, ref, module)
         diagnostics += place(problems, file=parsed.file, text=parsed.text, plugin=manifest.id)
-        for file, tree in _package_trees(manifest, diagnostics):
+        for file, tree in trees.items():
             diagnostics += _undeclared_imports(manifest, file, tree, owner)
     return diagnostics
 
@@ -81,17 +81,13 @@ def _parse(source: Traversable, display: str, plugin: str, sink: list[Diagnostic
     return None
 
 
-def _module(
-    manifest: Manifest, name: str, cache: dict[str, _Module], sink: list[Diagnostic]
-) -> _Module | None:
-    if name not in cache:
-        source = module_file(manifest.code_root, name)
-        if source is None:
-            return None  # reported by the manifest's own checks
-        relative = name.replace(".", "/") + ("/__init__.py" if source.name == "__init__.py" else ".py")
-        display = _display(manifest, relative)
-        cache[name] = _Module(display, _parse(source, display, manifest.id, sink))
-    return cache[name]
+def _module(manifest: Manifest, name: str, trees: dict[str, ast.Module]) -> _Module | None:
+    source = module_file(manifest.code_root, name)
+    if source is None:
+        return None  # reported by the manifest's own checks
+    relative = name.replace(".", "/") + ("/__init__.py" if source.name == "__init__.py" else ".py")
+    display = _display(manifest, relative)
+    return _Module(display, trees.get(display))
 
 
 def _reference_problems(key: str, ref: Reference, module: _Module) -> list[Problem]:
@@ -165,6 +161,20 @@ def _flatten(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
                 yield from _flatten(block)
 
 
+def _statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement, nested ones too (imports are statements: expressions need no visit)."""
+    for node in body:
+        yield node
+        for name in ("body", "orelse", "finalbody"):
+            block = getattr(node, name, None)
+            if isinstance(block, list):
+                yield from _statements(block)
+        for handler in getattr(node, "handlers", ()):
+            yield from _statements(handler.body)
+        for case in getattr(node, "cases", ()):
+            yield from _statements(case.body)
+
+
 def _package_trees(manifest: Manifest, sink: list[Diagnostic]) -> Iterator[tuple[str, ast.Module]]:
     for package in manifest.packages:
         root = manifest.code_root
@@ -195,7 +205,7 @@ def _undeclared_imports(
     manifest: Manifest, file: str, tree: ast.Module, owner: dict[str, Manifest]
 ) -> Iterator[Diagnostic]:
     declared = set(manifest.dependencies) | set(manifest.optional_dependencies) | {manifest.id}
-    for node in ast.walk(tree):
+    for node in _statements(tree.body):
         if isinstance(node, ast.Import):
             modules = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:

@@ -110,6 +110,12 @@ def _fast_validator(name: SchemaName) -> Callable[[Any], Any]:
 
 def check_schema(schema: Any, where: KeyPath) -> list[Problem]:
     """Problems with a JSON Schema a manifest embeds (``settings-schema``, ``config-schema``)."""
+    try:
+        _fast_meta_validator()(schema)
+    except Exception:  # rejected: let jsonschema say where and why
+        pass
+    else:
+        return []
     problems = []
     for error in _meta_validator().iter_errors(schema):
         path = where + _key_path(error)
@@ -121,6 +127,14 @@ def check_schema(schema: Any, where: KeyPath) -> list[Problem]:
             )
         )
     return problems
+
+
+@functools.cache
+def _fast_meta_validator() -> Callable[[Any], Any]:
+    import fastjsonschema
+
+    validate: Callable[[Any], Any] = fastjsonschema.compile(_for_speed(dict(_meta_validator().schema)))
+    return validate
 
 
 @functools.cache
