@@ -22,7 +22,10 @@ class = "{package}:Plugin"
 point = "host.greeters"
 ref = "{package}:greet"
 """
-CODE = "class Plugin:\n    def activate(self):\n        self.active = True\n\ndef greet():\n    return __file__\n"
+CODE = (
+    "class Plugin:\n    def activate(self):\n        self.active = True\n\n"
+    "def greet():\n    return __file__\n"
+)
 
 
 def host_package(root: Path, name: str) -> dict[str, str]:
