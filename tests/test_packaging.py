@@ -39,10 +39,19 @@ def test_importing_manifold_imports_neither_jsonschema_nor_networkx() -> None:
     assert done.stdout == "[]\n"
 
 
-def test_public_names_are_declared_once() -> None:
+def test_public_names_are_declared_once_and_load_lazily() -> None:
     assert len(set(manifold.__all__)) == len(manifold.__all__)
-    public = {name for name, value in vars(manifold).items() if not name.startswith("_") and callable(value)}
-    assert public == set(manifold.__all__)
+    code = (
+        "import sys, manifold, manifold.cli, manifold.validation\n"
+        "print(sorted(m for m in sys.modules if m.startswith('manifold')))\n"
+        "print(callable(manifold.validate), manifold.validate.__module__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    lines = done.stdout.splitlines()
+    assert lines[1] == "True manifold.validation"
+    for name in manifold.__all__:
+        assert getattr(manifold, name) is not None
+    assert set(manifold.__all__) <= set(dir(manifold))
 
 
 def test_validation_imports_no_plugin_code() -> None:
@@ -70,6 +79,9 @@ def test_validation_imports_no_plugin_code() -> None:
             "rpds",
             "attr",
             "attrs",
+            "fastjsonschema",
+            "packaging",
+            "typing_extensions",
         }
         or m in sys.stdlib_module_names
         or m.partition(".")[0] in sys.stdlib_module_names

@@ -1,13 +1,23 @@
-"""manifold: a plugin loader built on TOML manifests instead of entry points."""
+"""manifold: a plugin loader built on TOML manifests instead of entry points.
 
-from manifold.context import PluginContext
-from manifold.diagnostics import Diagnostic, Report, Severity
-from manifold.errors import ManifestError, ManifoldError, UsageError
-from manifold.manager import ExtensionError, LoadReport, Manager, RescanResult, StrictModeError
-from manifold.manifest import Extension, ExtensionPoint, Manifest, Reference
-from manifold.registry import ExtensionHandle, Point
-from manifold.states import PluginInfo, Reason, State
-from manifold.validate import load_manifest, validate
+The public names are listed once in ``__all__``; each is imported from its module on first
+use, so ``import manifold`` (and the ``manifold`` command) start fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from manifold.context import PluginContext
+    from manifold.diagnostics import Diagnostic, Report, Severity
+    from manifold.errors import ManifestError, ManifoldError, UsageError
+    from manifold.manager import ExtensionError, LoadReport, Manager, RescanResult, StrictModeError
+    from manifold.manifest import Extension, ExtensionPoint, Manifest, Reference
+    from manifold.registry import ExtensionHandle, Point
+    from manifold.states import PluginInfo, Reason, State
+    from manifold.validation import load_manifest, validate
 
 __all__ = [
     "Diagnostic",
@@ -17,8 +27,8 @@ __all__ = [
     "ExtensionPoint",
     "LoadReport",
     "Manager",
-    "Manifest",
     "ManifestError",
+    "Manifest",
     "ManifoldError",
     "PluginContext",
     "PluginInfo",
@@ -36,3 +46,42 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+_HOMES = {
+    "PluginContext": "context",
+    "Diagnostic": "diagnostics",
+    "Report": "diagnostics",
+    "Severity": "diagnostics",
+    "ManifestError": "errors",
+    "ManifoldError": "errors",
+    "UsageError": "errors",
+    "ExtensionError": "manager",
+    "LoadReport": "manager",
+    "Manager": "manager",
+    "RescanResult": "manager",
+    "StrictModeError": "manager",
+    "Extension": "manifest",
+    "ExtensionPoint": "manifest",
+    "Manifest": "manifest",
+    "Reference": "manifest",
+    "ExtensionHandle": "registry",
+    "Point": "registry",
+    "PluginInfo": "states",
+    "Reason": "states",
+    "State": "states",
+    "load_manifest": "validation",
+    "validate": "validation",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'manifold' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"manifold.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

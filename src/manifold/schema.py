@@ -133,7 +133,8 @@ def check_schema(schema: Any, where: KeyPath) -> list[Problem]:
 def _fast_meta_validator() -> Callable[[Any], Any]:
     import fastjsonschema
 
-    validate: Callable[[Any], Any] = fastjsonschema.compile(_for_speed(dict(_meta_validator().schema)))
+    meta: Any = _meta_validator().schema
+    validate: Callable[[Any], Any] = fastjsonschema.compile(_for_speed(dict(meta)))
     return validate
 
 

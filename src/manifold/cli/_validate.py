@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from manifold.validate import validate
+from manifold.validation import validate
 
 
 def add_validate_command(commands: Any) -> None:
