@@ -249,10 +249,8 @@ def _render(
             "",
             "[settings-schema]",
             'type = "object"',
-            'properties.enabled = { type = "boolean", default = true, '
-            'description = "Turn the plugin on or off." }',
-            'properties.limit = { type = "integer", minimum = 1, default = 50, '
-            'description = "Most items to show." }',
+            'properties.enabled = { type = "boolean", default = true, description = "Turn the plugin on or off." }',
+            'properties.limit = { type = "integer", minimum = 1, default = 50, description = "Most items to show." }',
         ]
     for point in plugin.points:
         lines += ["", *_point_lines(point)]

@@ -275,8 +275,7 @@ def bench(n: int, repeat: int, python: str, base: str | None, keep: bool) -> dic
         print(f"  {LABELS['startup']:<46} {_stats(results['startup'])}")
         checked = len(results["nocode"]) + len(results["code"]) + 2
         print(
-            f"  check: no bench_* module in sys.modules after validate "
-            f"({checked} (b)/(c) runs, warm-up included): OK"
+            f"  check: no bench_* module in sys.modules after validate ({checked} (b)/(c) runs, warm-up included): OK"
         )
         code = statistics.median(results["code"])
         print(f"validate {n} plugins: {code * 1000:.0f} ms ({code / bare:.1f}x bare tomllib)")

@@ -125,7 +125,7 @@ def test_unexpected_error_is_reported_without_traceback(
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("manifold.cli._validate.validate", boom)
+    monkeypatch.setattr("manifold.validation.validate", boom)
     code, _, err = run(capsys, "validate", "plugins")
     assert code == 3
     assert err == (
@@ -156,9 +156,7 @@ def test_schema_writes_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 def test_schema_to_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "schema", "-o", str(tmp_path / "no" / "s.json"))
     assert code == 2
-    assert (
-        err == f"manifold: error: {tmp_path / 'no' / 's.json'}: the folder {tmp_path / 'no'} does not exist\n"
-    )
+    assert err == f"manifold: error: {tmp_path / 'no' / 's.json'}: the folder {tmp_path / 'no'} does not exist\n"
 
 
 def test_python_dash_m_runs_the_command() -> None:

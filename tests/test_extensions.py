@@ -63,12 +63,8 @@ def test_order_by_priority_then_load_order(manifold_plugins: PluginFolder) -> No
 
 
 def test_extensions_import_nothing_until_loaded(manifold_plugins: PluginFolder) -> None:
-    used = code_plugin(
-        manifold_plugins, "used", GREETER, extensions=[{"point": "p.one", "ref": "PKG:Greeter"}]
-    )
-    other = code_plugin(
-        manifold_plugins, "other", GREETER, extensions=[{"point": "p.two", "ref": "PKG:Greeter"}]
-    )
+    used = code_plugin(manifold_plugins, "used", GREETER, extensions=[{"point": "p.one", "ref": "PKG:Greeter"}])
+    other = code_plugin(manifold_plugins, "other", GREETER, extensions=[{"point": "p.two", "ref": "PKG:Greeter"}])
     manager = manifold_plugins.manager()
     (handle,) = manager.extensions("p.one")
     assert (handle.plugin, handle.id, handle.priority, dict(handle.config), handle.loaded) == (
@@ -113,9 +109,7 @@ class Greets(Protocol):
 def test_interface_from_the_host_accepts_matches_and_fails_only_the_mismatch(
     manifold_plugins: PluginFolder, caplog: pytest.LogCaptureFixture
 ) -> None:
-    good = code_plugin(
-        manifold_plugins, "good", GREETER, extensions=[{"point": "host.greeters", "ref": "PKG:Greeter"}]
-    )
+    good = code_plugin(manifold_plugins, "good", GREETER, extensions=[{"point": "host.greeters", "ref": "PKG:Greeter"}])
     code_plugin(
         manifold_plugins,
         "bad",
@@ -199,9 +193,7 @@ def test_config_is_validated_and_defaults_filled_on_load(manifold_plugins: Plugi
 def test_host_point_with_config_schema(manifold_plugins: PluginFolder) -> None:
     manifold_plugins.add("a", extensions=[{"point": "host.menu", "config": {}}])
     manager = manifold_plugins.manager()
-    manager.add_point(
-        "host.menu", config_schema={"properties": {"label": {"type": "string", "default": "?"}}}
-    )
+    manager.add_point("host.menu", config_schema={"properties": {"label": {"type": "string", "default": "?"}}})
     assert dict(manager.extension("host.menu").load()) == {"label": "?"}
     with pytest.raises(ValueError, match=r"point host\.bad: config_schema\.type: not a valid JSON Schema"):
         manager.add_point("host.bad", config_schema={"type": "table"})

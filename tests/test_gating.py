@@ -104,16 +104,13 @@ def test_api_version_error(manifold_plugins: PluginFolder) -> None:
     assert manager.inspect("new").state == "resolved"
 
 
-def test_api_version_warning_loads_and_logs(
-    manifold_plugins: PluginFolder, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_api_version_warning_loads_and_logs(manifold_plugins: PluginFolder, caplog: pytest.LogCaptureFixture) -> None:
     manifold_plugins.add("old", requires_api="<1")
     with caplog.at_level(logging.WARNING, logger="manifold"):
         manager = manifold_plugins.manager(api_version="1.4", api_severity="warning")
         assert manager.inspect("old").state == "resolved"
     assert caplog.messages == [
-        "old requires plugin API <1, but this host provides 1.4; "
-        "loading it anyway (api_severity is 'warning')"
+        "old requires plugin API <1, but this host provides 1.4; loading it anyway (api_severity is 'warning')"
     ]
 
 
@@ -306,9 +303,7 @@ def test_duplicate_point_keeps_the_earlier_plugin(manifold_plugins: PluginFolder
 
 def test_missing_source_is_reported_not_raised(manifold_plugins: PluginFolder) -> None:
     manifold_plugins.add("a")
-    manager = manifold_plugins.manager(
-        manifold_plugins.root.parent / "nowhere", "pkg://surely_no_such_package/x"
-    )
+    manager = manifold_plugins.manager(manifold_plugins.root.parent / "nowhere", "pkg://surely_no_such_package/x")
     report = manager.discover()
     assert report.order == ("a",)
     assert [(d.code, d.severity) for d in report.diagnostics] == [

@@ -249,9 +249,7 @@ def test_the_plugin_wins_over_sys_path_only_for_declared_names(
     assert importlib.import_module(undeclared).WHERE == "sys.path"
 
 
-def test_an_undeclared_module_of_the_plugin_folder_is_not_importable(
-    importer: PluginImporter, tmp_path: Path
-) -> None:
+def test_an_undeclared_module_of_the_plugin_folder_is_not_importable(importer: PluginImporter, tmp_path: Path) -> None:
     name, undeclared = unique(), unique("undeclared")
     root = write(tmp_path, {f"{name}.py": "", f"{undeclared}.py": ""})
     importer.add("a", [name], root)
@@ -331,9 +329,7 @@ def test_sys_path_is_untouched(importer: PluginImporter, tmp_path: Path) -> None
 # -- add: claims --------------------------------------------------------------------------------------
 
 
-def test_a_package_served_for_another_plugin_cannot_be_added(
-    importer: PluginImporter, tmp_path: Path
-) -> None:
+def test_a_package_served_for_another_plugin_cannot_be_added(importer: PluginImporter, tmp_path: Path) -> None:
     name, other = unique(), unique("other")
     importer.add("a", [name], write(tmp_path / "a", {f"{name}.py": ""}))
 
@@ -359,17 +355,12 @@ def test_a_package_already_imported_cannot_be_added(
     with pytest.raises(PackageClaimError) as caught:
         importer.add("a", [name], tmp_path)
 
-    assert (
-        str(caught.value)
-        == f"cannot serve package '{name}' for plugin 'a': <module '{name}'> is already imported"
-    )
+    assert str(caught.value) == f"cannot serve package '{name}' for plugin 'a': <module '{name}'> is already imported"
     assert caught.value.owner is None
     assert importer.owner(name) is None
 
 
-def test_adding_a_plugin_again_needs_the_same_packages_and_folder(
-    importer: PluginImporter, tmp_path: Path
-) -> None:
+def test_adding_a_plugin_again_needs_the_same_packages_and_folder(importer: PluginImporter, tmp_path: Path) -> None:
     name = unique()
     importer.add("a", [name], write(tmp_path, {f"{name}.py": ""}))
     importlib.import_module(name)
@@ -484,10 +475,7 @@ def test_load_refuses_a_module_outside_the_plugin_packages(importer: PluginImpor
         f"{theirs}:X is not in the packages of plugin 'a' ('{theirs}' is served for plugin 'b')"
     )
     assert (other_plugin.value.package, other_plugin.value.owner) == (theirs, "b")
-    assert (
-        str(no_plugin.value)
-        == "json:loads is not in the packages of plugin 'a' ('json' is served for no plugin)"
-    )
+    assert str(no_plugin.value) == "json:loads is not in the packages of plugin 'a' ('json' is served for no plugin)"
     assert theirs not in sys.modules
 
 
@@ -513,9 +501,7 @@ def _import_and_watch(name: str) -> list[weakref.ref[Any]]:
     return [weakref.ref(module), weakref.ref(module.Thing), weakref.ref(module.INSTANCE)]
 
 
-def test_remove_unloads_the_modules_and_lets_them_be_collected(
-    importer: PluginImporter, tmp_path: Path
-) -> None:
+def test_remove_unloads_the_modules_and_lets_them_be_collected(importer: PluginImporter, tmp_path: Path) -> None:
     name, other = unique(), unique("other")
     root = write(
         tmp_path,
@@ -563,9 +549,7 @@ def test_remove_frees_the_packages_for_another_plugin(importer: PluginImporter, 
     assert importlib.import_module(name).WHO == "b"
 
 
-def test_re_add_after_an_edit_runs_the_new_code(
-    importer: PluginImporter, tmp_path: Path, bytecode: None
-) -> None:
+def test_re_add_after_an_edit_runs_the_new_code(importer: PluginImporter, tmp_path: Path, bytecode: None) -> None:
     name = unique()
     root = write(tmp_path, {f"{name}/__init__.py": "VALUE = 1\n", f"{name}/sub.py": "VALUE = 1\n"})
     importer.add("a", [name], root)

@@ -194,9 +194,7 @@ def test_failure_in_each_phase_is_recorded_and_blocks_dependents_only(
         "dependency-unavailable",
     )
     assert needs.reason is not None
-    assert needs.reason.message.startswith(
-        "needs-bad is unavailable because bad is unavailable: bad failed in"
-    )
+    assert needs.reason.message.startswith("needs-bad is unavailable because bad is unavailable: bad failed in")
     assert report.plugins["likes-bad"].state == "active"
     assert report.plugins["good"].state == "active"
 
@@ -211,9 +209,7 @@ def test_traceback_shows_the_plugins_real_file(manifold_plugins: PluginFolder) -
     manager.activate("bad")
     reason = manager.inspect("bad").reason
     assert reason is not None
-    assert (
-        f'File "{manifold_plugins.root}/bad/{package}/__init__.py", line 3, in activate' in reason.traceback
-    )
+    assert f'File "{manifold_plugins.root}/bad/{package}/__init__.py", line 3, in activate' in reason.traceback
 
 
 def test_hanging_activation_times_out_and_the_rest_go_on(manifold_plugins: PluginFolder) -> None:
@@ -263,9 +259,7 @@ def test_safe_mode_imports_nothing(manifold_plugins: PluginFolder) -> None:
 
 def test_strict_mode_raises_for_required_plugins_only(manifold_plugins: PluginFolder) -> None:
     add_code_plugin(manifold_plugins, "bad", code="raise RuntimeError('broken')\n", activation="eager")
-    add_code_plugin(
-        manifold_plugins, "optional-bad", code="raise RuntimeError('broken')\n", activation="eager"
-    )
+    add_code_plugin(manifold_plugins, "optional-bad", code="raise RuntimeError('broken')\n", activation="eager")
     add_code_plugin(manifold_plugins, "good", activation="eager")
     manager = manifold_plugins.manager(strict=True, required=["good", "bad", "ghost"])
     with pytest.raises(StrictModeError) as raised:
@@ -421,16 +415,12 @@ def test_update_settings_validates_and_notifies(manifold_plugins: PluginFolder) 
     new = manager.update_settings("a", {"level": 5})
     assert dict(new) == {"level": 5}
     assert manager.plugin("a").changes == [({"level": 1, "name": "x"}, {"level": 5})]
-    with pytest.raises(
-        Exception, match=r'settings of a: level: expected an integer, got a string \("high"\)'
-    ):
+    with pytest.raises(Exception, match=r'settings of a: level: expected an integer, got a string \("high"\)'):
         manager.update_settings("a", {"level": "high"})
     assert dict(manager.settings("a")) == {"level": 5}
 
 
-def test_plugins_import_from_their_own_folder_without_sys_path(
-    manifold_plugins: PluginFolder, tmp_path: Path
-) -> None:
+def test_plugins_import_from_their_own_folder_without_sys_path(manifold_plugins: PluginFolder, tmp_path: Path) -> None:
     before = list(sys.path)
     package = add_code_plugin(manifold_plugins, "a")
     manager = manifold_plugins.manager()

@@ -633,9 +633,9 @@ def test_every_path_of_tomli_w_output_is_found(
     assert_all_located(text)
 
 
-_TOML_ISH = st.lists(
-    st.sampled_from([*"[]{}=.,\"'#\n\r\t ab1\\u-", '"""', "'''", "\r\n", "[[", "]]", "a = "])
-).map("".join)
+_TOML_ISH = st.lists(st.sampled_from([*"[]{}=.,\"'#\n\r\t ab1\\u-", '"""', "'''", "\r\n", "[[", "]]", "a = "])).map(
+    "".join
+)
 _PATHS = st.lists(st.one_of(st.sampled_from(["a", "b", "1", ""]), st.integers(-1, 3), _ANY_KEY), max_size=4)
 
 

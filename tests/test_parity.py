@@ -52,8 +52,7 @@ class Impostor:
 def plugin(folder: PluginFolder, plugin_id: str, code: str = LIFECYCLE, **fields: Any) -> str:
     package = f"parity_{plugin_id.replace('.', '_').replace('-', '_')}_{next(_counter)}"
     extensions = [
-        {**e, "ref": e["ref"].replace("PKG", package)} if "ref" in e else e
-        for e in fields.pop("extensions", [])
+        {**e, "ref": e["ref"].replace("PKG", package)} if "ref" in e else e for e in fields.pop("extensions", [])
     ]
     folder.add(
         plugin_id,
@@ -80,12 +79,8 @@ class Greets(Protocol):
 def test_pyfly_typed_point_rejects_the_wrong_type_naming_extension_point_and_type(
     manifold_plugins: PluginFolder,
 ) -> None:
-    plugin(
-        manifold_plugins, "good", extensions=[{"point": "app.greeters", "ref": "PKG:Greeter", "priority": 1}]
-    )
-    bad = plugin(
-        manifold_plugins, "bad", extensions=[{"point": "app.greeters", "ref": "PKG:Impostor", "priority": 5}]
-    )
+    plugin(manifold_plugins, "good", extensions=[{"point": "app.greeters", "ref": "PKG:Greeter", "priority": 1}])
+    bad = plugin(manifold_plugins, "bad", extensions=[{"point": "app.greeters", "ref": "PKG:Impostor", "priority": 5}])
     manager = manifold_plugins.manager()
     manager.add_point("app.greeters", interface=Greets)
     impostor, greeter = manager.extensions("app.greeters")
@@ -99,12 +94,8 @@ def test_pyfly_typed_point_rejects_the_wrong_type_naming_extension_point_and_typ
 
 
 def test_pyfly_get_is_priority_ordered_and_empty_for_unknown_points(manifold_plugins: PluginFolder) -> None:
-    plugin(
-        manifold_plugins, "low", extensions=[{"point": "app.greeters", "ref": "PKG:Greeter", "priority": -5}]
-    )
-    plugin(
-        manifold_plugins, "high", extensions=[{"point": "app.greeters", "ref": "PKG:Greeter", "priority": 50}]
-    )
+    plugin(manifold_plugins, "low", extensions=[{"point": "app.greeters", "ref": "PKG:Greeter", "priority": -5}])
+    plugin(manifold_plugins, "high", extensions=[{"point": "app.greeters", "ref": "PKG:Greeter", "priority": 50}])
     plugin(manifold_plugins, "mid", extensions=[{"point": "app.greeters", "ref": "PKG:Greeter"}])
     manager = manifold_plugins.manager()
     assert [h.plugin for h in manager.extensions("app.greeters")] == ["high", "mid", "low"]

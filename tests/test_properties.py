@@ -177,18 +177,14 @@ def test_every_code_is_documented_in_the_readme() -> None:
     assert missing == []
 
 
-@pytest.mark.parametrize(
-    "fixture", sorted((ROOT / "tests" / "fixtures" / "editors" / "invalid").glob("*.toml"))
-)
+@pytest.mark.parametrize("fixture", sorted((ROOT / "tests" / "fixtures" / "editors" / "invalid").glob("*.toml")))
 def test_editor_invalid_fixtures_fail_in_manifold_too(fixture: Path) -> None:
     report = validate([fixture])
     assert not report.ok
     assert report.diagnostics[0].file == str(fixture)
 
 
-@pytest.mark.parametrize(
-    "fixture", sorted((ROOT / "tests" / "fixtures" / "editors" / "valid").glob("*.toml"))
-)
+@pytest.mark.parametrize("fixture", sorted((ROOT / "tests" / "fixtures" / "editors" / "valid").glob("*.toml")))
 def test_editor_valid_fixtures_pass_the_schema_in_manifold(fixture: Path) -> None:
     report = validate([fixture], check_code=False)
     schema_codes = {"schema", "unknown-key", "missing-key", "manifest-version"}

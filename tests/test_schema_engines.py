@@ -70,3 +70,19 @@ def test_both_engines_agree_on_embedded_schemas(schema: dict[str, Any]) -> None:
     except Exception:
         fast = False
     assert fast == (not any(True for _ in _meta_validator().iter_errors(schema)))
+
+
+def test_validation_never_changes_the_data() -> None:
+    """A validator that fills in defaults would change what the manifest says."""
+    import copy
+
+    from manifold.schema import check_schema
+
+    for path in FIXTURES:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        before = copy.deepcopy(data)
+        schema_problems("plugin", data)
+        for point in data.get("extension-points", []):
+            if isinstance(point, dict) and isinstance(point.get("config-schema"), dict):
+                check_schema(point["config-schema"], ())
+        assert data == before, path

@@ -22,10 +22,7 @@ class = "{package}:Plugin"
 point = "host.greeters"
 ref = "{package}:greet"
 """
-CODE = (
-    "class Plugin:\n    def activate(self):\n        self.active = True\n\n"
-    "def greet():\n    return __file__\n"
-)
+CODE = "class Plugin:\n    def activate(self):\n        self.active = True\n\ndef greet():\n    return __file__\n"
 
 
 def host_package(root: Path, name: str) -> dict[str, str]:
@@ -33,9 +30,7 @@ def host_package(root: Path, name: str) -> dict[str, str]:
     files = {f"{name}/__init__.py": "", f"{name}/plugins/README.txt": "not a plugin"}
     for plugin in ("alpha", "beta"):
         package = f"{name}_{plugin}"
-        files[f"{name}/plugins/{plugin}/plugin.toml"] = MANIFEST.format(
-            id=f"{name}.{plugin}", package=package
-        )
+        files[f"{name}/plugins/{plugin}/plugin.toml"] = MANIFEST.format(id=f"{name}.{plugin}", package=package)
         files[f"{name}/plugins/{plugin}/{package}/__init__.py"] = CODE
     return files
 
@@ -65,9 +60,7 @@ def test_plugins_inside_an_installed_package(tmp_path: Path, monkeypatch: pytest
     assert "hostpkg_dir_alpha" not in sys.modules
 
 
-def test_plugins_inside_a_zipped_package_load_in_place(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_plugins_inside_a_zipped_package_load_in_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     archive = tmp_path / "host.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         for relative, text in host_package(tmp_path, "hostpkg_zip").items():

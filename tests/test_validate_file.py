@@ -151,9 +151,7 @@ def test_unknown_key_without_close_match_lists_known_keys(write_plugin: WritePlu
     write_plugin("a", '[plugin]\nid = "a"\nversion = "1"\n\n[[extensions]]\npoint = "x"\nzzz = 1\n')
     d = only(validate(["plugins"]), "unknown-key")
     assert (d.path, d.line, d.column) == ("extensions[0].zzz", 7, 1)
-    assert (
-        d.message == "extensions[0].zzz: unknown key; known keys: point, ref, id, priority, config, markers"
-    )
+    assert d.message == "extensions[0].zzz: unknown key; known keys: point, ref, id, priority, config, markers"
 
 
 def test_unknown_top_level_table(write_plugin: WritePlugin) -> None:
@@ -237,9 +235,7 @@ def test_bad_reference_syntax(write_plugin: WritePlugin) -> None:
     write_plugin("a", '[plugin]\nid = "a"\nversion = "1"\nclass = "pkg.mod.Thing"\n')
     d = only(validate(["plugins"]), "schema")
     assert (d.path, d.line) == ("plugin.class", 4)
-    assert (
-        d.message == 'plugin.class: "pkg.mod.Thing" is not a reference of the form "package.module:Qualname"'
-    )
+    assert d.message == 'plugin.class: "pkg.mod.Thing" is not a reference of the form "package.module:Qualname"'
 
 
 def test_dependency_key_must_be_an_id(write_plugin: WritePlugin) -> None:
@@ -421,8 +417,7 @@ def test_path_escape(write_plugin: WritePlugin, root: str) -> None:
         path="plugin.source-root",
         line=4,
         column=1,
-        message=f'plugin.source-root: "{root}" leaves the plugin folder; use a relative path inside it, '
-        "without ..",
+        message=f'plugin.source-root: "{root}" leaves the plugin folder; use a relative path inside it, without ..',
     )
 
 
@@ -434,17 +429,14 @@ def test_shadowing_the_standard_library(write_plugin: WritePlugin) -> None:
         path="plugin.packages[0]",
         line=4,
         column=13,
-        message='plugin.packages[0]: "json" would shadow the standard-library module json; '
-        "rename the package",
+        message='plugin.packages[0]: "json" would shadow the standard-library module json; rename the package',
     )
 
 
 def test_shadowing_an_installed_module(write_plugin: WritePlugin) -> None:
     write_plugin("a", '[plugin]\nid = "a"\nversion = "1"\npackages = ["packaging"]\n', {"packaging.py": ""})
     d = only(validate(["plugins"]), "shadowing")
-    assert d.message.startswith(
-        'plugin.packages[0]: "packaging" would shadow the installed module packaging ('
-    )
+    assert d.message.startswith('plugin.packages[0]: "packaging" would shadow the installed module packaging (')
     assert d.message.endswith("); rename the package")
 
 
@@ -455,9 +447,7 @@ def test_settings_schema_must_be_a_json_schema(write_plugin: WritePlugin) -> Non
     )
     d = only(validate(["plugins"]), "invalid-schema")
     assert (d.path, d.line, d.column) == ("settings-schema.properties.level.type", 6, 22)
-    assert d.message.startswith(
-        "settings-schema.properties.level.type: not a valid JSON Schema: 'int' is not valid"
-    )
+    assert d.message.startswith("settings-schema.properties.level.type: not a valid JSON Schema: 'int' is not valid")
 
 
 def test_settings_schema_type_must_be_object(write_plugin: WritePlugin) -> None:
@@ -468,8 +458,7 @@ def test_settings_schema_type_must_be_object(write_plugin: WritePlugin) -> None:
         path="settings-schema.type",
         line=6,
         column=1,
-        message='settings-schema.type: settings are a table, so the type must be "object" (or left out), '
-        'not "array"',
+        message='settings-schema.type: settings are a table, so the type must be "object" (or left out), not "array"',
     )
 
 
@@ -486,8 +475,7 @@ def test_config_schema_must_be_a_json_schema(write_plugin: WritePlugin) -> None:
 def test_duplicate_point_in_one_manifest(write_plugin: WritePlugin) -> None:
     write_plugin(
         "a",
-        '[plugin]\nid = "a"\nversion = "1"\n'
-        '[[extension-points]]\nid = "a.p"\n[[extension-points]]\nid = "a.p"\n',
+        '[plugin]\nid = "a"\nversion = "1"\n[[extension-points]]\nid = "a.p"\n[[extension-points]]\nid = "a.p"\n',
     )
     check(
         validate(["plugins"]),

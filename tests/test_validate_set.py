@@ -177,9 +177,7 @@ def test_dependency_invalid_names_the_chain(write_plugin: WritePlugin) -> None:
     simple(write_plugin, "c", '[dependencies]\nb = "*"\n')
     report = validate(["plugins"])
     chain = [(d.file, d.line, d.message) for d in report.diagnostics if d.code == "dependency-invalid"]
-    a_reason = (
-        'plugins/a/plugin.toml: plugin.version: "x.y" is not a valid PEP 440 version (e.g. "1.2.0", "2.0rc1")'
-    )
+    a_reason = 'plugins/a/plugin.toml: plugin.version: "x.y" is not a valid PEP 440 version (e.g. "1.2.0", "2.0rc1")'
     assert chain == [
         ("plugins/b/plugin.toml", 5, f"dependencies.a: depends on a, which is invalid: {a_reason}"),
         (
@@ -200,8 +198,7 @@ def test_unknown_point_is_a_warning(write_plugin: WritePlugin) -> None:
         path="extensions[0].point",
         line=5,
         column=1,
-        message='extensions[0].point: no manifest declares the point "host.menu" '
-        "(fine if the host adds it in code)",
+        message='extensions[0].point: no manifest declares the point "host.menu" (fine if the host adds it in code)',
     )
     assert report.ok
 
@@ -285,8 +282,7 @@ def test_missing_object(write_plugin: WritePlugin) -> None:
         path="plugin.class",
         line=5,
         column=1,
-        message="plugin.class: Plugin is not defined at the top level of acme_b.core "
-        "(plugins/b/acme_b/core.py)",
+        message="plugin.class: Plugin is not defined at the top level of acme_b.core (plugins/b/acme_b/core.py)",
     )
 
 
@@ -368,9 +364,7 @@ def test_undeclared_import(write_plugin: WritePlugin) -> None:
 
 
 def test_undeclared_imports_nested_in_functions_classes_and_handlers(write_plugin: WritePlugin) -> None:
-    write_plugin(
-        "a", '[plugin]\nid = "a"\nversion = "1"\npackages = ["acme_a"]\n', {"acme_a/__init__.py": ""}
-    )
+    write_plugin("a", '[plugin]\nid = "a"\nversion = "1"\npackages = ["acme_a"]\n', {"acme_a/__init__.py": ""})
     code = (
         "class C:\n    def m(self):\n        import acme_a.x\n"
         "try:\n    pass\nexcept ImportError:\n    from acme_a import y\n"

@@ -100,11 +100,7 @@ def _reference_problems(key: str, ref: Reference, module: _Module) -> list[Probl
             return []  # a star import or a module __getattr__: the name may exist
         node = names.get(part)
         if node is None:
-            where = (
-                "at the top level of"
-                if depth == 0
-                else f"in class {'.'.join(ref.qualname.split('.')[:depth])} of"
-            )
+            where = "at the top level of" if depth == 0 else f"in class {'.'.join(ref.qualname.split('.')[:depth])} of"
             return [
                 Problem(
                     "missing-object",

@@ -53,8 +53,7 @@ def check_consistency(files: Sequence[ParsedFile], *, strict: bool = False) -> l
                 Problem(
                     "duplicate-id",
                     ("plugin", "id"),
-                    f"plugin.id: {show(parsed.plugin_id)} is already the id of {first.file}; "
-                    "plugin ids must be unique",
+                    f"plugin.id: {show(parsed.plugin_id)} is already the id of {first.file}; plugin ids must be unique",
                 ),
                 marks_plugin=False,
             )

@@ -141,9 +141,7 @@ def gate(manifest: Manifest, host: HostConfig, installed: Callable[[str], str | 
 def _target(manifest: Manifest, host: HostConfig) -> Reason | None:
     if manifest.target is None:
         if host.require_target:
-            return Reason(
-                "missing-target", f"{manifest.id} names no target; this host ({host.app}) requires one"
-            )
+            return Reason("missing-target", f"{manifest.id} names no target; this host ({host.app}) requires one")
         return None
     if host.app is not None and manifest.target != host.app:
         return Reason("wrong-target", f"{manifest.id} is made for {manifest.target!r}, not for {host.app!r}")
@@ -216,9 +214,7 @@ def _pre_activate(manifest: Manifest, callback: Callable[[Manifest], bool]) -> R
     try:
         accepted = callback(manifest)
     except Exception as e:
-        return Reason(
-            "pre-activate-rejected", f"the host's pre_activate raised {type(e).__name__}: {e}", error=e
-        )
+        return Reason("pre-activate-rejected", f"the host's pre_activate raised {type(e).__name__}: {e}", error=e)
     if accepted:
         return None
     return Reason("pre-activate-rejected", f"the host's pre_activate rejected {manifest.id}")

@@ -240,8 +240,7 @@ class PluginImporter:
                 if (added.packages, added.kind, added.location) == (plugin.packages, kind, location):
                     return
                 raise UsageError(
-                    f"plugin {plugin_id!r} is already added with other packages or another folder; "
-                    "remove it first"
+                    f"plugin {plugin_id!r} is already added with other packages or another folder; remove it first"
                 )
             for name in names:
                 owner = self._served.get(name)
@@ -256,8 +255,7 @@ class PluginImporter:
                 module = sys.modules.get(name)
                 if module is not None:
                     raise PackageClaimError(
-                        f"cannot serve package {name!r} for plugin {plugin_id!r}: "
-                        f"{module!r} is already imported",
+                        f"cannot serve package {name!r} for plugin {plugin_id!r}: {module!r} is already imported",
                         package=name,
                         plugin=plugin_id,
                         owner=None,
@@ -308,16 +306,13 @@ class PluginImporter:
         if owner != plugin_id:
             served = "no plugin" if owner is None else f"plugin {owner!r}"
             raise PackageClaimError(
-                f"{ref} is not in the packages of plugin {plugin_id!r} ({ref.top_level!r} is served for "
-                f"{served})",
+                f"{ref} is not in the packages of plugin {plugin_id!r} ({ref.top_level!r} is served for {served})",
                 package=ref.top_level,
                 plugin=plugin_id,
                 owner=owner,
             )
         if not any(finder is self for finder in sys.meta_path):
-            raise UsageError(
-                f"cannot load {ref} of plugin {plugin_id!r}: the plugin importer is not installed"
-            )
+            raise UsageError(f"cannot load {ref} of plugin {plugin_id!r}: the plugin importer is not installed")
         obj: Any = importlib.import_module(ref.module)
         for attribute in ref.qualname.split(".") if ref.qualname else ():
             obj = getattr(obj, attribute)

@@ -63,9 +63,7 @@ class Runner:
         with self._lock:
             if self._jobs is None:
                 self._jobs = queue.SimpleQueue()
-                threading.Thread(
-                    target=_work, args=(self._jobs,), name="manifold-plugins", daemon=True
-                ).start()
+                threading.Thread(target=_work, args=(self._jobs,), name="manifold-plugins", daemon=True).start()
             jobs = self._jobs
         jobs.put(job)
         if not job.done.wait(timeout):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import importlib
 import inspect
 import logging
 import os
+import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from manifold.importer import PluginImporter
 from manifold.lifecycle import CallTimeout, Runner
 from manifold.manifest import Cardinality, Manifest, Reference
 from manifold.parse import parse_manifest
+from manifold.redact import RedactingFilter, scrub, secrets_in
 from manifold.registry import ExtensionHandle, Point, Registry
 from manifold.resolve import resolve, unavailable_because
 from manifold.settings import apply_defaults, check_values
@@ -184,6 +187,26 @@ class Manager:
         self._listeners: dict[str, list[Listener]] = {"activated": [], "deactivated": [], "failed": []}
         self._discovered = False
         self._installed: dict[str, str | None] = {}
+        # Secret values from the settings never reach messages or log records.
+        self.timings: dict[str, float] = {}
+        """Seconds the last ``discover``, ``gate`` and ``resolve`` steps took."""
+        self._redactor = RedactingFilter({v for v in secrets_in(self.config.settings) if len(v) >= 3})
+
+    @classmethod
+    def from_config(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        start: str | os.PathLike[str] = ".",
+        environ: Mapping[str, str] | None = None,
+        **overrides: Any,
+    ) -> Manager:
+        """A manager configured by ``manifold.toml`` / ``[tool.manifold]`` (at ``path``, or found
+        from ``start`` upwards) and the ``MANIFOLD_*`` environment; ``overrides`` win over both."""
+        from manifold.config import load_config
+
+        options = {**load_config(path, start=start, environ=environ).options, **overrides}
+        return cls(options.pop("sources", ()), **options)
 
     # ----------------------------------------------------------------- discovery
     def discover(self) -> LoadReport:
@@ -195,9 +218,12 @@ class Manager:
         if self._discovered:
             return
         self._discovered = True
+        began = time.perf_counter()
         records, diagnostics = self._read_sources()
+        self.timings["discover"] = time.perf_counter() - began
         self._diagnostics = diagnostics
         self._records = records
+        logger.addFilter(self._redactor)
         self._resolve()
         if not self.config.safe_mode:
             self._importer.install()
@@ -232,9 +258,7 @@ class Manager:
                     )
                     records[shadowed.id] = shadowed
                     continue
-                record = _Record(
-                    pid, parsed.manifest, source.name, "discovered", discovered_at=now, changed_at=now
-                )
+                record = _Record(pid, parsed.manifest, source.name, "discovered", discovered_at=now, changed_at=now)
                 record.stamp = _stamp(location.source)
                 if parsed.manifest is None:
                     errors = [d for d in parsed.diagnostics if d.severity == "error"]
@@ -250,6 +274,7 @@ class Manager:
         return records, tuple(diagnostics)
 
     def _resolve(self) -> None:
+        began = time.perf_counter()
         candidates: list[Manifest] = []
         unavailable: dict[str, Reason] = {}
         for record in self._records.values():
@@ -266,6 +291,8 @@ class Manager:
             else:
                 candidates.append(record.manifest)
         candidates = self._claim_points(candidates, unavailable)
+        gated = time.perf_counter()
+        self.timings["gate"] = gated - began
         resolution = resolve(candidates, unavailable)
         self._graph = resolution.graph
         for pid, reason in resolution.unresolved.items():
@@ -276,6 +303,7 @@ class Manager:
             if record.state not in _HOLDING_CODE:  # a rescan keeps what is already loaded
                 self._set(record, "resolved", None)
             self._register(record, index)
+        self.timings["resolve"] = time.perf_counter() - gated
 
     def _claim_points(self, candidates: list[Manifest], unavailable: dict[str, Reason]) -> list[Manifest]:
         owners: dict[str, str] = {pid: p.plugin or "the host" for pid, p in self._registry.points.items()}
@@ -330,9 +358,7 @@ class Manager:
             )
         for ext in manifest.extensions:
             if ext.markers is not None and not ext.markers.evaluate():
-                logger.debug(
-                    "%s: extensions[%d] skipped, markers false: %s", manifest.id, ext.index, ext.markers
-                )
+                logger.debug("%s: extensions[%d] skipped, markers false: %s", manifest.id, ext.index, ext.markers)
                 continue
             handle = ExtensionHandle(
                 plugin=manifest.id,
@@ -350,6 +376,8 @@ class Manager:
     # ----------------------------------------------------------------- reading state
     @property
     def report(self) -> LoadReport:
+        """A snapshot of every plugin's state and reason (discovering first if needed)."""
+        self._ensure()
         return LoadReport(
             MappingProxyType({pid: r.info() for pid, r in self._records.items()}),
             self._order,
@@ -476,9 +504,7 @@ class Manager:
             self._fail_extension(handle, str(e), e)
             raise
         except Exception as e:
-            message = (
-                f"loading {handle.ref} of {handle.plugin} for {handle.point} raised {type(e).__name__}: {e}"
-            )
+            message = f"loading {handle.ref} of {handle.plugin} for {handle.point} raised {type(e).__name__}: {e}"
             self._fail_extension(handle, message, e)
             raise ExtensionError(message, point=handle.point, plugin=handle.plugin) from e
 
@@ -604,21 +630,25 @@ class Manager:
             version=manifest.version,
             root=manifest.root,
             settings=record.settings,
-            logger=logging.getLogger(f"manifold.plugins.{manifest.id}"),
+            logger=self._plugin_logger(manifest.id),
             manifest=manifest,
             app=self.config.app,
             app_version=self.config.app_version,
             api_version=self.config.api_version,
         )
 
+    def _plugin_logger(self, plugin_id: str) -> logging.Logger:
+        plugin_logger = logging.getLogger(f"manifold.plugins.{plugin_id}")
+        if self._redactor.secrets and self._redactor not in plugin_logger.filters:
+            plugin_logger.addFilter(self._redactor)
+        return plugin_logger
+
     def _fail(self, record: _Record, phase: Phase, error: BaseException) -> None:
         where = "timed out" if phase == "timeout" else f"failed in {phase}"
         detail = str(error) if phase == "timeout" else f"{type(error).__name__}: {error}"
         message = f"{record.id} {where}: {detail}"
         logger.error("%s", message)
-        self._set(
-            record, "failed", Reason("failed", message, phase=phase, error=error, traceback=_traceback(error))
-        )
+        self._set(record, "failed", Reason("failed", message, phase=phase, error=error, traceback=_traceback(error)))
         self._notify("failed", record)
         for handle in self._registry.all_extensions():
             if handle.plugin == record.id:
@@ -703,9 +733,7 @@ class Manager:
     def reload(self, plugin_id: str) -> bool:
         """Unload the plugin and activate it again from its (possibly changed) code."""
         was_active = {
-            pid
-            for pid in (plugin_id, *self._all_dependents(plugin_id))
-            if self._records[pid].state == "active"
+            pid for pid in (plugin_id, *self._all_dependents(plugin_id)) if self._records[pid].state == "active"
         }
         self.unload(plugin_id)
         ok = self.activate(plugin_id)
@@ -872,6 +900,9 @@ class Manager:
             self._importer.remove(pid)
         self._importer.uninstall()
         self._runner.close()
+        logger.removeFilter(self._redactor)
+        for pid in self._records:
+            logging.getLogger(f"manifold.plugins.{pid}").removeFilter(self._redactor)
         for listeners in self._listeners.values():
             listeners.clear()
 
@@ -886,6 +917,8 @@ class Manager:
         return iter([r.info() for r in self._records.values()])
 
     def _set(self, record: _Record, state: State, reason: Reason | None) -> None:
+        if reason is not None and self._redactor.secrets:
+            reason = dataclasses.replace(reason, message=scrub(reason.message, self._redactor.secrets))
         record.state, record.reason, record.changed_at = state, reason, _now()
 
 

@@ -79,9 +79,7 @@ def parse_manifest(source: Traversable, *, file: str, root: Traversable) -> Pars
     return ParsedFile(file, root, diagnostics, manifest, text, data, plugin_id)
 
 
-def place(
-    problems: Iterable[Problem], *, file: str, text: str | None, plugin: str | None
-) -> list[Diagnostic]:
+def place(problems: Iterable[Problem], *, file: str, text: str | None, plugin: str | None) -> list[Diagnostic]:
     """Turn problems into diagnostics placed at their key's line and column in ``text``."""
     problems = list(problems)
     if not problems:

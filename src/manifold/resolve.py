@@ -66,8 +66,7 @@ def resolve(candidates: Sequence[Manifest], unavailable: Mapping[str, Reason]) -
                     manifest.id,
                     Reason(
                         "version-conflict",
-                        f"{manifest.id} needs {dep} {spec}, but {dep} is version {target.version} "
-                        f"({target.file})",
+                        f"{manifest.id} needs {dep} {spec}, but {dep} is version {target.version} ({target.file})",
                     ),
                 )
             else:

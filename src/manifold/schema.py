@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
 __all__ = ["SchemaName", "check_schema", "load_schema", "schema_problems", "schema_text"]
 
-SchemaName = Literal["plugin"]
-SCHEMA_NAMES: tuple[SchemaName, ...] = ("plugin",)
+SchemaName = Literal["plugin", "config"]
+SCHEMA_NAMES: tuple[SchemaName, ...] = ("plugin", "config")
 
 
 # The patterns the plugin schema uses, with the words a person needs when a value misses one.
@@ -84,19 +84,22 @@ def schema_problems(name: SchemaName, data: Any) -> list[Problem]:
 _ANNOTATIONS = frozenset({"title", "description", "examples", "default", "$comment", "format"})
 
 
-def _for_speed(schema: Any, *, names: bool = False) -> Any:
+def _for_speed(schema: Any) -> Any:
     """The schema without annotations, its end-anchored patterns anchored at the very end (``\\Z``)."""
     if isinstance(schema, list):
         return [_for_speed(item) for item in schema]
     if not isinstance(schema, dict):
         return schema
-    lean = {}
+    lean: dict[str, Any] = {}
     for key, value in schema.items():
-        if not names and key in _ANNOTATIONS:
+        if key in _ANNOTATIONS:
             continue
-        if not names and key == "pattern" and isinstance(value, str) and value.endswith("$"):
+        if key == "pattern" and isinstance(value, str) and value.endswith("$"):
             value = value[:-1] + r"\Z"
-        lean[key] = _for_speed(value, names=key in ("properties", "definitions", "patternProperties"))
+        if key in ("properties", "definitions", "patternProperties") and isinstance(value, dict):
+            lean[key] = {name: _for_speed(sub) for name, sub in value.items()}  # names, not keywords
+        else:
+            lean[key] = _for_speed(value)
     return lean
 
 
@@ -104,7 +107,7 @@ def _for_speed(schema: Any, *, names: bool = False) -> Any:
 def _fast_validator(name: SchemaName) -> Callable[[Any], Any]:
     import fastjsonschema
 
-    validate: Callable[[Any], Any] = fastjsonschema.compile(_for_speed(load_schema(name)))
+    validate: Callable[[Any], Any] = fastjsonschema.compile(_for_speed(load_schema(name)), use_default=False)
     return validate
 
 
@@ -134,7 +137,7 @@ def _fast_meta_validator() -> Callable[[Any], Any]:
     import fastjsonschema
 
     meta: Any = _meta_validator().schema
-    validate: Callable[[Any], Any] = fastjsonschema.compile(_for_speed(dict(meta)))
+    validate: Callable[[Any], Any] = fastjsonschema.compile(_for_speed(dict(meta)), use_default=False)
     return validate
 
 
@@ -151,9 +154,7 @@ def instance_problems(schema: Mapping[str, Any], instance: Any, where: KeyPath, 
 
     validator = Draft7Validator(schema)
     return [
-        Problem(code, p.path, p.message)
-        for error in validator.iter_errors(instance)
-        for p in _problems(error, where)
+        Problem(code, p.path, p.message) for error in validator.iter_errors(instance) for p in _problems(error, where)
     ]
 
 

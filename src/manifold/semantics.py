@@ -160,8 +160,7 @@ def _point_problems(points: Any) -> Iterator[Problem]:
                     yield Problem(
                         "hook-option",
                         (*path, key),
-                        f"{format_path((*path, key))}: only hook points take {key!r}; "
-                        "add hook = true or remove it",
+                        f"{format_path((*path, key))}: only hook points take {key!r}; add hook = true or remove it",
                         severity="warning",
                     )
 
@@ -183,9 +182,7 @@ def _extension_problems(extensions: Any) -> Iterator[Problem]:
             seen.setdefault((point, ext_id), i)
 
 
-def _code_problems(
-    data: Mapping[str, Any], plugin: Mapping[str, Any], root: Traversable
-) -> Iterator[Problem]:
+def _code_problems(data: Mapping[str, Any], plugin: Mapping[str, Any], root: Traversable) -> Iterator[Problem]:
     source_root = plugin.get("source-root", ".")
     if not isinstance(source_root, str):
         return
@@ -224,9 +221,7 @@ def _escapes(relative: str) -> bool:
     return normal.startswith("/") or (len(normal) > 1 and normal[1] == ":") or ".." in normal.split("/")
 
 
-def _package_problems(
-    path: KeyPath, name: str, code_root: Traversable, source_root: str
-) -> Iterator[Problem]:
+def _package_problems(path: KeyPath, name: str, code_root: Traversable, source_root: str) -> Iterator[Problem]:
     where = format_path(path)
     if name in sys.stdlib_module_names or name in sys.builtin_module_names:
         yield Problem(

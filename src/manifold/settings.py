@@ -22,11 +22,7 @@ def apply_defaults(schema: Mapping[str, Any] | None, values: Mapping[str, Any]) 
             continue
         if key not in result and "default" in sub:
             result[key] = copy.deepcopy(sub["default"])
-        if (
-            isinstance(result.get(key), Mapping)
-            and sub.get("type", "object") == "object"
-            and "properties" in sub
-        ):
+        if isinstance(result.get(key), Mapping) and sub.get("type", "object") == "object" and "properties" in sub:
             result[key] = apply_defaults(sub, result[key])
     return result
 

@@ -55,9 +55,7 @@ class PluginFolder:
         if isinstance(manifest, str):
             text = textwrap.dedent(manifest).lstrip("\n")
         else:
-            text = tomli_w.dumps(
-                dict(manifest) if manifest is not None else _manifest(plugin_id, version, tables)
-            )
+            text = tomli_w.dumps(dict(manifest) if manifest is not None else _manifest(plugin_id, version, tables))
         (target / "plugin.toml").write_text(text, encoding="utf-8")
         for relative, content in (files or {}).items():
             path = target / relative

@@ -24,9 +24,7 @@ def load_manifest(path: str | os.PathLike[str]) -> Manifest:
     """
     locations = find_manifests(path)
     if len(locations) != 1:
-        raise ManifestError(
-            str(path), (Diagnostic("error", "no-manifest", "no plugin.toml here", str(path)),)
-        )
+        raise ManifestError(str(path), (Diagnostic("error", "no-manifest", "no plugin.toml here", str(path)),))
     location = locations[0]
     parsed = parse_manifest(location.source, file=location.file, root=location.root)
     if parsed.manifest is None:
@@ -34,9 +32,7 @@ def load_manifest(path: str | os.PathLike[str]) -> Manifest:
     return parsed.manifest
 
 
-def validate(
-    paths: Iterable[str | os.PathLike[str]], *, check_code: bool = True, strict: bool = False
-) -> Report:
+def validate(paths: Iterable[str | os.PathLike[str]], *, check_code: bool = True, strict: bool = False) -> Report:
     """Validate every manifest at ``paths`` (files, plugin folders, drop-in folders) together.
 
     Returns a Report of every problem found, not only the first; raises UsageError when a path

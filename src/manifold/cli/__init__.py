@@ -7,6 +7,11 @@ import sys
 import traceback
 from collections.abc import Sequence
 
+from manifold.cli._doctor import add_doctor_command
+from manifold.cli._graph import add_graph_command
+from manifold.cli._inspect import add_inspect_command
+from manifold.cli._list import add_list_command
+from manifold.cli._new import add_new_command
 from manifold.cli._schema import add_schema_command
 from manifold.cli._validate import add_validate_command
 from manifold.errors import ManifoldError, UsageError
@@ -24,6 +29,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_validate_command(commands)
+    add_list_command(commands)
+    add_graph_command(commands)
+    add_inspect_command(commands)
+    add_doctor_command(commands)
+    add_new_command(commands)
     add_schema_command(commands)
     return parser
 

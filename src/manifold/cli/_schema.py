@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from manifold.errors import UsageError
-from manifold.schema import SCHEMA_NAMES, schema_text
+
+SCHEMA_NAMES = ("plugin", "bundle", "config")
 
 
 def add_schema_command(commands: Any) -> None:
@@ -18,15 +19,16 @@ def add_schema_command(commands: Any) -> None:
         "schema",
         help="print or write a JSON Schema (for editors)",
         description="Print the JSON Schema of a manifold file, or write it to FILE.",
+        epilog="example: manifold schema plugin -o schemas/plugin.schema.json",
     )
     parser.add_argument("name", nargs="?", choices=SCHEMA_NAMES, default="plugin", help="which schema")
-    parser.add_argument(
-        "-o", "--output", metavar="FILE", help="write the schema to FILE instead of printing it"
-    )
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the schema to FILE instead of printing it")
     parser.set_defaults(run=run_schema)
 
 
 def run_schema(args: argparse.Namespace) -> int:
+    from manifold.schema import schema_text
+
     text = schema_text(args.name)
     if args.output is None:
         sys.stdout.write(text)

@@ -6,8 +6,6 @@ import argparse
 import sys
 from typing import Any
 
-from manifold.validation import validate
-
 
 def add_validate_command(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
@@ -18,6 +16,7 @@ def add_validate_command(commands: Any) -> None:
             "and check them together (ids, dependencies, cycles, points). No plugin code is imported. "
             "Exit 0: no errors (warnings allowed); 1: errors; 2: usage error."
         ),
+        epilog="example: manifold validate plugins/ --format json",
     )
     parser.add_argument(
         "paths",
@@ -32,13 +31,13 @@ def add_validate_command(commands: Any) -> None:
         action="store_true",
         help="a dependency missing from the given paths is an error, not a warning",
     )
-    parser.add_argument(
-        "-q", "--quiet", action="store_true", help="print errors only, no warnings or summary"
-    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="print errors only, no warnings or summary")
     parser.set_defaults(run=run_validate)
 
 
 def run_validate(args: argparse.Namespace) -> int:
+    from manifold.validation import validate
+
     report = validate(args.paths, check_code=not args.no_code, strict=args.strict)
     shown = report.errors if args.quiet else report.diagnostics
     if args.format == "json":

@@ -1,0 +1,45 @@
+"""``manifold list``: every plugin found, its version, state and reason, and source; imports nothing."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from manifold.cli._host import add_host_options, host_manager
+from manifold.cli._output import STATE_COLOURS, paint, print_json, table
+
+
+def add_list_command(commands: Any) -> None:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "list",
+        help="list the plugins of a host, with state and reason",
+        description="List the plugins the host would see, after gating and resolving. Imports no plugin code.",
+        epilog="example: manifold list --path plugins/ --all",
+    )
+    add_host_options(parser)
+    parser.add_argument("--all", action="store_true", help="also plugins that are filtered or shadowed")
+    parser.set_defaults(run=run_list)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from manifold.describe import plugin_row
+
+    manager = host_manager(args, safe_mode=True)
+    rows = [plugin_row(info) for info in manager.discover().plugins.values()]
+    if not args.all:
+        rows = [row for row in rows if row["state"] != "filtered"]
+    if args.format == "json":
+        print_json({"plugins": rows, "order": list(manager.load_order)})
+        return 0
+    cells = [
+        [
+            row["id"],
+            row["version"] or "-",
+            paint(row["state"], STATE_COLOURS.get(row["state"], "dim")),
+            row["reason"]["message"] if row["reason"] else "",
+            row["source"] or "-",
+        ]
+        for row in rows
+    ]
+    print(table(["ID", "VERSION", "STATE", "REASON", "SOURCE"], cells) if cells else "no plugins")
+    return 0
