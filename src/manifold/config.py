@@ -11,7 +11,7 @@ from typing import Any
 
 from manifold.diagnostics import Diagnostic
 from manifold.errors import ManifoldError
-from manifold.locate import KeyPath
+from manifold.locate import KeyPath, format_path
 from manifold.parse import place
 
 __all__ = ["ConfigError", "HostFile", "find_config", "load_config"]
@@ -93,7 +93,9 @@ def _read(file: Path) -> tuple[dict[str, Any], Path | None]:
     from manifold.diagnostics import Problem
     from manifold.schema import schema_problems
 
-    problems = [Problem(p.code, prefix + p.path, p.message) for p in schema_problems("config", data)]
+    problems = [
+        Problem(p.code, prefix + p.path, _reprefix(p.message, p.path, prefix)) for p in schema_problems("config", data)
+    ]
     if problems:
         diagnostics = tuple(place(problems, file=str(file), text=text, plugin=None))
         lines = "\n".join(d.format() for d in diagnostics)
@@ -116,6 +118,14 @@ def _read(file: Path) -> tuple[dict[str, Any], Path | None]:
     if cache_dir is not None and not cache_dir.is_absolute():
         cache_dir = folder / cache_dir
     return options, cache_dir
+
+
+def _reprefix(message: str, path: KeyPath, prefix: KeyPath) -> str:
+    """Messages start with their key path; inside pyproject.toml it starts at ``tool.manifold``."""
+    inner = format_path(path) or "the manifest"
+    if prefix and message.startswith(inner):
+        return format_path(prefix + path) + message[len(inner) :]
+    return message
 
 
 def _source(text: str, folder: Path) -> str:

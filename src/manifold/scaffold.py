@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import tomli_w
 
@@ -27,7 +28,7 @@ def scaffold(plugin_id: str, folder: Path, *, schema: str = SCHEMA_URL) -> list[
         raise UsageError(f"{folder} already exists; choose a new folder")
     package = re.sub(r"[^a-z0-9_]", "_", plugin_id)
     point = f"{plugin_id}.greet"
-    manifest = {
+    manifest: dict[str, Any] = {
         "plugin": {
             "id": plugin_id,
             "version": "0.1.0",
@@ -47,7 +48,7 @@ def scaffold(plugin_id: str, folder: Path, *, schema: str = SCHEMA_URL) -> list[
         "extensions": [{"point": point, "id": "hello", "ref": f"{package}.greetings:hello"}],
     }
     files = {
-        "plugin.toml": f"#:schema {schema}\n\n{tomli_w.dumps(manifest)}",
+        "plugin.toml": f"#:schema {schema}\n\n{_toml(manifest)}",
         f"{package}/__init__.py": f'"""The {plugin_id} plugin."""\n',
         f"{package}/plugin.py": textwrap.dedent(
             f'''\
@@ -101,3 +102,13 @@ def scaffold(plugin_id: str, folder: Path, *, schema: str = SCHEMA_URL) -> list[
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
+
+
+def _toml(manifest: dict[str, Any]) -> str:
+    """The manifest with its tables first and arrays of tables as ``[[...]]`` blocks, as people write it."""
+    tables = {k: v for k, v in manifest.items() if not isinstance(v, list)}
+    parts = [tomli_w.dumps(tables)]
+    for key, items in manifest.items():
+        if isinstance(items, list):
+            parts += [f"[[{key}]]\n{tomli_w.dumps(item)}" for item in items]
+    return "\n".join(parts)

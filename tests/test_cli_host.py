@@ -1,0 +1,248 @@
+"""The host commands (list, graph, inspect, doctor, new, schema config), through main() and the real script."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from manifold.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = str(ROOT / "examples" / "plugins")
+SCRIPT = shutil.which("manifold", path=os.path.dirname(sys.executable)) or "manifold"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def script(*argv: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [SCRIPT, *argv], capture_output=True, text=True, cwd=cwd, env={**os.environ, "NO_COLOR": "1", **(env or {})}
+    )
+
+
+def test_list_text_through_the_console_script() -> None:
+    done = script("list", "--path", EXAMPLES)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.splitlines() == [
+        "ID                VERSION  STATE     REASON  SOURCE",
+        "----------------  -------  --------  ------  " + "-" * len(EXAMPLES),
+        f"notes.core        1.2.0    resolved          {EXAMPLES}",
+        f"notes.markdown    0.4.1    resolved          {EXAMPLES}",
+        f"notes.spellcheck  2.0.0    resolved          {EXAMPLES}",
+        f"notes.wordcount   1.0.0    resolved          {EXAMPLES}",
+    ]
+
+
+def test_list_all_json_includes_filtered(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "manifold.toml").write_text(f'sources = ["{EXAMPLES}"]\ndisabled = ["notes.wordcount"]\n')
+    code, out, _ = run(capsys, "list", "--config", str(tmp_path / "manifold.toml"), "--format", "json")
+    assert code == 0
+    assert [p["id"] for p in json.loads(out)["plugins"]] == ["notes.core", "notes.markdown", "notes.spellcheck"]
+    code, out, _ = run(capsys, "list", "--config", str(tmp_path / "manifold.toml"), "--format", "json", "--all")
+    data = json.loads(out)
+    wordcount = data["plugins"][-1]
+    assert (wordcount["id"], wordcount["state"], wordcount["reason"]) == (
+        "notes.wordcount",
+        "filtered",
+        {"code": "disabled", "message": "notes.wordcount is in the disabled list"},
+    )
+    assert data["order"] == ["notes.core", "notes.markdown", "notes.spellcheck"]
+
+
+def test_list_without_sources_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    os.chdir(tmp_path)
+    try:
+        code, _, err = run(capsys, "list")
+    finally:
+        os.chdir(ROOT)
+    assert code == 2
+    assert err == "manifold: error: no plugin sources: pass --path, or --config with a file that lists sources\n"
+
+
+def test_bad_environment_is_a_clear_error_through_the_script() -> None:
+    done = script("list", "--path", EXAMPLES, env={"MANIFOLD_TIMEOUT": "abc"})
+    assert done.returncode == 1
+    assert done.stderr == (
+        "manifold: error: MANIFOLD_TIMEOUT='abc' is not a number of seconds; use e.g. 20, 2.5, or 0 for no limit\n"
+    )
+
+
+def test_graph_formats(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "graph", "--path", EXAMPLES, "--order")
+    assert (code, out) == (0, "notes.core\nnotes.markdown\nnotes.spellcheck\nnotes.wordcount\n")
+    code, out, _ = run(capsys, "graph", "--path", EXAMPLES, "--format", "mermaid")
+    assert out.splitlines()[0] == "flowchart LR"
+    assert "  n2 -.-> n3" in out.splitlines()
+    code, out, _ = run(capsys, "graph", "--path", EXAMPLES)
+    assert '  "notes.spellcheck" -> "notes.wordcount" [style=dashed];' in out.splitlines()
+    code, out, _ = run(capsys, "graph", "--path", EXAMPLES, "--format", "json")
+    graph = json.loads(out)
+    assert graph["edges"][0] == {"from": "notes.core", "to": "notes.markdown", "optional": False}
+    assert {"from": "notes.spellcheck", "to": "notes.wordcount", "optional": True} in graph["edges"]
+
+
+def test_graph_marks_unavailable_plugins(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "graph", "--path", EXAMPLES, "--format", "json")
+    assert code == 0
+    env_code = main(["graph", "--path", EXAMPLES, "--format", "dot"])
+    assert env_code == 0
+    out = capsys.readouterr().out
+    os.environ["MANIFOLD_DENY"] = "notes.core"
+    try:
+        code, out, _ = run(capsys, "graph", "--path", EXAMPLES, "--format", "dot")
+    finally:
+        del os.environ["MANIFOLD_DENY"]
+    assert '  "notes.core" [label="notes.core 1.2.0\\ndenied", fillcolor="#f8dddd"];' in out.splitlines()
+    assert '  "notes.markdown" [label="notes.markdown 0.4.1\\ndependency-unavailable", fillcolor="#f8dddd"];' in (
+        out.splitlines()
+    )
+
+
+def test_inspect_text_and_json_with_redaction(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "manifold.toml").write_text(
+        f'sources = ["{EXAMPLES}"]\n[settings."notes.spellcheck"]\nwords = ["x"]\napi-token = "abcdef"\n'
+    )
+    code, out, _ = run(capsys, "inspect", "notes.spellcheck", "--config", str(tmp_path / "manifold.toml"))
+    assert code == 0
+    assert out.splitlines() == [
+        "notes.spellcheck 2.0.0",
+        "  state:        resolved",
+        f"  source:       {EXAMPLES}",
+        f"  manifest:     {EXAMPLES}/spellcheck/plugin.toml",
+        "  depends on:   notes.core",
+        "  needed by:    notes.wordcount",
+        "  contributes:  notes.on-save <- notes_spellcheck.hooks:check_spelling priority=0",
+        '  settings:     {"words": ["x"], "api-token": "••••••"}',
+    ]
+    assert "abcdef" not in out
+    code, out, _ = run(capsys, "inspect", "notes.core", "--path", EXAMPLES, "--format", "json")
+    data = json.loads(out)
+    assert data["dependents"] == ["notes.markdown", "notes.spellcheck", "notes.wordcount"]
+    assert [p["id"] for p in data["points"]] == ["notes.formatters", "notes.on-save"]
+    assert data["manifest"]["plugin"]["activation"] == "eager"
+    code, _, err = run(capsys, "inspect", "nope", "--path", EXAMPLES)
+    assert (code, err) == (2, f"manifold: error: no plugin 'nope' in {EXAMPLES}\n")
+
+
+def write_plugin(root: Path, plugin_id: str, code: str, **extra: str) -> None:
+    package = plugin_id.replace(".", "_")
+    folder = root / plugin_id
+    (folder / package).mkdir(parents=True)
+    lines = [f'[plugin]\nid = "{plugin_id}"\nversion = "1.0"\npackages = ["{package}"]\nclass = "{package}:Plugin"\n']
+    lines += [f"{k} = {v}\n" for k, v in extra.items()]
+    (folder / "plugin.toml").write_text("".join(lines))
+    (folder / package / "__init__.py").write_text(code)
+
+
+def test_doctor_survives_a_plugin_that_kills_the_interpreter(tmp_path: Path) -> None:
+    plugins = tmp_path / "plugins"
+    write_plugin(plugins, "fine", "class Plugin:\n    def activate(self):\n        pass\n")
+    write_plugin(plugins, "killer", "import os\nclass Plugin:\n    def activate(self):\n        os._exit(7)\n")
+    write_plugin(plugins, "raiser", "raise RuntimeError('no config file')\n")
+    (tmp_path / "manifold.toml").write_text('sources = ["plugins"]\nrequired = ["fine", "killer"]\n')
+    done = script("doctor", "--activate", "--format", "json", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    result = json.loads(done.stdout)
+    states = {p["id"]: (p["state"], p["reason"]["code"] if p["reason"] else None) for p in result["plugins"]}
+    assert states["killer"] == ("failed", "failed")
+    assert result["child"]["exit"] == 7
+    killer = next(p for p in result["plugins"] if p["id"] == "killer")
+    assert killer["reason"]["message"] == "killer ended the process (exit code 7) while it was activated"
+    assert result["required"] == {
+        "fine": "active" if states["fine"][0] == "active" else states["fine"][0],
+        "killer": "failed",
+    }
+    assert result["ok"] is False
+
+
+def test_doctor_text_reports_phases_times_and_advice(tmp_path: Path) -> None:
+    plugins = tmp_path / "plugins"
+    write_plugin(plugins, "fine", "class Plugin:\n    def activate(self):\n        pass\n")
+    write_plugin(plugins, "raiser", "raise RuntimeError('no config file')\n")
+    write_plugin(plugins, "old", "class Plugin: ...\n", **{"requires-api": '"<1"'})
+    (tmp_path / "manifold.toml").write_text(
+        'sources = ["plugins"]\napi-version = "2.0"\nrequired = ["fine"]\n[settings.fine]\npassword = "x"\n'
+    )
+    done = script("doctor", "--activate", cwd=tmp_path, env={"MANIFOLD_DENY": "nobody", "MANIFOLD_SECRET_KEY": "zz"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"sources: {tmp_path / 'plugins'}"
+    assert lines[1].startswith("phases:  discover ")
+    assert lines[2] == "environment: MANIFOLD_DENY=nobody, MANIFOLD_SECRET_KEY=••••••"
+    table = {line.split()[0]: line for line in lines[3:8]}
+    assert table["fine"].split()[1] == "active"
+    assert table["raiser"].split()[1:4] == ["failed", table["raiser"].split()[2], "ms"]
+    assert "failed: raiser failed in import: RuntimeError: no config file" in table["raiser"]
+    assert "incompatible-api: old requires plugin API <1, but this host provides 2.0" in table["old"]
+    assert "what to do:" in lines
+    assert (
+        "  raiser: read the traceback (manifold doctor --activate --format json shows it) and fix the plugin's code"
+        in lines
+    )
+
+
+def test_doctor_without_activation_checks_required_are_resolved(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "manifold.toml").write_text(f'sources = ["{EXAMPLES}"]\nrequired = ["notes.core", "ghost"]\n')
+    code, out, _ = run(capsys, "doctor", "--config", str(tmp_path / "manifold.toml"), "--format", "json")
+    result = json.loads(out)
+    assert code == 1
+    assert result["required"] == {"notes.core": "resolved", "ghost": "filtered"}
+    ghost = next(p for p in result["plugins"] if p["id"] == "ghost")
+    assert ghost["reason"] == {"code": "not-found", "message": "ghost is in no source"}
+    assert ghost["advice"] == "install the plugin into one of the sources, or drop it from enabled/required"
+
+
+def test_new_scaffolds_a_plugin_that_validates_lists_and_passes_its_test(tmp_path: Path) -> None:
+    done = script("new", "acme.timer", "plugins/timer", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    folder = tmp_path / "plugins" / "timer"
+    assert done.stdout.splitlines()[0] == str(Path("plugins/timer/plugin.toml"))
+    assert (
+        (folder / "plugin.toml")
+        .read_text()
+        .startswith("#:schema https://manifold-plugins.dev/schemas/plugin.schema.json\n\n[plugin]\n")
+    )
+    validated = script("validate", "plugins/timer", cwd=tmp_path)
+    assert (validated.returncode, validated.stdout) == (0, "")
+    listed = script("list", "--path", "plugins", cwd=tmp_path)
+    assert "acme.timer" in listed.stdout
+    tested = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(folder / "tests")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    again = script("new", "acme.timer", "plugins/timer", cwd=tmp_path)
+    assert (again.returncode, again.stderr) == (
+        2,
+        "manifold: error: plugins/timer already exists; choose a new folder\n",
+    )
+    bad = script("new", "Acme", cwd=tmp_path)
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("manifold: error: 'Acme' is not a plugin id")
+
+
+def test_schema_config(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "schema", "config")
+    assert code == 0
+    assert out == (ROOT / "schemas" / "config.schema.json").read_text()
+
+
+def test_every_command_has_help_with_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+    for command in ("validate", "list", "graph", "inspect", "doctor", "new", "schema"):
+        code, out, _ = run(capsys, command, "--help")
+        assert code == 0
+        assert "example: manifold " + command in out, command
