@@ -35,7 +35,6 @@ class HostFile:
 
     path: Path | None
     options: Mapping[str, Any] = field(default_factory=dict)
-    cache_dir: Path | None = None
 
 
 def find_config(start: str | os.PathLike[str] = ".") -> Path | None:
@@ -65,16 +64,13 @@ def load_config(
         raise ConfigError(
             f"no {CONFIG_NAME} or pyproject.toml with [tool.manifold] in {Path(start).resolve()} or above"
         )
-    options: dict[str, Any] = {}
-    cache_dir = None
-    if file is not None:
-        options, cache_dir = _read(file)
+    options = _read(file) if file is not None else {}
     options.update(_environment(env))
     options["environ"] = env
-    return HostFile(file, options, cache_dir)
+    return HostFile(file, options)
 
 
-def _read(file: Path) -> tuple[dict[str, Any], Path | None]:
+def _read(file: Path) -> dict[str, Any]:
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
@@ -114,10 +110,9 @@ def _read(file: Path) -> tuple[dict[str, Any], Path | None]:
         options["timeout"] = data["timeout"] or None
     if "settings" in data:
         options["settings"] = data["settings"]
-    cache_dir = Path(os.path.expanduser(data["cache-dir"])) if "cache-dir" in data else None
-    if cache_dir is not None and not cache_dir.is_absolute():
-        cache_dir = folder / cache_dir
-    return options, cache_dir
+    if "cache-dir" in data:
+        options["cache_dir"] = str(folder / os.path.expanduser(data["cache-dir"]))
+    return options
 
 
 def _reprefix(message: str, path: KeyPath, prefix: KeyPath) -> str:

@@ -12,9 +12,11 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from manifold.cache import ManifestCache, default_cache_dir
 from manifold.context import PluginContext
 from manifold.diagnostics import Diagnostic
 from manifold.errors import ManifoldError
@@ -22,12 +24,12 @@ from manifold.gate import HostConfig, Severity, gate
 from manifold.importer import PluginImporter
 from manifold.lifecycle import CallTimeout, Runner
 from manifold.manifest import Cardinality, Manifest, Reference
-from manifold.parse import parse_manifest
+from manifold.parse import ParsedFile, parse_manifest
 from manifold.redact import RedactingFilter, scrub, secrets_in
 from manifold.registry import ExtensionHandle, Point, Registry
 from manifold.resolve import resolve, unavailable_because
 from manifold.settings import apply_defaults, check_values
-from manifold.sources import Source, SourceError, as_source
+from manifold.sources import ManifestLocation, Source, SourceError, as_source
 from manifold.states import Phase, PluginInfo, Reason, State
 
 if TYPE_CHECKING:
@@ -156,6 +158,8 @@ class Manager:
         settings: Mapping[str, Mapping[str, Any]] | None = None,
         pre_activate: Callable[[Manifest], bool] | None = None,
         environ: Mapping[str, str] | None = None,
+        cache: bool = True,
+        cache_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         self.sources: tuple[Source, ...] = tuple(as_source(s) for s in sources)
         self.config = HostConfig.build(
@@ -187,6 +191,7 @@ class Manager:
         self._listeners: dict[str, list[Listener]] = {"activated": [], "deactivated": [], "failed": []}
         self._discovered = False
         self._installed: dict[str, str | None] = {}
+        self._cache_dir = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) if cache else None
         # Secret values from the settings never reach messages or log records.
         self.timings: dict[str, float] = {}
         """Seconds the last ``discover``, ``gate`` and ``resolve`` steps took."""
@@ -232,6 +237,8 @@ class Manager:
         records: dict[str, _Record] = {}
         diagnostics: list[Diagnostic] = []
         now = _now()
+        cache = ManifestCache(self._cache_dir, [s.name for s in self.sources]) if self._cache_dir else None
+        read = cache.parse if cache is not None else _parse
         for source in self.sources:
             try:
                 locations = source.manifests()
@@ -239,7 +246,7 @@ class Manager:
                 diagnostics.append(Diagnostic("warning", "source", str(e), source.name))
                 continue
             for location in locations:
-                parsed = parse_manifest(location.source, file=location.file, root=location.root)
+                parsed = read(location)
                 diagnostics += parsed.diagnostics
                 pid = parsed.plugin_id or location.file
                 if pid in records:
@@ -266,6 +273,8 @@ class Manager:
                     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
                     record.state, record.reason = "filtered", Reason("invalid", f"{first}{more}")
                 records[pid] = record
+        if cache is not None:
+            cache.save()
         for pid in sorted(self.config.required | (self.config.enabled or frozenset())):
             if pid not in records:
                 records[pid] = _Record(
@@ -923,6 +932,10 @@ class Manager:
 
 
 _HOLDING_CODE: tuple[State, ...] = ("active", "loaded", "inactive")
+
+
+def _parse(location: ManifestLocation) -> ParsedFile:
+    return parse_manifest(location.source, file=location.file, root=location.root)
 
 
 def _where(record: _Record) -> str:

@@ -1,0 +1,137 @@
+"""A persistent cache of checked manifests, so a warm start reads no TOML and runs no validator.
+
+One file per set of sources, in the user's cache folder (or the host's ``cache_dir``). An entry is
+keyed by the manifest's path and its size and ``mtime_ns``: touching or editing a manifest
+invalidates exactly that entry. The file is written atomically, and ignored (then rebuilt) when
+it is missing, unreadable, corrupt, or written by another manifold or Python version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import marshal
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from manifold.diagnostics import Diagnostic
+from manifold.manifest import Manifest
+from manifold.parse import ParsedFile, parse_manifest
+from manifold.sources import ManifestLocation
+
+__all__ = ["ManifestCache", "default_cache_dir"]
+
+logger = logging.getLogger("manifold")
+
+_FORMAT = 1
+
+
+def _version() -> str:
+    from manifold import __version__
+
+    return f"manifold {__version__} format {_FORMAT} python {sys.version_info[:2]} marshal {marshal.version}"
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/manifold``, else ``~/.cache/manifold``."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "manifold"
+
+
+class ManifestCache:
+    """Checked manifests of one source set: ``parse()`` answers from the cache when it can."""
+
+    def __init__(self, folder: Path, sources: Sequence[str]) -> None:
+        key = hashlib.sha256("\0".join([_version(), *sources]).encode()).hexdigest()[:20]
+        self.path = folder / f"manifests-{key}.bin"
+        self._entries: dict[str, tuple[Any, ...]] = self._load()
+        self._fresh: dict[str, tuple[Any, ...]] = {}
+        self.hits = self.misses = 0
+
+    def _load(self) -> dict[str, tuple[Any, ...]]:
+        try:
+            with open(self.path, "rb") as file:
+                version, entries = marshal.load(file)
+        except (OSError, EOFError, ValueError, TypeError) as e:
+            if not isinstance(e, FileNotFoundError):
+                logger.debug("manifest cache %s ignored: %s", self.path, e)
+            return {}
+        if version != _version() or not isinstance(entries, dict):
+            return {}
+        return entries
+
+    def parse(self, location: ManifestLocation) -> ParsedFile:
+        """The checked manifest at ``location``, from the cache when its file is unchanged."""
+        stamp = _stamp(location.source)
+        if stamp is None:  # not a real file (inside a package or an archive): no caching
+            return parse_manifest(location.source, file=location.file, root=location.root)
+        key = os.fspath(location.source)  # type: ignore[call-overload]
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] == stamp and entry[1] == location.file:
+            parsed = _revive(entry, location)
+            if parsed is not None:
+                self.hits += 1
+                self._fresh[key] = entry
+                return parsed
+        self.misses += 1
+        parsed = parse_manifest(location.source, file=location.file, root=location.root)
+        self._fresh[key] = (
+            stamp,
+            location.file,
+            parsed.data if parsed.manifest is not None else None,
+            tuple(tuple(d.to_dict().values()) for d in parsed.diagnostics),
+            parsed.plugin_id,
+        )
+        return parsed
+
+    def save(self) -> None:
+        """Write what this run read, if anything changed (atomically; failures only logged)."""
+        if not self.misses and self._fresh.keys() == self._entries.keys():
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".manifests-", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as file:
+                    marshal.dump((_version(), _marshalable(self._fresh)), file)
+                os.replace(tmp, self.path)
+            except BaseException:
+                os.unlink(tmp)
+                raise
+        except (OSError, ValueError) as e:
+            logger.debug("manifest cache %s not written: %s", self.path, e)
+        self._entries = dict(self._fresh)
+
+
+def _stamp(source: Any) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(source)
+    except (TypeError, OSError):
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+def _revive(entry: tuple[Any, ...], location: ManifestLocation) -> ParsedFile | None:
+    _, file, data, diagnostics, plugin_id = entry
+    try:
+        found = tuple(Diagnostic(*values) for values in diagnostics)
+        manifest = Manifest.from_data(data, file=file, root=location.root) if data is not None else None
+    except Exception:  # an entry this code cannot use: read the file again
+        return None
+    return ParsedFile(file, location.root, found, manifest, None, data, plugin_id)
+
+
+def _marshalable(entries: dict[str, tuple[Any, ...]]) -> dict[str, tuple[Any, ...]]:
+    """Entries whose data marshal can store (TOML dates and times cannot be: those are re-read)."""
+    kept = {}
+    for key, entry in entries.items():
+        try:
+            marshal.dumps(entry)
+        except ValueError:
+            continue
+        kept[key] = entry
+    return kept

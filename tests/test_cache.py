@@ -1,0 +1,108 @@
+"""The manifest cache: warm starts read no TOML, a change invalidates exactly its entry, damage is harmless."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from manifold import Manager
+from manifold.cache import ManifestCache
+from manifold.sources import as_source
+
+
+def make_plugins(root: Path, n: int) -> None:
+    for i in range(n):
+        folder = root / f"p{i}"
+        folder.mkdir(parents=True)
+        deps = f'\n[dependencies]\np{i - 1} = ">=1"\n' if i else ""
+        (folder / "plugin.toml").write_text(f'[plugin]\nid = "p{i}"\nversion = "1.{i}"\n{deps}')
+
+
+def manager(root: Path, cache_dir: Path, **options: object) -> Manager:
+    return Manager([root], environ={}, cache_dir=cache_dir, **options)  # type: ignore[arg-type]
+
+
+def cache_of(root: Path, cache_dir: Path) -> ManifestCache:
+    return ManifestCache(cache_dir, [as_source(root).name])
+
+
+def test_warm_start_reads_no_toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_plugins(tmp_path / "plugins", 5)
+    cold = manager(tmp_path / "plugins", tmp_path / "cache").discover()
+    assert len(list((tmp_path / "cache").iterdir())) == 1
+
+    def no_parsing(text: str) -> object:
+        raise AssertionError("the warm start parsed TOML")
+
+    monkeypatch.setattr(tomllib, "loads", no_parsing)
+    warm = manager(tmp_path / "plugins", tmp_path / "cache").discover()
+    assert warm.order == cold.order == ("p0", "p1", "p2", "p3", "p4")
+    assert {pid: str(info.manifest.version) for pid, info in warm.plugins.items() if info.manifest} == {
+        f"p{i}": f"1.{i}" for i in range(5)
+    }
+
+
+def test_a_changed_manifest_invalidates_exactly_its_entry(tmp_path: Path) -> None:
+    make_plugins(tmp_path / "plugins", 4)
+    manager(tmp_path / "plugins", tmp_path / "cache").discover()
+    manifest = tmp_path / "plugins" / "p2" / "plugin.toml"
+    manifest.write_text(manifest.read_text().replace('version = "1.2"', 'version = "2.0"'))
+    os.utime(manifest, ns=(manifest.stat().st_atime_ns, manifest.stat().st_mtime_ns + 1_000_000))
+    cache = cache_of(tmp_path / "plugins", tmp_path / "cache")
+    from manifold.sources import find_manifests
+
+    parsed = {loc.file: cache.parse(loc) for loc in find_manifests(tmp_path / "plugins")}
+    assert (cache.hits, cache.misses) == (3, 1)
+    assert str(parsed[str(manifest)].manifest.version) == "2.0"  # type: ignore[union-attr]
+    report = manager(tmp_path / "plugins", tmp_path / "cache").discover()
+    assert report.plugins["p2"].version == "2.0"
+    assert report.order == ("p0", "p1", "p2", "p3")
+
+
+def test_invalid_manifests_are_cached_with_their_diagnostics(tmp_path: Path) -> None:
+    (tmp_path / "plugins" / "bad").mkdir(parents=True)
+    (tmp_path / "plugins" / "bad" / "plugin.toml").write_text('[plugin]\nid = "bad"\nversion = "x.y"\n')
+    first = manager(tmp_path / "plugins", tmp_path / "cache").discover()
+    second = manager(tmp_path / "plugins", tmp_path / "cache").discover()
+    assert second.diagnostics == first.diagnostics
+    assert [d.code for d in second.diagnostics] == ["version"]
+    assert second.plugins["bad"].reason == first.plugins["bad"].reason
+
+
+@pytest.mark.parametrize("damage", [b"", b"not marshal at all", b"\xff" * 64])
+def test_a_corrupt_cache_is_ignored_and_rebuilt(tmp_path: Path, damage: bytes) -> None:
+    make_plugins(tmp_path / "plugins", 2)
+    manager(tmp_path / "plugins", tmp_path / "cache").discover()
+    (cache_file,) = (tmp_path / "cache").iterdir()
+    cache_file.write_bytes(damage)
+    assert manager(tmp_path / "plugins", tmp_path / "cache").discover().order == ("p0", "p1")
+    assert cache_file.read_bytes() != damage
+    assert (lambda c: (c.hits, c.misses))(_warm(tmp_path)) == (2, 0)
+
+
+def _warm(tmp_path: Path) -> ManifestCache:
+    from manifold.sources import find_manifests
+
+    cache = cache_of(tmp_path / "plugins", tmp_path / "cache")
+    for location in find_manifests(tmp_path / "plugins"):
+        cache.parse(location)
+    return cache
+
+
+def test_a_cache_of_another_version_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_plugins(tmp_path / "plugins", 2)
+    manager(tmp_path / "plugins", tmp_path / "cache").discover()
+    monkeypatch.setattr("manifold.__version__", "99.0")
+    cache = _warm(tmp_path)
+    assert (cache.hits, cache.misses) == (0, 2)
+
+
+def test_cache_off_writes_nothing_and_unwritable_folders_are_harmless(tmp_path: Path) -> None:
+    make_plugins(tmp_path / "plugins", 2)
+    manager(tmp_path / "plugins", tmp_path / "cache", cache=False).discover()
+    assert not (tmp_path / "cache").exists()
+    (tmp_path / "file").write_text("a file where the cache folder should be")
+    assert manager(tmp_path / "plugins", tmp_path / "file" / "cache").discover().order == ("p0", "p1")
