@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import platform
+import sys
 
 import pytest
 
@@ -321,7 +322,9 @@ def test_discovery_reads_no_code_and_report_groups_reasons(manifold_plugins: Plu
         "a", packages=["gate_a"], activation="eager", files={"gate_a/__init__.py": "raise SystemExit(9)\n"}
     )
     manifold_plugins.add("b")
+    finders = list(sys.meta_path)
     manager = manifold_plugins.manager(disabled=["b"])
     report = manager.discover()
+    assert sys.meta_path == finders
     assert report.by_reason() == {"disabled": ["b"]}
     assert report.plugins["a"].state == "resolved"

@@ -230,8 +230,6 @@ class Manager:
         self._records = records
         logger.addFilter(self._redactor)
         self._resolve()
-        if not self.config.safe_mode:
-            self._importer.install()
 
     def _read_sources(self) -> tuple[dict[str, _Record], tuple[Diagnostic, ...]]:
         records: dict[str, _Record] = {}
@@ -604,6 +602,7 @@ class Manager:
         phase: Phase = "import"
         try:
             if record.state != "loaded" and record.obj is None:
+                self._importer.install()  # on first use: discovery alone leaves sys.meta_path alone
                 self._importer.add(manifest.id, manifest.packages, manifest.code_root)
                 record.context = self._context(record)
                 ref = manifest.plugin_class
