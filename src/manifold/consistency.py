@@ -111,7 +111,7 @@ def _check_claims(valid: dict[str, ParsedFile], found: _Findings) -> None:
 def _check_dependencies(
     valid: dict[str, ParsedFile], by_id: dict[str, ParsedFile], found: _Findings, *, strict: bool
 ) -> None:
-    from manifold.graph import build_graph, find_cycles
+    from manifold.graph import find_cycles
 
     edges: dict[str, list[str]] = {}
     for pid, parsed in valid.items():
@@ -150,7 +150,7 @@ def _check_dependencies(
                             severity="warning" if optional else "error",
                         ),
                     )
-    for cycle in find_cycles(build_graph(edges)):
+    for cycle in find_cycles(edges):
         text = " -> ".join(cycle)
         for plugin, dep in itertools.pairwise(cycle):
             parsed = valid[plugin]

@@ -21,6 +21,7 @@ from manifold.context import PluginContext
 from manifold.diagnostics import Diagnostic
 from manifold.errors import ManifoldError
 from manifold.gate import HostConfig, Severity, gate
+from manifold.graph import build_graph, dependents
 from manifold.importer import PluginImporter
 from manifold.lifecycle import CallTimeout, Runner
 from manifold.manifest import Cardinality, Manifest, Reference
@@ -183,6 +184,8 @@ class Manager:
         self._records: dict[str, _Record] = {}
         self._order: tuple[str, ...] = ()
         self._graph: nx.DiGraph[str] | None = None
+        self._needs: Mapping[str, list[str]] = {}
+        self._needed_by: dict[str, list[str]] = {}
         self._diagnostics: tuple[Diagnostic, ...] = ()
         self._registry = Registry()
         self._host_points: dict[str, Point] = {}
@@ -301,7 +304,9 @@ class Manager:
         gated = time.perf_counter()
         self.timings["gate"] = gated - began
         resolution = resolve(candidates, unavailable)
-        self._graph = resolution.graph
+        self._needs = resolution.edges
+        self._needed_by = dependents(resolution.edges)
+        self._graph = None
         for pid, reason in resolution.unresolved.items():
             self._set(self._records[pid], "unresolved", reason)
         self._order = resolution.order
@@ -413,9 +418,10 @@ class Manager:
 
     @property
     def graph(self) -> nx.DiGraph[str]:
-        """The dependency graph (an edge ``dependency -> dependent``) of the gated plugins."""
+        """The dependency graph (an edge ``dependency -> dependent``) of the gated plugins, as networkx."""
         self._ensure()
-        assert self._graph is not None
+        if self._graph is None:
+            self._graph = build_graph(self._needs)
         return self._graph
 
     # ----------------------------------------------------------------- points and extensions
@@ -589,12 +595,12 @@ class Manager:
         return self._activate_one(record)
 
     def _dependencies(self, plugin_id: str) -> list[str]:
-        graph = self.graph
-        return sorted(graph.predecessors(plugin_id)) if plugin_id in graph else []
+        self._ensure()
+        return sorted(need for need in self._needs.get(plugin_id, ()) if need in self._needs)
 
     def _dependents(self, plugin_id: str) -> list[str]:
-        graph = self.graph
-        return sorted(graph.successors(plugin_id)) if plugin_id in graph else []
+        self._ensure()
+        return self._needed_by.get(plugin_id, [])
 
     def _activate_one(self, record: _Record) -> bool:
         manifest = record.manifest
@@ -751,10 +757,14 @@ class Manager:
         return ok
 
     def _all_dependents(self, plugin_id: str) -> set[str]:
-        import networkx as nx
-
-        graph = self.graph
-        return set(nx.descendants(graph, plugin_id)) if plugin_id in graph else set()
+        found: set[str] = set()
+        todo = [plugin_id]
+        while todo:
+            for other in self._dependents(todo.pop()):
+                if other not in found:
+                    found.add(other)
+                    todo.append(other)
+        return found
 
     def _check_strict(self) -> None:
         if not self.config.strict:

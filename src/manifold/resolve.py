@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from manifold.graph import build_graph, find_cycles, load_order
+from manifold.graph import find_cycles, load_order
 from manifold.manifest import Manifest
 from manifold.states import Reason
-
-if TYPE_CHECKING:
-    import networkx as nx
 
 __all__ = ["Resolution", "resolve", "unavailable_because"]
 
@@ -22,7 +18,8 @@ class Resolution:
 
     order: tuple[str, ...]
     unresolved: Mapping[str, Reason]
-    graph: nx.DiGraph[str] = field(compare=False)
+    edges: Mapping[str, list[str]] = field(compare=False)
+    """Each gated plugin -> the plugins it needs (dependencies and present optional ones)."""
 
 
 def unavailable_because(pid: str, dep: str, reason: Reason) -> Reason:
@@ -75,8 +72,8 @@ def resolve(candidates: Sequence[Manifest], unavailable: Mapping[str, Reason]) -
             target = by_id.get(dep)
             if target is not None and spec.contains(target.version, prereleases=True):
                 needs.append(dep)
-    graph = build_graph(edges)
-    for cycle in find_cycles(graph):
+    order, knotted = load_order(edges)
+    for cycle in find_cycles({pid: edges[pid] for pid in knotted}) if knotted else []:
         text = " -> ".join(cycle)
         for pid in cycle[:-1]:
             unresolved.setdefault(pid, Reason("cycle", f"dependency cycle {text}", chain=tuple(cycle)))
@@ -94,5 +91,4 @@ def resolve(candidates: Sequence[Manifest], unavailable: Mapping[str, Reason]) -
                     unresolved[manifest.id] = blocked[manifest.id] = reason
                     changed = True
                     break
-    ready = graph.subgraph(pid for pid in graph if pid not in unresolved)
-    return Resolution(tuple(load_order(ready)), unresolved, graph)
+    return Resolution(tuple(pid for pid in order if pid not in unresolved), unresolved, edges)
