@@ -35,3 +35,9 @@ def write_plugin(plugins: Path) -> WritePlugin:
         return folder
 
     return write
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Managers built without a cache_dir (and subprocesses) write their cache here, not in the user's home."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))
