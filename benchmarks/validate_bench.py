@@ -101,7 +101,7 @@ import inspect, json, sys, time, tomllib
 import importlib.machinery
 import manifold, jsonschema, networkx
 import manifold.codescan, manifold.consistency, manifold.manifest, manifold.parse
-import manifold.semantics, manifold.validate
+import manifold.semantics, manifold.validation
 folder = sys.argv[1]
 times = {}
 
@@ -126,9 +126,9 @@ def wrap(label, owner, name):
 class _Finder:
     pass
 
-# (manifold.validate is the function: the package re-exports it over the module's name.)
+# manifold.validation holds validate() and what it calls.
 v, p, s, c, k = (sys.modules[f"manifold.{name}"]
-                 for name in ("validate", "parse", "semantics", "consistency", "codescan"))
+                 for name in ("validation", "parse", "semantics", "consistency", "codescan"))
 wrap("find_manifests", v, "find_manifests")
 wrap("parse_manifest", v, "parse_manifest")
 wrap("  tomllib.loads", tomllib, "loads")

@@ -244,3 +244,22 @@ def test_every_command_has_help_with_an_example(capsys: pytest.CaptureFixture[st
         code, out, _ = run(capsys, command, "--help")
         assert code == 0
         assert "example: manifold " + command in out, command
+
+
+@pytest.mark.parametrize(
+    ("argv", "first"),
+    [
+        (["graph", "--path", EXAMPLES, "--format", "json"], "{"),
+        (["graph", "--path", EXAMPLES, "--order"], "notes.core"),
+        (["inspect", "notes.core", "--path", EXAMPLES], "notes.core 1.2.0"),
+        (["inspect", "notes.core", "--path", EXAMPLES, "--format", "json"], "{"),
+        (["list", "--path", EXAMPLES, "--format", "json"], "{"),
+        (["doctor", "--path", EXAMPLES], f"sources: {EXAMPLES}"),
+        (["schema", "config"], "{"),
+        (["validate", "--format", "json", EXAMPLES], "{"),
+    ],
+)
+def test_each_command_through_the_console_script(argv: list[str], first: str) -> None:
+    done = script(*argv)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.splitlines()[0] == first

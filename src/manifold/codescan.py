@@ -12,7 +12,6 @@ from manifold.diagnostics import Diagnostic, Problem
 from manifold.locate import format_path
 from manifold.manifest import Manifest, Reference
 from manifold.parse import ParsedFile, place
-from manifold.semantics import module_file
 
 __all__ = ["scan_code"]
 
@@ -82,12 +81,12 @@ def _parse(source: Traversable, display: str, plugin: str, sink: list[Diagnostic
 
 
 def _module(manifest: Manifest, name: str, trees: dict[str, ast.Module]) -> _Module | None:
-    source = module_file(manifest.code_root, name)
-    if source is None:
-        return None  # reported by the manifest's own checks
-    relative = name.replace(".", "/") + ("/__init__.py" if source.name == "__init__.py" else ".py")
-    display = _display(manifest, relative)
-    return _Module(display, trees.get(display))
+    """The parsed module ``name`` among the plugin's files (``a/b.py`` or ``a/b/__init__.py``)."""
+    relative = name.replace(".", "/")
+    for display in (_display(manifest, f"{relative}.py"), _display(manifest, f"{relative}/__init__.py")):
+        if display in trees:
+            return _Module(display, trees[display])
+    return None  # missing, or unparsable: reported by the manifest's own checks or by _parse
 
 
 def _reference_problems(key: str, ref: Reference, module: _Module) -> list[Problem]:

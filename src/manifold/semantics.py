@@ -6,6 +6,8 @@ files but never imports plugin code, and returns problems instead of raising.
 
 from __future__ import annotations
 
+import functools
+import pkgutil
 import sys
 from collections.abc import Iterator, Mapping
 from importlib.machinery import PathFinder
@@ -230,7 +232,7 @@ def _package_problems(path: KeyPath, name: str, code_root: Traversable, source_r
             f"{where}: {show(name)} would shadow the standard-library module {name}; rename the package",
         )
         return
-    spec = PathFinder.find_spec(name)
+    spec = PathFinder.find_spec(name) if name in _importable(tuple(sys.path)) else None
     if spec is not None:
         origin = spec.origin or (list(spec.submodule_search_locations or [])[:1] or ["?"])[0]
         yield Problem(
@@ -246,6 +248,12 @@ def _package_problems(path: KeyPath, name: str, code_root: Traversable, source_r
             path,
             f"{where}: no package {name}/ or module {name}.py in {folder}",
         )
+
+
+@functools.lru_cache(maxsize=4)
+def _importable(path: tuple[str, ...]) -> frozenset[str]:
+    """The top-level module names importable from ``path`` (one listing per entry, not one probe per name)."""
+    return frozenset(module.name for module in pkgutil.iter_modules(list(path)))
 
 
 def _reference_texts(data: Mapping[str, Any]) -> Iterator[tuple[KeyPath, str]]:

@@ -1,4 +1,7 @@
-"""``manifold schema [NAME] [-o FILE]``: print or write a shipped JSON Schema for editors and catalogs."""
+"""``manifold schema [NAME] [-o FILE]``: print or write a JSON Schema for editors and catalogs.
+
+``--composed`` writes the plugin schema specialised for the points of one installation.
+"""
 
 from __future__ import annotations
 
@@ -18,18 +21,25 @@ def add_schema_command(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
         "schema",
         help="print or write a JSON Schema (for editors)",
-        description="Print the JSON Schema of a manifold file, or write it to FILE.",
+        description=(
+            "Print the JSON Schema of a manifold file, or write it to FILE. With --composed: the plugin schema "
+            "for one installation, in which each known point's config-schema checks the config of "
+            "contributions to it, and point ids complete."
+        ),
         epilog="example: manifold schema plugin -o schemas/plugin.schema.json",
     )
     parser.add_argument("name", nargs="?", choices=SCHEMA_NAMES, default="plugin", help="which schema")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the schema to FILE instead of printing it")
+    parser.add_argument("--composed", action="store_true", help="the plugin schema for the points of the sources")
+    parser.add_argument("--config", metavar="FILE", help="with --composed: the host configuration")
+    parser.add_argument("--path", action="append", metavar="SOURCE", help="with --composed: a plugin source")
     parser.set_defaults(run=run_schema)
 
 
 def run_schema(args: argparse.Namespace) -> int:
     from manifold.schema import schema_text
 
-    text = schema_text(args.name)
+    text = _composed(args) if args.composed else schema_text(args.name)
     if args.output is None:
         sys.stdout.write(text)
         return 0
@@ -46,3 +56,21 @@ def run_schema(args: argparse.Namespace) -> int:
         raise
     print(f"wrote {args.output}", file=sys.stderr)
     return 0
+
+
+def _composed(args: argparse.Namespace) -> str:
+    import json
+
+    from manifold.cli._host import host_manager
+    from manifold.compose import composed_schema
+
+    if args.name != "plugin":
+        raise UsageError("--composed specialises the plugin schema; leave out the schema name")
+    manager = host_manager(args, safe_mode=True)
+    points = [
+        point
+        for info in manager.discover().plugins.values()
+        if info.manifest is not None and info.state != "filtered"
+        for point in info.manifest.extension_points
+    ]
+    return json.dumps(composed_schema(points), indent=2, ensure_ascii=False) + "\n"

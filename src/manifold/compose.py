@@ -1,0 +1,48 @@
+"""A plugin schema specialised for one installation: each known point's config-schema checks its contributions.
+
+With it, an author's editor (taplo, tombi) validates the ``config`` of a contribution to a
+third-party point as they type, and offers the known point ids.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from typing import Any
+
+from manifold.manifest import ExtensionPoint
+from manifold.schema import load_schema
+
+__all__ = ["composed_schema"]
+
+
+def composed_schema(points: Iterable[ExtensionPoint]) -> dict[str, Any]:
+    """The plugin schema plus, per point with a ``config-schema``, a draft-07 ``if``/``then`` on ``point``."""
+    schema: dict[str, Any] = copy.deepcopy(dict(load_schema("plugin")))
+    schema["$id"] = schema["$id"].replace("plugin.schema.json", "plugin.composed.schema.json")
+    known = sorted({point.id: point for point in points}.values(), key=lambda p: p.id)
+    definitions = schema["definitions"]
+    point_ref = definitions["pointRef"]
+    point_ref["examples"] = [p.id for p in known] or point_ref.get("examples", [])
+    point_ref["description"] = (
+        point_ref.get("description", "")
+        + "\n\nPoints known in this installation: "
+        + ", ".join(f"`{p.id}`" for p in known)
+    ).strip()
+    rules = []
+    for point in known:
+        if point.config_schema is None:
+            continue
+        config = copy.deepcopy(dict(point.config_schema))
+        config.setdefault("type", "object")
+        config.setdefault("title", f"Config of a contribution to {point.id}")
+        config.setdefault("description", point.description or f"Checked against the config-schema of {point.id}.")
+        rules.append(
+            {
+                "if": {"properties": {"point": {"const": point.id}}, "required": ["point"]},
+                "then": {"properties": {"config": config}},
+            }
+        )
+    if rules:
+        definitions["extension"]["allOf"] = rules
+    return schema
