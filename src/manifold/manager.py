@@ -16,12 +16,14 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from manifold.archives import ARCHIVE_CODES
 from manifold.cache import ManifestCache, default_cache_dir
 from manifold.context import PluginContext
 from manifold.diagnostics import Diagnostic
 from manifold.errors import ManifoldError
 from manifold.gate import HostConfig, Severity, gate
 from manifold.graph import build_graph, dependents
+from manifold.hooks import After, Before, HookCaller, Hooks, implementation_problem
 from manifold.importer import PluginImporter
 from manifold.lifecycle import CallTimeout, Runner
 from manifold.manifest import Cardinality, Manifest, Reference
@@ -188,6 +190,8 @@ class Manager:
         self._needed_by: dict[str, list[str]] = {}
         self._diagnostics: tuple[Diagnostic, ...] = ()
         self._registry = Registry()
+        self._hooks = Hooks(self)
+        self._registry.watch(self._hooks.invalidate)
         self._host_points: dict[str, Point] = {}
         self._importer = PluginImporter()
         self._runner = Runner(timeout)
@@ -272,7 +276,9 @@ class Manager:
                     errors = [d for d in parsed.diagnostics if d.severity == "error"]
                     first = errors[0].format() if errors else "unreadable"
                     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-                    record.state, record.reason = "filtered", Reason("invalid", f"{first}{more}")
+                    # A refused archive says why (integrity, ...); any other manifest with errors is invalid.
+                    code = errors[0].code if errors and errors[0].code in ARCHIVE_CODES else "invalid"
+                    record.state, record.reason = "filtered", Reason(code, f"{first}{more}")
                 records[pid] = record
         if cache is not None:
             cache.save()
@@ -382,6 +388,7 @@ class Manager:
                 config=MappingProxyType(dict(ext.config)),
                 order=index,
                 loader=self._load_extension,
+                wrapper=ext.wrapper,
             )
             record.undo.append(self._registry.add(handle))
 
@@ -506,12 +513,16 @@ class Manager:
         try:
             config = self._extension_config(handle, point)
             if handle.ref is None:
+                if point is not None and point.hook:
+                    self._check_hook(handle, point, config)
                 return config
             value = self._importer.load(handle.plugin, handle.ref)
             if inspect.isclass(value):
                 value = _construct(value, self._records[handle.plugin].context)
             if point is not None and point.interface is not None:
                 self._check_interface(handle, point, value)
+            if point is not None and point.hook:
+                self._check_hook(handle, point, value)
             return value
         except ExtensionError as e:
             self._fail_extension(handle, str(e), e)
@@ -556,9 +567,38 @@ class Manager:
                 plugin=handle.plugin,
             )
 
+    def _check_hook(self, handle: ExtensionHandle, point: Point, value: Any) -> None:
+        problem = implementation_problem(point, handle, value)
+        if problem is not None:
+            manifest = self._records[handle.plugin].manifest
+            where = manifest.file if manifest is not None else handle.plugin
+            raise ExtensionError(f"{where}: {problem}", point=point.id, plugin=handle.plugin)
+
     def _fail_extension(self, handle: ExtensionHandle, message: str, error: BaseException) -> None:
         handle.error = Reason("failed", message, phase="extension", error=error, traceback=_traceback(error))
         logger.error("%s", message)
+        self._hooks.invalidate(handle.point)
+
+    # ----------------------------------------------------------------- hooks
+    def hook(self, point_id: str) -> HookCaller:
+        """The caller of a hook point: ``manager.hook(point_id)(**kwargs)`` calls its implementations,
+        highest priority first, and returns their non-None results (see ``manifold.hooks``).
+
+        Raises ExtensionError when the point is unknown or not a hook.
+        """
+        self._ensure()
+        point = self._registry.point(point_id)
+        if point is None:
+            raise ExtensionError(f"unknown extension point {point_id!r}", point=point_id)
+        if not point.hook:
+            message = f"extension point {point_id!r} is not a hook (declare it with hook = true)"
+            raise ExtensionError(message, point=point_id)
+        return self._hooks.caller(point_id)
+
+    def monitor_hooks(self, *, before: Before | None = None, after: After | None = None) -> Callable[[], None]:
+        """Trace every hook call: ``before(hook, impls, kwargs)`` ahead of it, ``after(outcome, hook,
+        impls, kwargs)`` after it (``outcome.result`` or ``outcome.exception``). Returns the undo."""
+        return self._hooks.monitor(before, after)
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> LoadReport:
@@ -605,27 +645,34 @@ class Manager:
     def _activate_one(self, record: _Record) -> bool:
         manifest = record.manifest
         assert manifest is not None
-        phase: Phase = "import"
+        phase: list[Phase] = ["import"]  # where the plugin's code is, for the report if it raises or hangs
+        needs_code = record.state != "loaded" and record.obj is None
+
+        def run() -> Any:  # one trip to the worker thread for all three phases
+            obj = record.obj
+            if needs_code:
+                context = record.context
+                ref = manifest.plugin_class
+                if ref is not None:
+                    cls = self._importer.load(manifest.id, ref)
+                    phase[0] = "construct"
+                    obj = _construct(cls, context)
+                else:  # no plugin object: activating it means importing its code
+                    for package in manifest.packages:
+                        importlib.import_module(package)
+            phase[0] = "activate"
+            record.obj = obj
+            activate = getattr(obj, "activate", None)
+            return activate() if callable(activate) else None
+
         try:
-            if record.state != "loaded" and record.obj is None:
+            if needs_code:
                 self._importer.install()  # on first use: discovery alone leaves sys.meta_path alone
                 self._importer.add(manifest.id, manifest.packages, manifest.code_root)
                 record.context = self._context(record)
-                ref = manifest.plugin_class
-                if ref is not None:
-                    cls = self._call(lambda: self._importer.load(manifest.id, ref))
-                    phase = "construct"
-                    context = record.context
-                    record.obj = self._call(lambda: _construct(cls, context))
-                else:  # no plugin object: activating it means importing its code
-                    self._call(lambda: [importlib.import_module(p) for p in manifest.packages])
-                self._set(record, "loaded", None)
-            phase = "activate"
-            activate = getattr(record.obj, "activate", None)
-            if callable(activate):
-                self._call(activate)
+            self._call(run)
         except (Exception, SystemExit, CallTimeout) as e:
-            self._fail(record, "timeout" if isinstance(e, CallTimeout) else phase, e)
+            self._fail(record, "timeout" if isinstance(e, CallTimeout) else phase[0], e)
             return False
         record.activated_at = _now()
         record.code_stamp = _code_stamp(manifest)
@@ -667,6 +714,7 @@ class Manager:
         for handle in self._registry.all_extensions():
             if handle.plugin == record.id:
                 handle.forget()
+        self._hooks.invalidate()
         record.obj = record.context = None
         self._importer.remove(record.id)  # half-imported modules go too
         self._block_dependents(record.id)
@@ -700,6 +748,7 @@ class Manager:
                 self._fail(record, "timeout" if isinstance(e, CallTimeout) else "deactivate", e)
                 return False
         self._set(record, "inactive", None)
+        self._hooks.invalidate()
         self._notify("deactivated", record)
         return True
 
@@ -726,6 +775,7 @@ class Manager:
             if handle.plugin == plugin_id:
                 handle.forget()
                 handle.error = None
+        self._hooks.invalidate()
         removed = self._importer.remove(plugin_id)
         if record.state in ("inactive", "loaded"):
             self._set(record, "resolved", None)
@@ -923,6 +973,7 @@ class Manager:
             logging.getLogger(f"manifold.plugins.{pid}").removeFilter(self._redactor)
         for listeners in self._listeners.values():
             listeners.clear()
+        self._hooks.close()
 
     def __enter__(self) -> Manager:
         return self
