@@ -125,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         cold_ratio = medians[large, "cold"] / medians[small, "cold"]
         growth = large / small
         print(
-            f"\ngrowth of discover + resolve, {small} -> {large}: cold x{cold_ratio:.2f}, warm x{ratio:.2f}, for x{growth:.0f} plugins"
+            f"\ngrowth of discover + resolve, {small} -> {large}: "
+            f"cold x{cold_ratio:.2f}, warm x{ratio:.2f}, for x{growth:.0f} plugins"
         )
     return 0
 
