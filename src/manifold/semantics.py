@@ -7,11 +7,13 @@ files but never imports plugin code, and returns problems instead of raising.
 from __future__ import annotations
 
 import functools
+import os
 import pkgutil
 import sys
 from collections.abc import Iterator, Mapping
 from importlib.machinery import PathFinder
 from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any
 
 from packaging.markers import InvalidMarker, Marker
@@ -241,7 +243,7 @@ def _package_problems(path: KeyPath, name: str, code_root: Traversable, source_r
             f"{where}: {show(name)} would shadow the installed module {name} ({origin}); rename the package",
         )
         return
-    if not (code_root / name).is_dir() and not (code_root / f"{name}.py").is_file():
+    if not _is_dir(code_root, name) and not _is_file(code_root, f"{name}.py"):
         folder = "the plugin folder" if not _parts(source_root) else show(source_root)
         yield Problem(
             "missing-package",
@@ -297,10 +299,19 @@ def _reference_problems(
 def module_file(code_root: Traversable, module: str) -> Traversable | None:
     """The source file of ``module`` under ``code_root`` (``a/b.py`` or ``a/b/__init__.py``), if any."""
     *parents, last = module.split(".")
-    folder = code_root
-    for part in parents:
-        folder = folder / part
-    for candidate in (folder / f"{last}.py", folder / last / "__init__.py"):
-        if candidate.is_file():
-            return candidate
+    for parts in ((*parents, f"{last}.py"), (*parents, last, "__init__.py")):
+        if _is_file(code_root, *parts):
+            return code_root.joinpath(*parts)
     return None
+
+
+def _is_file(base: Traversable, *parts: str) -> bool:
+    if isinstance(base, Path):  # the common case, without building a Path per step
+        return os.path.isfile(os.path.join(base, *parts))
+    return base.joinpath(*parts).is_file()
+
+
+def _is_dir(base: Traversable, *parts: str) -> bool:
+    if isinstance(base, Path):
+        return os.path.isdir(os.path.join(base, *parts))
+    return base.joinpath(*parts).is_dir()
