@@ -25,7 +25,7 @@ def test_shipped_manifests_and_examples_validate(capsys: pytest.CaptureFixture[s
     code, out, err = run(capsys, "validate", str(ROOT / "manifests"), str(ROOT / "examples" / "plugins"))
     assert code == 0
     assert "error" not in out
-    assert err == "0 errors, 2 warnings; 5 valid manifests\n"
+    assert err == "0 errors, 2 warnings; 8 valid manifests\n"
 
 
 def test_minimal_manifest_validates(capsys: pytest.CaptureFixture[str]) -> None:

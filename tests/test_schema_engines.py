@@ -19,9 +19,8 @@ from manifold.schema import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = sorted((ROOT / "tests" / "fixtures" / "editors").glob("*/*.toml")) + sorted(
-    (ROOT / "manifests").glob("*.toml")
-)
+PLUGIN_MANIFESTS = [path for path in (ROOT / "manifests").glob("*.toml") if path.name != "bundle.toml"]
+FIXTURES = sorted((ROOT / "tests" / "fixtures" / "editors").glob("*/*.toml")) + sorted(PLUGIN_MANIFESTS)
 
 
 def fast_accepts(data: Any) -> bool:

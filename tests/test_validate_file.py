@@ -151,7 +151,7 @@ def test_unknown_key_without_close_match_lists_known_keys(write_plugin: WritePlu
     write_plugin("a", '[plugin]\nid = "a"\nversion = "1"\n\n[[extensions]]\npoint = "x"\nzzz = 1\n')
     d = only(validate(["plugins"]), "unknown-key")
     assert (d.path, d.line, d.column) == ("extensions[0].zzz", 7, 1)
-    assert d.message == "extensions[0].zzz: unknown key; known keys: point, ref, id, priority, config, markers"
+    assert d.message == "extensions[0].zzz: unknown key; known keys: point, ref, id, priority, config, markers, wrapper"
 
 
 def test_unknown_top_level_table(write_plugin: WritePlugin) -> None:

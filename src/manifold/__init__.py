@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from manifold.context import PluginContext
     from manifold.diagnostics import Diagnostic, Report, Severity
     from manifold.errors import ManifestError, ManifoldError, UsageError
+    from manifold.hooks import HookCaller, HookCallError, HookError, HookFailure, HookImpl, HookOutcome, SafeResult
     from manifold.manager import ExtensionError, LoadReport, Manager, RescanResult, StrictModeError
     from manifold.manifest import Extension, ExtensionPoint, Manifest, Reference
     from manifold.registry import ExtensionHandle, Point
@@ -25,6 +26,12 @@ __all__ = [
     "ExtensionError",
     "ExtensionHandle",
     "ExtensionPoint",
+    "HookCallError",
+    "HookCaller",
+    "HookError",
+    "HookFailure",
+    "HookImpl",
+    "HookOutcome",
     "LoadReport",
     "Manager",
     "Manifest",
@@ -37,6 +44,7 @@ __all__ = [
     "Reference",
     "Report",
     "RescanResult",
+    "SafeResult",
     "Severity",
     "State",
     "StrictModeError",
@@ -55,6 +63,13 @@ _HOMES = {
     "ManifestError": "errors",
     "ManifoldError": "errors",
     "UsageError": "errors",
+    "HookCallError": "hooks",
+    "HookCaller": "hooks",
+    "HookError": "hooks",
+    "HookFailure": "hooks",
+    "HookImpl": "hooks",
+    "HookOutcome": "hooks",
+    "SafeResult": "hooks",
     "ExtensionError": "manager",
     "LoadReport": "manager",
     "Manager": "manager",

@@ -11,7 +11,7 @@ from importlib.resources.abc import Traversable
 from manifold.diagnostics import Diagnostic, Problem
 from manifold.locate import format_path
 from manifold.manifest import Manifest, Reference
-from manifold.parse import ParsedFile, place
+from manifold.parse import ParsedFile
 
 __all__ = ["scan_code"]
 
@@ -31,20 +31,21 @@ def scan_code(files: Sequence[ParsedFile]) -> list[Diagnostic]:
         manifest = parsed.manifest
         if manifest is None:
             continue
-        trees = dict(_package_trees(manifest, diagnostics))  # each file parsed once
+        folder = parsed.plugin_folder
+        trees = dict(_package_trees(manifest, folder, diagnostics))  # each file parsed once
         problems = []
         for key, ref in manifest.references:
-            module = _module(manifest, ref.module, trees)
+            module = _module(manifest, folder, ref.module, trees)
             if module is not None and module.tree is not None:
                 problems += _reference_problems(key, ref, module)
-        diagnostics += place(problems, file=parsed.file, text=parsed.text, plugin=manifest.id)
+        diagnostics += parsed.place(problems)
         for file, tree in trees.items():
             diagnostics += _undeclared_imports(manifest, file, tree, owner)
     return diagnostics
 
 
-def _display(manifest: Manifest, relative: str) -> str:
-    folder = posixpath.dirname(manifest.file.replace("\\", "/"))
+def _display(manifest: Manifest, folder: str, relative: str) -> str:
+    """The name in messages of a file of the plugin whose folder is named ``folder``."""
     return posixpath.normpath(posixpath.join(folder, manifest.source_root, relative))
 
 
@@ -80,10 +81,13 @@ def _parse(source: Traversable, display: str, plugin: str, sink: list[Diagnostic
     return None
 
 
-def _module(manifest: Manifest, name: str, trees: dict[str, ast.Module]) -> _Module | None:
+def _module(manifest: Manifest, folder: str, name: str, trees: dict[str, ast.Module]) -> _Module | None:
     """The parsed module ``name`` among the plugin's files (``a/b.py`` or ``a/b/__init__.py``)."""
     relative = name.replace(".", "/")
-    for display in (_display(manifest, f"{relative}.py"), _display(manifest, f"{relative}/__init__.py")):
+    for display in (
+        _display(manifest, folder, f"{relative}.py"),
+        _display(manifest, folder, f"{relative}/__init__.py"),
+    ):
         if display in trees:
             return _Module(display, trees[display])
     return None  # missing, or unparsable: reported by the manifest's own checks or by _parse
@@ -170,7 +174,7 @@ def _statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
             yield from _statements(case.body)
 
 
-def _package_trees(manifest: Manifest, sink: list[Diagnostic]) -> Iterator[tuple[str, ast.Module]]:
+def _package_trees(manifest: Manifest, folder: str, sink: list[Diagnostic]) -> Iterator[tuple[str, ast.Module]]:
     for package in manifest.packages:
         root = manifest.code_root
         if (root / f"{package}.py").is_file():
@@ -178,7 +182,7 @@ def _package_trees(manifest: Manifest, sink: list[Diagnostic]) -> Iterator[tuple
         else:
             sources = sorted(_python_files(root / package, package), key=lambda item: item[0])
         for relative, source in sources:
-            display = _display(manifest, relative)
+            display = _display(manifest, folder, relative)
             tree = _parse(source, display, manifest.id, sink)
             if tree is not None:
                 yield display, tree

@@ -10,7 +10,7 @@ from manifold._words import show
 from manifold.diagnostics import Diagnostic, Problem
 from manifold.locate import KeyPath, format_path
 from manifold.manifest import Manifest
-from manifold.parse import ParsedFile, place
+from manifold.parse import ParsedFile
 from manifold.schema import instance_problems
 
 __all__ = ["check_consistency"]
@@ -18,18 +18,19 @@ __all__ = ["check_consistency"]
 
 @dataclass
 class _Findings:
-    """Problems found so far, per file, and the first reason each plugin id is invalid."""
+    """Problems found so far, per manifest (by ``id()``: a bundle file holds many), and the first
+    reason each plugin id is invalid."""
 
-    problems: dict[str, list[Problem]] = field(default_factory=dict)
+    problems: dict[int, list[Problem]] = field(default_factory=dict)
     invalid: dict[str, str] = field(default_factory=dict)
 
     def add(self, parsed: ParsedFile, problem: Problem, *, marks_plugin: bool = True) -> None:
         """Record ``problem``; an error also marks the plugin invalid unless the file is not its owner."""
-        self.problems.setdefault(parsed.file, []).append(problem)
+        self.problems.setdefault(id(parsed), []).append(problem)
         if not marks_plugin or problem.severity != "error":
             return
         if parsed.plugin_id and parsed.plugin_id not in self.invalid:
-            self.invalid[parsed.plugin_id] = f"{parsed.file}: {problem.message}"
+            self.invalid[parsed.plugin_id] = f"{parsed.file}: {parsed.relocated(problem).message}"
 
 
 def check_consistency(files: Sequence[ParsedFile], *, strict: bool = False) -> list[Diagnostic]:
@@ -64,8 +65,7 @@ def check_consistency(files: Sequence[ParsedFile], *, strict: bool = False) -> l
     _propagate_invalid(valid, found)
     diagnostics = []
     for parsed in files:
-        problems = found.problems.get(parsed.file, [])
-        diagnostics += place(problems, file=parsed.file, text=parsed.text, plugin=parsed.plugin_id)
+        diagnostics += parsed.place(found.problems.get(id(parsed), []))
     return diagnostics
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from manifold.archives import ARCHIVE_CODES
+from manifold.archives import ARCHIVE_CODES, check_unchanged
 from manifold.cache import ManifestCache, default_cache_dir
 from manifold.context import PluginContext
 from manifold.diagnostics import Diagnostic
@@ -32,7 +32,7 @@ from manifold.redact import RedactingFilter, scrub, secrets_in
 from manifold.registry import ExtensionHandle, Point, Registry
 from manifold.resolve import resolve, unavailable_because
 from manifold.settings import apply_defaults, check_values
-from manifold.sources import ManifestLocation, Source, SourceError, as_source
+from manifold.sources import ManifestLocation, Source, SourceError, as_source, backing_file
 from manifold.states import Phase, PluginInfo, Reason, State
 
 if TYPE_CHECKING:
@@ -668,6 +668,7 @@ class Manager:
         try:
             if needs_code:
                 self._importer.install()  # on first use: discovery alone leaves sys.meta_path alone
+                check_unchanged(manifest.root)  # code in an archive is imported from the file that was checked
                 self._importer.add(manifest.id, manifest.packages, manifest.code_root)
                 record.context = self._context(record)
             self._call(run)
@@ -677,6 +678,7 @@ class Manager:
         record.activated_at = _now()
         record.code_stamp = _code_stamp(manifest)
         self._set(record, "active", None)
+        self._hooks.activated(record.id)  # callers compile again; historic hook calls are replayed to it
         self._notify("activated", record)
         return True
 
@@ -1004,7 +1006,7 @@ def _where(record: _Record) -> str:
 
 def _stamp(source: Any) -> tuple[int, int] | None:
     try:
-        stat = os.stat(source)
+        stat = os.stat(backing_file(source))
     except (TypeError, OSError):
         return None
     return stat.st_size, stat.st_mtime_ns

@@ -79,7 +79,10 @@ class ExtensionPoint:
 
 @dataclass(frozen=True, slots=True)
 class Extension:
-    """One contribution of a plugin to a point: an object reference and/or a config table."""
+    """One contribution of a plugin to a point: an object reference and/or a config table.
+
+    ``wrapper``: a hook implementation that wraps the others (a generator function).
+    """
 
     point: str
     plugin: str
@@ -89,6 +92,7 @@ class Extension:
     priority: int = 0
     config: Mapping[str, Any] = field(default_factory=_empty)
     markers: Marker | None = None
+    wrapper: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +204,7 @@ class Manifest:
                 priority=e.get("priority", 0),
                 config=MappingProxyType(dict(e.get("config", {}))),
                 markers=markers(e.get("markers")),
+                wrapper=e.get("wrapper", False),
             )
             for i, e in enumerate(data.get("extensions", ()))
         )

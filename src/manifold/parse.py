@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from typing import Any
@@ -13,10 +14,19 @@ from manifold._words import show
 from manifold.diagnostics import Diagnostic, Problem
 from manifold.locate import Locator, format_path
 from manifold.manifest import MANIFEST_VERSIONS, Manifest
+from manifold.prepared import PreparedManifest
 from manifold.schema import schema_problems
 from manifold.semantics import check_semantics
 
-__all__ = ["ParsedFile", "parse_manifest", "place"]
+__all__ = [
+    "ParsedFile",
+    "TomlFile",
+    "check_manifest_version",
+    "check_plugin_data",
+    "parse_manifest",
+    "place",
+    "read_toml",
+]
 
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 _TOML_END = re.compile(r"\s*\(at end of document\)$")
@@ -37,40 +47,84 @@ class ParsedFile:
     text: str | None = None
     data: Mapping[str, Any] | None = None
     plugin_id: str | None = None
+    folder: str | None = None
+    """The plugin folder's name in messages, when it is not the folder of ``file`` (a bundle member)."""
+    relocate: Callable[[Problem], Problem] | None = None
+    """Moves a problem found in the ``plugin.toml``-shaped ``data`` to where it is written in ``file``
+    (a bundle member's keys are under ``plugins[i]``); ``None``: they are written where found."""
 
     @property
     def ok(self) -> bool:
         return not any(d.severity == "error" for d in self.diagnostics)
 
+    @property
+    def plugin_folder(self) -> str:
+        """The plugin folder's name in messages."""
+        return self.folder if self.folder is not None else posixpath.dirname(self.file.replace("\\", "/"))
 
-def parse_manifest(source: Traversable, *, file: str, root: Traversable) -> ParsedFile:
-    """Read and validate the manifest at ``source`` (named ``file`` in messages) of the plugin in ``root``."""
+    def relocated(self, problem: Problem) -> Problem:
+        """``problem`` (found in ``data``) with the key path and words of where it is in ``file``."""
+        return problem if self.relocate is None else self.relocate(problem)
+
+    def place(self, problems: Iterable[Problem]) -> list[Diagnostic]:
+        """Problems found in ``data``, as diagnostics at their lines in ``file``."""
+        return place([self.relocated(p) for p in problems], file=self.file, text=self.text, plugin=self.plugin_id)
+
+
+@dataclass(frozen=True, slots=True)
+class TomlFile:
+    """A TOML file after reading: its text and data, or (``data`` is ``None``) the error saying why not."""
+
+    text: str | None = None
+    data: dict[str, Any] | None = None
+    error: Diagnostic | None = None
+
+
+def read_toml(source: Traversable, *, file: str) -> TomlFile:
+    """Read, decode (UTF-8) and parse the TOML manifest ``source``, named ``file`` in messages."""
     try:
         raw = source.read_bytes()
     except OSError as e:
         reason = e.strerror or str(e)
-        return ParsedFile(
-            file,
-            root,
-            (Diagnostic("error", "read-error", f"cannot read the manifest: {reason}", file),),
-        )
+        return TomlFile(error=Diagnostic("error", "read-error", f"cannot read the manifest: {reason}", file))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = raw.count(b"\n", 0, e.start) + 1
         column = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
         message = f"the manifest is not UTF-8: byte 0x{raw[e.start]:02x} cannot be decoded"
-        return ParsedFile(file, root, (Diagnostic("error", "encoding", message, file, line, column),))
+        return TomlFile(error=Diagnostic("error", "encoding", message, file, line, column))
     try:
-        data = tomllib.loads(text)
+        return TomlFile(text, tomllib.loads(text))
     except tomllib.TOMLDecodeError as e:
-        return ParsedFile(file, root, (_syntax_diagnostic(e, file, text),), text=text)
-    problems = _version_problems(data)
+        return TomlFile(text, error=_syntax_diagnostic(e, file, text))
+
+
+def check_plugin_data(data: Mapping[str, Any], root: Traversable) -> list[Problem]:
+    """Every problem of one plugin's manifest data (the ``plugin.toml`` shape) whose folder is ``root``."""
+    problems = check_manifest_version(data)
     if not problems:
         semantic = check_semantics(data, root)
         # Where a semantic check speaks of a key, its words are more precise than the schema's pattern.
         covered = {p.path for p in semantic}
         problems = [p for p in schema_problems("plugin", data) if p.path not in covered] + semantic
+    return problems
+
+
+def parse_manifest(source: Traversable, *, file: str, root: Traversable) -> ParsedFile:
+    """Read and validate the manifest at ``source`` (named ``file`` in messages) of the plugin in ``root``.
+
+    A PreparedManifest (a bundle member, a refused archive) was read when its source was
+    scanned: its result is returned as it is.
+    """
+    if isinstance(source, PreparedManifest):
+        return source.parsed
+    read = read_toml(source, file=file)
+    if read.data is None:
+        assert read.error is not None
+        return ParsedFile(file, root, (read.error,), text=read.text)
+    text, data = read.text, read.data
+    problems = check_plugin_data(data, root)
     plugin_id = _plugin_id(data)
     diagnostics = tuple(place(problems, file=file, text=text, plugin=plugin_id))
     manifest = None
@@ -113,13 +167,14 @@ def _syntax_diagnostic(error: tomllib.TOMLDecodeError, file: str, text: str) -> 
         line, column = int(match[1]), int(match[2])
         message = message[: match.start()]
     elif match := _TOML_END.search(message):
-        lines = text.splitlines() or [""]
+        lines = text.split("\n")  # TOML counts lines by "\n" only (splitlines would also split on \x1e, \f, ...)
         line, column = len(lines), len(lines[-1]) + 1
         message = message[: match.start()] + " at the end of the file"
     return Diagnostic("error", "toml-syntax", f"invalid TOML: {message}", file, line, column)
 
 
-def _version_problems(data: Mapping[str, Any]) -> list[Problem]:
+def check_manifest_version(data: Mapping[str, Any]) -> list[Problem]:
+    """A problem when the file's ``manifest-version`` is not one this manifold reads (a plugin's or a bundle's)."""
     version = data.get("manifest-version", 1)
     if type(version) is int and version in MANIFEST_VERSIONS:
         return []

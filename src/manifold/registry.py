@@ -33,6 +33,7 @@ class ExtensionHandle:
 
     A light handle: reading ``plugin``, ``id``, ``priority`` and ``config`` imports nothing.
     ``error`` is set when loading it failed (it is then left out of the point's extensions).
+    ``wrapper`` marks a hook implementation that wraps the others (a generator function).
     """
 
     __slots__ = (
@@ -47,6 +48,7 @@ class ExtensionHandle:
         "point",
         "priority",
         "ref",
+        "wrapper",
     )
 
     def __init__(
@@ -61,6 +63,7 @@ class ExtensionHandle:
         config: Mapping[str, Any],
         order: int,
         loader: Callable[[ExtensionHandle], Any],
+        wrapper: bool = False,
     ) -> None:
         self.plugin = plugin
         self.point = point
@@ -70,6 +73,7 @@ class ExtensionHandle:
         self.priority = priority
         self.config = config
         self.order = order
+        self.wrapper = wrapper
         self.error: Reason | None = None
         self._loader = loader
         self._value: Any = _UNSET
@@ -105,6 +109,21 @@ class Registry:
         self._extensions: dict[str, list[ExtensionHandle]] = {}
         self._sorted: dict[str, tuple[ExtensionHandle, ...]] = {}
         self._lock = threading.RLock()
+        self._watchers: list[Callable[[str], None]] = []
+
+    def watch(self, callback: Callable[[str], None]) -> Callable[[], None]:
+        """Call ``callback(point_id)`` whenever a point or its extensions change; returns the undo."""
+        self._watchers.append(callback)
+
+        def unwatch() -> None:
+            if callback in self._watchers:
+                self._watchers.remove(callback)
+
+        return unwatch
+
+    def _changed(self, point_id: str) -> None:
+        for callback in self._watchers:
+            callback(point_id)
 
     def add_point(self, point: Point) -> Callable[[], None]:
         with self._lock:
@@ -112,11 +131,13 @@ class Registry:
                 owner = self._points[point.id].plugin or "the host"
                 raise ValueError(f"point {point.id!r} is already declared by {owner}")
             self._points[point.id] = point
+        self._changed(point.id)
         return lambda: self.remove_point(point.id)
 
     def remove_point(self, point_id: str) -> None:
         with self._lock:
             self._points.pop(point_id, None)
+        self._changed(point_id)
 
     def point(self, point_id: str) -> Point | None:
         return self._points.get(point_id)
@@ -129,6 +150,7 @@ class Registry:
         with self._lock:
             self._extensions.setdefault(handle.point, []).append(handle)
             self._sorted.pop(handle.point, None)
+        self._changed(handle.point)
         return lambda: self._discard(handle)
 
     def _discard(self, handle: ExtensionHandle) -> None:
@@ -137,6 +159,7 @@ class Registry:
             if handle in handles:
                 handles.remove(handle)
                 self._sorted.pop(handle.point, None)
+        self._changed(handle.point)
 
     def remove_plugin(self, plugin: str) -> None:
         """Remove every extension of ``plugin`` and every point it declared."""
@@ -146,8 +169,10 @@ class Registry:
                 if len(kept) != len(handles):
                     self._extensions[point_id] = kept
                     self._sorted.pop(point_id, None)
+                    self._changed(point_id)
             for point_id in [pid for pid, p in self._points.items() if p.plugin == plugin]:
                 del self._points[point_id]
+                self._changed(point_id)
 
     def extensions(self, point_id: str) -> tuple[ExtensionHandle, ...]:
         """All extensions of the point that have not failed, in order (``()`` for an unknown point)."""

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
 __all__ = ["SchemaName", "check_schema", "load_schema", "schema_problems", "schema_text"]
 
-SchemaName = Literal["plugin", "config"]
-SCHEMA_NAMES: tuple[SchemaName, ...] = ("plugin", "config")
+SchemaName = Literal["plugin", "bundle", "config"]
+SCHEMA_NAMES: tuple[SchemaName, ...] = ("plugin", "bundle", "config")
 
 
 # The patterns the plugin schema uses, with the words a person needs when a value misses one.
@@ -76,7 +76,8 @@ def schema_problems(name: SchemaName, data: Any) -> list[Problem]:
     try:
         _fast_validator(name)(data)
     except Exception:  # the compiled validator's verdict (or a failure of its own): look closely
-        return [p for error in _validator(name).iter_errors(data) for p in _problems(error, ())]
+        # dict.fromkeys: jsonschema reports a missing required key once per key, each error naming them all.
+        return list(dict.fromkeys(p for error in _validator(name).iter_errors(data) for p in _problems(error, ())))
     return []
 
 

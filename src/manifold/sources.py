@@ -1,24 +1,32 @@
-"""Where plugins come from: drop-in folders, plugin folders and folders inside installed packages."""
+"""Where plugins come from: drop-in folders, plugin and bundle folders, archives, folders inside installed packages."""
 
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
+from manifold.archives import DEFAULT_LIMITS, ArchiveError, ArchiveLimits, is_archive_name, open_archive
+from manifold.bundles import BUNDLE_NAME, is_bundle_file, read_bundle
+from manifold.diagnostics import Diagnostic
 from manifold.errors import UsageError
+from manifold.parse import ParsedFile
+from manifold.prepared import PreparedManifest
 
 __all__ = [
     "MANIFEST_NAME",
+    "ArchiveSource",
     "FolderSource",
     "ManifestLocation",
     "PackageSource",
     "Source",
     "SourceError",
     "as_source",
+    "backing_file",
     "find_manifests",
 ]
 
@@ -53,9 +61,14 @@ class Source(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class FolderSource:
-    """A plugin folder (it holds ``plugin.toml``) or a drop-in folder of plugin folders."""
+    """A plugin folder (it holds ``plugin.toml``), a bundle folder (``bundle.toml``) or a drop-in folder.
+
+    A drop-in folder holds plugin folders, bundle folders and archives side by side; ``limits``
+    apply to its archives.
+    """
 
     path: Path
+    limits: ArchiveLimits = DEFAULT_LIMITS
 
     @property
     def name(self) -> str:
@@ -64,7 +77,24 @@ class FolderSource:
     def manifests(self) -> list[ManifestLocation]:
         if not self.path.is_dir():
             raise SourceError(f"{self.path}: no such folder")
-        return _scan(self.path, str(self.path))
+        return _scan(self.path, str(self.path), self.limits)
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveSource:
+    """A plugin archive (``.mfz`` or ``.zip``), read in place once its checks pass (see ``manifold.archives``)."""
+
+    path: Path
+    limits: ArchiveLimits = DEFAULT_LIMITS
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+    def manifests(self) -> list[ManifestLocation]:
+        if not self.path.is_file():
+            raise SourceError(f"{self.path}: no such archive")
+        return _archive(self.path, str(self.path), self.limits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +107,7 @@ class PackageSource:
 
     package: str
     folder: str = ""
+    limits: ArchiveLimits = DEFAULT_LIMITS
 
     @property
     def name(self) -> str:
@@ -92,11 +123,11 @@ class PackageSource:
                 root = root.joinpath(part)
         if not root.is_dir():
             raise SourceError(f"{self.name}: no such folder in package {self.package}")
-        return _scan(root, self.name)
+        return _scan(root, self.name, self.limits)
 
 
 def as_source(spec: str | os.PathLike[str] | Source) -> Source:
-    """A source from a path, a ``pkg://package/folder`` string, or a Source itself."""
+    """A source from a path (a folder or an archive), a ``pkg://package/folder`` string, or a Source itself."""
     if isinstance(spec, Source):
         return spec
     text = os.fspath(spec)
@@ -105,30 +136,91 @@ def as_source(spec: str | os.PathLike[str] | Source) -> Source:
         if not package:
             raise UsageError(f"{text}: write pkg://package/folder")
         return PackageSource(package, folder.strip("/"))
-    return FolderSource(Path(text))
+    path = Path(text)
+    return ArchiveSource(path) if is_archive_name(path.name) and not path.is_dir() else FolderSource(path)
 
 
-def _scan(root: Traversable, name: str) -> list[ManifestLocation]:
-    if root.joinpath(MANIFEST_NAME).is_file():
-        return [ManifestLocation(f"{name}/{MANIFEST_NAME}", root.joinpath(MANIFEST_NAME), root)]
+def backing_file(source: Traversable) -> str | os.PathLike[Any]:
+    """The file on disk whose changes change the manifest at ``source`` (for modification stamps): the
+    bundle file of a member, the archive of a manifest inside one, else ``source`` itself.
+
+    Raises TypeError when the manifest is in no file on disk.
+    """
+    if isinstance(source, PreparedManifest):
+        source = source.file
+    if isinstance(source, zipfile.Path) and source.root.filename is not None:
+        return source.root.filename
+    if isinstance(source, os.PathLike):
+        return source
+    raise TypeError(f"{source!r} is not a file on disk")
+
+
+def _scan(root: Traversable, name: str, limits: ArchiveLimits) -> list[ManifestLocation]:
+    here = _plugins_in(root, name)
+    if here is not None:
+        return here
     found = []
     for child in sorted(root.iterdir(), key=lambda entry: entry.name):
-        if child.name.startswith(".") or not child.is_dir():
+        if child.name.startswith("."):
             continue
-        manifest = child.joinpath(MANIFEST_NAME)
-        if manifest.is_file():
-            found.append(ManifestLocation(f"{name}/{child.name}/{MANIFEST_NAME}", manifest, child))
+        if child.is_dir():
+            found += _plugins_in(child, f"{name}/{child.name}") or []
+        elif is_archive_name(child.name) and child.is_file():
+            found += _archive(child, f"{name}/{child.name}", limits)
     return found
 
 
-def find_manifests(path: str | os.PathLike[str]) -> list[ManifestLocation]:
-    """The manifests at ``path``: the file itself, ``path/plugin.toml``, or ``path/*/plugin.toml``.
+def _plugins_in(folder: Traversable, name: str) -> list[ManifestLocation] | None:
+    """The manifests of a plugin folder, a bundle folder (or a folder that is both); None for other folders."""
+    manifest, bundle = folder.joinpath(MANIFEST_NAME), folder.joinpath(BUNDLE_NAME)
+    is_plugin, is_bundle = manifest.is_file(), bundle.is_file()
+    if not is_plugin and not is_bundle:
+        return None
+    found = [ManifestLocation(f"{name}/{MANIFEST_NAME}", manifest, folder)] if is_plugin else []
+    return found + (_bundle(bundle, f"{name}/{BUNDLE_NAME}", folder, name) if is_bundle else [])
+
+
+def _bundle(file: Traversable, file_name: str, folder: Traversable, folder_name: str) -> list[ManifestLocation]:
+    """One location per member of a bundle manifest, each already read (see ``manifold.bundles``)."""
+    members = read_bundle(file, file=file_name, folder=folder, folder_name=folder_name)
+    return [ManifestLocation(key, PreparedManifest(file, parsed, key), parsed.root) for key, parsed in members]
+
+
+def _archive(file: Traversable, name: str, limits: ArchiveLimits) -> list[ManifestLocation]:
+    """The manifests at the root of an archive once it passed its checks; else one refused location."""
+    try:
+        if not isinstance(file, Path):
+            message = "an archive is read only from a file on disk, not from inside a package or another archive"
+            raise ArchiveError(name, [Diagnostic("error", "bad-archive", message, name)])
+        root = open_archive(file.absolute(), name=name, limits=limits)
+    except ArchiveError as e:
+        return [_refused(file, name, e.diagnostics)]
+    found = _plugins_in(root, name)
+    if not found:
+        message = f"holds neither {MANIFEST_NAME} nor {BUNDLE_NAME} at its root"
+        return [_refused(file, name, (Diagnostic("error", "bad-archive", message, name),))]
+    return found
+
+
+def _refused(file: Traversable, name: str, diagnostics: tuple[Diagnostic, ...]) -> ManifestLocation:
+    """An archive that is not read: a location whose manifest is only the reasons why."""
+    parsed = ParsedFile(name, file, diagnostics)
+    return ManifestLocation(name, PreparedManifest(file, parsed, name), file)
+
+
+def find_manifests(path: str | os.PathLike[str], *, limits: ArchiveLimits = DEFAULT_LIMITS) -> list[ManifestLocation]:
+    """The manifests at ``path``: a manifest or bundle file, an archive, a plugin or bundle folder, or
+    every plugin folder, bundle folder and archive in a drop-in folder.
 
     Raises UsageError when ``path`` does not exist.
     """
     given = Path(path)
     if given.is_file():
+        if is_archive_name(given.name):
+            return _archive(given, str(given), limits)
+        if is_bundle_file(given):
+            return _bundle(given, str(given), given.parent, str(given.parent) if given.parent != Path() else "")
         return [ManifestLocation(str(given), given, given.parent)]
     if not given.is_dir():
         raise UsageError(f"{path}: no such file or folder")
-    return _scan(given, str(given))
+    return _scan(given, str(given), limits)

@@ -33,7 +33,8 @@ def load_manifest(path: str | os.PathLike[str]) -> Manifest:
 
 
 def validate(paths: Iterable[str | os.PathLike[str]], *, check_code: bool = True, strict: bool = False) -> Report:
-    """Validate every manifest at ``paths`` (files, plugin folders, drop-in folders) together.
+    """Validate every manifest at ``paths`` (manifest and bundle files, archives, plugin and bundle folders,
+    drop-in folders) together.
 
     Returns a Report of every problem found, not only the first; raises UsageError when a path
     does not exist. ``check_code=False`` skips reading the plugins' Python files. ``strict`` makes
@@ -66,11 +67,14 @@ def validate(paths: Iterable[str | os.PathLike[str]], *, check_code: bool = True
         diagnostics += scan_code(parsed)
     manifest_files = {p.file for p in parsed}
     errors = [d for d in diagnostics if d.severity == "error"]
-    failed_files = {d.file for d in errors if d.file in manifest_files}
+    # An error in a manifest file fails the plugin it names (a bundle file names many), or all of them.
+    failed = {(d.file, d.plugin) for d in errors if d.file in manifest_files}
     failed_code = {d.plugin for d in errors if d.file not in manifest_files}
     manifests = tuple(
         p.manifest
         for p in parsed
-        if p.manifest is not None and p.file not in failed_files and p.plugin_id not in failed_code
+        if p.manifest is not None
+        and not {(p.file, p.plugin_id), (p.file, None)} & failed
+        and p.plugin_id not in failed_code
     )
     return Report(sort_diagnostics(diagnostics, [p.file for p in parsed]), manifests)

@@ -12,8 +12,10 @@ from manifold.cli._graph import add_graph_command
 from manifold.cli._inspect import add_inspect_command
 from manifold.cli._list import add_list_command
 from manifold.cli._new import add_new_command
+from manifold.cli._pack import add_pack_command
 from manifold.cli._schema import add_schema_command
 from manifold.cli._validate import add_validate_command
+from manifold.cli._verify import add_verify_command
 from manifold.errors import ManifoldError, UsageError
 
 __all__ = ["main"]
@@ -34,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     add_inspect_command(commands)
     add_doctor_command(commands)
     add_new_command(commands)
+    add_pack_command(commands)
+    add_verify_command(commands)
     add_schema_command(commands)
     return parser
 

@@ -22,7 +22,7 @@ def add_validate_command(commands: Any) -> None:
         "paths",
         nargs="+",
         metavar="PATH",
-        help="a plugin.toml, a plugin folder or a drop-in folder",
+        help="a plugin.toml or bundle.toml, an archive, a plugin, bundle or drop-in folder",
     )
     parser.add_argument("--format", choices=("text", "json", "github"), default="text", help="output format")
     parser.add_argument("--no-code", action="store_true", help="do not read the plugins' Python files")

@@ -1,0 +1,363 @@
+"""Plugin archives: zip files checked against safety rules and their hash list before anything in them is used.
+
+An archive (``.mfz``, or ``.zip``) holds a plugin folder or a bundle folder, and a hash list,
+``MANIFOLD-HASHES``, with the SHA-256 of every other file in it, one ``<sha256>  <name>`` line each
+(the format of ``sha256sum``), sorted by name. Reading an archive checks first the entries (their
+names, kinds and sizes: no ``..``, absolute names, links, duplicates, encryption or zip bombs) and
+then the content of every file against the list; any problem refuses the whole archive. Writing one
+(``write_archive``) is reproducible: sorted entries, fixed timestamps and permissions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import stat
+import zipfile
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib.resources.abc import Traversable
+from typing import IO
+
+from manifold._words import show
+from manifold.diagnostics import Diagnostic
+from manifold.errors import ManifoldError
+
+__all__ = [
+    "ARCHIVE_CODES",
+    "ARCHIVE_SUFFIXES",
+    "DEFAULT_LIMITS",
+    "HASHES_NAME",
+    "ArchiveError",
+    "ArchiveLimits",
+    "check_unchanged",
+    "file_sha256",
+    "hash_list",
+    "is_archive_name",
+    "open_archive",
+    "verify_archive",
+    "write_archive",
+]
+
+HASHES_NAME = "MANIFOLD-HASHES"
+ARCHIVE_SUFFIXES = (".mfz", ".zip")
+ARCHIVE_CODES = ("bad-archive", "unsafe-archive", "integrity")
+"""The diagnostic codes of a refused archive; a plugin record of one has the code as its reason."""
+
+_MiB = 1 << 20
+_FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
+_FILE_MODE = 0o100644
+_FOLDER_MODE = 0o040755
+_MSDOS_FOLDER = 0x10
+_UNIX = 3  # ZipInfo.create_system: the high 16 bits of external_attr are a Unix mode
+_CHUNK = 1 << 16
+_CHECKED = "_manifold_checked"  # on an archive open_archive checked: (its name, the stamp of the file checked)
+_HASH_LINE = re.compile(r"([0-9a-f]{64})  (.+)")
+_DRIVE = re.compile(r"[A-Za-z]:")
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveLimits:
+    """How big an archive may be once unpacked; an archive beyond a limit is refused as a possible zip bomb.
+
+    ``max_ratio`` (unpacked size / packed size of one entry) applies to entries of at least
+    ``ratio_min_size`` bytes unpacked: smaller ones cannot do harm, and small repetitive files
+    legitimately compress well.
+    """
+
+    max_entries: int = 10_000
+    max_entry_size: int = 64 * _MiB
+    max_total_size: int = 256 * _MiB
+    max_ratio: float = 100.0
+    ratio_min_size: int = _MiB
+
+
+DEFAULT_LIMITS = ArchiveLimits()
+
+
+class ArchiveError(ManifoldError, ValueError):
+    """An archive is refused; ``diagnostics`` says every reason, each naming the entry at fault."""
+
+    def __init__(self, file: str, diagnostics: Iterable[Diagnostic]) -> None:
+        self.file = file
+        self.diagnostics = tuple(diagnostics)
+        lines = "\n".join(d.format() for d in self.diagnostics)
+        super().__init__(f"{file} is refused:\n{lines}")
+
+
+def is_archive_name(name: str) -> bool:
+    """Whether a file of this name is read as a plugin archive (``.mfz`` or ``.zip``)."""
+    return name.lower().endswith(ARCHIVE_SUFFIXES)
+
+
+def open_archive(
+    path: str | os.PathLike[str], *, name: str | None = None, limits: ArchiveLimits = DEFAULT_LIMITS
+) -> zipfile.Path:
+    """The root folder of the archive at ``path`` (named ``name`` in messages), once every check passed.
+
+    Every entry is read and hashed first; raises ArchiveError with all the problems found, and
+    then nothing of the archive has been used. The folder reads through the archive file opened
+    for the checks; ``check_unchanged`` tells whether the file at ``path`` is still the one checked.
+    """
+    display = os.fspath(path) if name is None else name
+    archive, problems, stamp = _check(path, display, limits)
+    if problems:
+        if archive is not None:
+            archive.close()
+        raise ArchiveError(display, problems)
+    assert archive is not None
+    root = zipfile.Path(archive)
+    setattr(root.root, _CHECKED, (display, stamp))
+    return root
+
+
+def check_unchanged(folder: Traversable) -> None:
+    """Raise ArchiveError if ``folder`` is in an archive whose file changed since ``open_archive`` checked it.
+
+    Code is imported from the file itself (zipimport), later than the checks: a plugin whose archive
+    was replaced or rewritten meanwhile must not run. Any other folder passes.
+    """
+    if not isinstance(folder, zipfile.Path):
+        return
+    display, stamp = getattr(folder.root, _CHECKED, (None, None))
+    if display is None or folder.root.filename is None:
+        return
+    try:
+        now = _stamp(os.stat(folder.root.filename))
+    except OSError:
+        now = None
+    if now != stamp:
+        message = "changed since it was checked; read it again (rescan) before using it"
+        raise ArchiveError(display, [Diagnostic("error", "integrity", message, display)])
+
+
+def verify_archive(
+    path: str | os.PathLike[str], *, name: str | None = None, limits: ArchiveLimits = DEFAULT_LIMITS
+) -> tuple[Diagnostic, ...]:
+    """Every problem of the archive at ``path``: safety rules and hash list; ``()`` when it is sound."""
+    display = os.fspath(path) if name is None else name
+    archive, problems, _ = _check(path, display, limits)
+    if archive is not None:
+        archive.close()
+    return tuple(problems)
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """The SHA-256 of a whole file, in hex (the one hash of an archive to publish and check)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while chunk := file.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def hash_list(files: Mapping[str, bytes]) -> bytes:
+    """The ``MANIFOLD-HASHES`` text for ``files`` (name -> content): ``<sha256>  <name>`` lines, sorted."""
+    lines = (f"{hashlib.sha256(files[n]).hexdigest()}  {n}\n" for n in sorted(files))
+    return "".join(lines).encode("utf-8")
+
+
+def write_archive(target: IO[bytes], files: Mapping[str, bytes]) -> None:
+    """Write a reproducible archive of ``files`` (name -> content, ``/``-separated) and their hash list.
+
+    The same files always give the same bytes: entries sorted by name, a folder entry for each
+    folder, fixed timestamps (1980-01-01) and permissions (0644 files, 0755 folders), deflated
+    at level 9, no comments and no extra fields.
+    """
+    for name in files:
+        reason = _name_problem(name) or ("a reserved name" if name == HASHES_NAME else None)
+        if reason is None and name.endswith("/"):
+            reason = "a folder's name"
+        if reason is not None:
+            raise ValueError(f"{name!r} cannot be a file in an archive: {reason}")
+    entries: dict[str, bytes | None] = dict(files)
+    entries[HASHES_NAME] = hash_list(files)
+    for name in files:
+        parts = name.split("/")[:-1]
+        for end in range(1, len(parts) + 1):
+            entries.setdefault("/".join(parts[:end]) + "/", None)
+    with zipfile.ZipFile(target, "w") as archive:
+        for name in sorted(entries):
+            content = entries[name]
+            info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
+            info.create_system = _UNIX
+            if content is None:
+                info.external_attr = (_FOLDER_MODE << 16) | _MSDOS_FOLDER
+                info.compress_type = zipfile.ZIP_STORED
+                archive.writestr(info, b"")
+            else:
+                info.external_attr = _FILE_MODE << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, content, compresslevel=9)
+
+
+# -- the checks ------------------------------------------------------------------------------------
+
+
+def _check(
+    path: str | os.PathLike[str], display: str, limits: ArchiveLimits
+) -> tuple[zipfile.ZipFile | None, list[Diagnostic], tuple[int, int, int, int] | None]:
+    """The open archive, its problems, and the stamp of the file as it was when the checks began."""
+
+    def problem(code: str, message: str) -> Diagnostic:
+        return Diagnostic("error", code, message, display)
+
+    try:
+        archive = zipfile.ZipFile(path)
+    except FileNotFoundError:
+        return None, [problem("read-error", "cannot read the archive: no such file")], None
+    except IsADirectoryError:
+        return None, [problem("bad-archive", "not a zip archive but a folder")], None
+    except OSError as e:
+        return None, [problem("read-error", f"cannot read the archive: {e.strerror or e}")], None
+    except (zipfile.BadZipFile, ValueError, NotImplementedError, EOFError) as e:
+        return None, [problem("bad-archive", f"not a zip archive ({e})")], None
+    stamp = _stamp(os.fstat(archive.fp.fileno())) if archive.fp is not None else None
+    problems = [problem(code, message) for code, message in _entry_problems(archive.infolist(), limits)]
+    if not problems:  # only an archive whose entries are safe is read at all
+        problems = [problem("integrity", message) for message in _hash_problems(archive, limits)]
+    return archive, problems, stamp
+
+
+def _entry_problems(infos: list[zipfile.ZipInfo], limits: ArchiveLimits) -> list[tuple[str, str]]:
+    """Unsafe entries: (code, message) pairs, each message starting with the entry's name."""
+    if len(infos) > limits.max_entries:
+        return [("unsafe-archive", f"holds {len(infos)} entries, more than the limit of {limits.max_entries}")]
+    found: list[tuple[str, str]] = []
+
+    def unsafe(info: zipfile.ZipInfo, message: str) -> None:
+        found.append(("unsafe-archive", f"{show(info.orig_filename, limit=120)}: {message}"))
+
+    seen: set[str] = set()
+    files: set[str] = set()
+    total = 0
+    for info in infos:
+        name = info.filename
+        reason = "a NUL character in the name" if info.orig_filename != name else _name_problem(name)
+        if reason is not None:
+            unsafe(info, reason)
+            continue
+        if name in seen:
+            unsafe(info, "appears more than once in the archive")
+            continue
+        seen.add(name)
+        mode = info.external_attr >> 16
+        kind = stat.S_IFMT(mode)
+        if stat.S_ISLNK(mode):
+            unsafe(info, "is a symbolic link; an archive holds regular files and folders only")
+            continue
+        if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
+            unsafe(info, "is not a regular file or folder")
+            continue
+        if info.flag_bits & 0x1:
+            unsafe(info, "is encrypted; an archive must be readable without a password")
+            continue
+        if info.is_dir():
+            if info.file_size:
+                unsafe(info, "is a folder entry with content")
+            continue
+        files.add(name)
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            unsafe(info, f"uses compression method {info.compress_type}; only stored and deflated entries can be read")
+        if info.file_size > limits.max_entry_size:
+            unsafe(info, f"unpacks to {info.file_size} bytes, more than the limit of {limits.max_entry_size}")
+        elif info.file_size >= limits.ratio_min_size:
+            ratio = info.file_size / max(info.compress_size, 1)
+            if ratio > limits.max_ratio:
+                unsafe(
+                    info,
+                    f"unpacks to {ratio:.0f} times its packed size ({info.file_size} bytes from "
+                    f"{info.compress_size}), more than the limit of {limits.max_ratio:g}",
+                )
+        total += info.file_size
+    for name in sorted(files):
+        parent = name.rpartition("/")[0]
+        while parent:
+            if parent in files:
+                found.append(("unsafe-archive", f"{show(parent)}: is both a file and the folder of {show(name)}"))
+                break
+            parent = parent.rpartition("/")[0]
+    if total > limits.max_total_size:
+        found.append(
+            (
+                "unsafe-archive",
+                f"its files unpack to {total} bytes in all, more than the limit of {limits.max_total_size}",
+            )
+        )
+    return found
+
+
+def _name_problem(name: str) -> str | None:
+    """Why an entry name is unsafe, or None: it must be a plain relative ``/``-separated path."""
+    if not name:
+        return "an empty name"
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "a control character in the name"
+    if "\\" in name:
+        return "a backslash in the name; archive names are separated by /"
+    if name.startswith("/") or _DRIVE.match(name):
+        return "an absolute name; names in an archive are relative"
+    parts = name.removesuffix("/").split("/")
+    if ".." in parts:
+        return "a name with .., which would leave the archive"
+    if any(part in ("", ".") for part in parts):
+        return "an empty or . part in the name"
+    return None
+
+
+def _hash_problems(archive: zipfile.ZipFile, limits: ArchiveLimits) -> list[str]:
+    """Files that are missing from, extra to, or different from the hash list: one message each."""
+    listing = archive.NameToInfo.get(HASHES_NAME)
+    if listing is None or listing.is_dir():
+        return [f"no {HASHES_NAME}: the archive carries no hash list, so its files cannot be checked"]
+    try:
+        text = archive.read(listing).decode("utf-8")
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, UnicodeDecodeError) as e:
+        return [f"{HASHES_NAME}: cannot be read ({e})"]
+    expected: dict[str, str] = {}
+    problems: list[str] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        match = _HASH_LINE.fullmatch(line)
+        if match is None:
+            problems.append(f'{HASHES_NAME}: line {number} is not "<sha256>  <name>"')
+        elif match[2] in expected:
+            problems.append(f"{HASHES_NAME}: line {number} lists {match[2]} a second time")
+        else:
+            expected[match[2]] = match[1]
+    if problems:
+        return problems
+    files = {i.filename: i for i in archive.infolist() if not i.is_dir() and i.filename != HASHES_NAME}
+    for name in sorted(expected.keys() - files.keys()):
+        problems.append(f"{name}: listed in {HASHES_NAME} but missing from the archive")
+    for name in sorted(files.keys() - expected.keys()):
+        problems.append(f"{name}: not listed in {HASHES_NAME}; it was added after packing")
+    for name in sorted(files.keys() & expected.keys()):
+        try:
+            actual = _entry_sha256(archive, files[name], limits)
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as e:
+            problems.append(f"{name}: damaged, its data cannot be read ({e})")
+            continue
+        if actual != expected[name]:
+            said = expected[name]
+            problems.append(
+                f"{name}: changed since packing (its sha256 is {actual[:16]}…, {HASHES_NAME} says {said[:16]}…)"
+            )
+    return problems
+
+
+def _stamp(status: os.stat_result) -> tuple[int, int, int, int]:
+    return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns
+
+
+def _entry_sha256(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ArchiveLimits) -> str:
+    digest = hashlib.sha256()
+    size = 0
+    with archive.open(info) as entry:
+        while chunk := entry.read(_CHUNK):
+            size += len(chunk)
+            if size > min(info.file_size, limits.max_entry_size):  # zipfile stops at file_size; never trust it
+                raise zipfile.BadZipFile(f"unpacks to more than its recorded size {info.file_size}")
+            digest.update(chunk)
+    return digest.hexdigest()
