@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ast
+import os
 import posixpath
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
+from pathlib import Path
 
 from manifold.diagnostics import Diagnostic, Problem
 from manifold.locate import format_path
@@ -189,6 +191,9 @@ def _package_trees(manifest: Manifest, folder: str, sink: list[Diagnostic]) -> I
 
 
 def _python_files(folder: Traversable, relative: str) -> Iterator[tuple[str, Traversable]]:
+    if isinstance(folder, Path):  # a real folder: one scandir per folder, no stat per entry
+        yield from _scan_files(folder, relative)
+        return
     if not folder.is_dir():
         return
     for entry in folder.iterdir():
@@ -198,6 +203,20 @@ def _python_files(folder: Traversable, relative: str) -> Iterator[tuple[str, Tra
             yield from _python_files(entry, f"{relative}/{entry.name}")
         elif entry.name.endswith(".py"):
             yield f"{relative}/{entry.name}", entry
+
+
+def _scan_files(folder: Path, relative: str) -> Iterator[tuple[str, Traversable]]:
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith(".") or entry.name == "__pycache__":
+            continue
+        if entry.is_dir():
+            yield from _scan_files(Path(entry.path), f"{relative}/{entry.name}")
+        elif entry.name.endswith(".py"):
+            yield f"{relative}/{entry.name}", Path(entry.path)
 
 
 def _undeclared_imports(

@@ -111,7 +111,7 @@ def _check_claims(valid: dict[str, ParsedFile], found: _Findings) -> None:
 def _check_dependencies(
     valid: dict[str, ParsedFile], by_id: dict[str, ParsedFile], found: _Findings, *, strict: bool
 ) -> None:
-    from manifold.graph import find_cycles
+    from manifold.graph import find_cycles, load_order
 
     edges: dict[str, list[str]] = {}
     for pid, parsed in valid.items():
@@ -150,7 +150,8 @@ def _check_dependencies(
                             severity="warning" if optional else "error",
                         ),
                     )
-    for cycle in find_cycles(edges):
+    knotted = load_order(edges)[1]  # networkx only when there is a cycle to name
+    for cycle in find_cycles({pid: edges[pid] for pid in knotted}) if knotted else []:
         text = " -> ".join(cycle)
         for plugin, dep in itertools.pairwise(cycle):
             parsed = valid[plugin]

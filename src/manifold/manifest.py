@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
@@ -35,8 +36,13 @@ MANIFEST_VERSIONS = (1,)
 """The ``manifest-version`` values this manifold reads."""
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_specifier(text: str) -> SpecifierSet:
-    """A PEP 440 specifier set; ``"*"`` and ``""`` both mean any version."""
+    """A PEP 440 specifier set; ``"*"`` and ``""`` both mean any version.
+
+    Cached: the same few specifiers recur across a set of plugins, and a SpecifierSet is never
+    changed after it is made.
+    """
     return SpecifierSet("" if text.strip() == "*" else text)
 
 
