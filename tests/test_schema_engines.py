@@ -85,3 +85,12 @@ def test_validation_never_changes_the_data() -> None:
             if isinstance(point, dict) and isinstance(point.get("config-schema"), dict):
                 check_schema(point["config-schema"], ())
         assert data == before, path
+
+
+def test_the_shipped_meta_schema_is_jsonschemas_draft_07() -> None:
+    import json
+
+    from jsonschema import Draft7Validator
+
+    shipped = json.loads((ROOT / "src" / "manifold" / "schemas" / "draft-07.json").read_text())
+    assert shipped == Draft7Validator.META_SCHEMA

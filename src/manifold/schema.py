@@ -137,8 +137,10 @@ def check_schema(schema: Any, where: KeyPath) -> list[Problem]:
 def _fast_meta_validator() -> Callable[[Any], Any]:
     import fastjsonschema
 
-    meta: Any = _meta_validator().schema
-    validate: Callable[[Any], Any] = fastjsonschema.compile(_for_speed(dict(meta)), use_default=False)
+    # The draft-07 meta-schema ships with manifold (a test keeps it equal to jsonschema's), so
+    # checking a valid embedded schema does not import jsonschema.
+    meta = json.loads(files("manifold").joinpath("schemas", "draft-07.json").read_text(encoding="utf-8"))
+    validate: Callable[[Any], Any] = fastjsonschema.compile(_for_speed(meta), use_default=False)
     return validate
 
 
