@@ -263,3 +263,18 @@ def test_each_command_through_the_console_script(argv: list[str], first: str) ->
     done = script(*argv)
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout.splitlines()[0] == first
+
+
+def test_pack_and_verify_through_the_console_script(tmp_path: Path) -> None:
+    archive = tmp_path / "core.mfz"
+    packed = script("pack", str(ROOT / "examples" / "plugins" / "core"), "-o", str(archive), "--format", "json")
+    assert (packed.returncode, packed.stderr) == (0, ""), packed.stdout
+    assert json.loads(packed.stdout)["ok"] is True
+    verified = script("verify", str(archive))
+    assert (verified.returncode, verified.stderr) == (0, "")
+    data = bytearray(archive.read_bytes())
+    data[len(data) // 3] ^= 0xFF
+    archive.write_bytes(bytes(data))
+    broken = script("verify", str(archive), "--format", "json")
+    assert broken.returncode == 1
+    assert json.loads(broken.stdout)["ok"] is False
