@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import queue
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -28,7 +27,8 @@ class _Job:
 
 def _finish(value: Any) -> Any:
     """Await what a sync-or-async lifecycle method returned, in a loop of this thread's own."""
-    if inspect.isawaitable(value):
+    if hasattr(value, "__await__"):  # a coroutine or other awaitable; asyncio is imported only then
+        import asyncio
 
         async def wait() -> Any:
             return await value
@@ -84,6 +84,9 @@ class Runner:
 
 
 def _loop_running() -> bool:
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:  # no event loop can run without asyncio imported
+        return False
     try:
         asyncio.get_running_loop()
     except RuntimeError:
