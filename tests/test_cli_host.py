@@ -91,17 +91,10 @@ def test_graph_formats(capsys: pytest.CaptureFixture[str]) -> None:
     assert {"from": "notes.spellcheck", "to": "notes.wordcount", "optional": True} in graph["edges"]
 
 
-def test_graph_marks_unavailable_plugins(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "graph", "--path", EXAMPLES, "--format", "json")
+def test_graph_marks_unavailable_plugins(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MANIFOLD_DENY", "notes.core")
+    code, out, _ = run(capsys, "graph", "--path", EXAMPLES, "--format", "dot")
     assert code == 0
-    env_code = main(["graph", "--path", EXAMPLES, "--format", "dot"])
-    assert env_code == 0
-    out = capsys.readouterr().out
-    os.environ["MANIFOLD_DENY"] = "notes.core"
-    try:
-        code, out, _ = run(capsys, "graph", "--path", EXAMPLES, "--format", "dot")
-    finally:
-        del os.environ["MANIFOLD_DENY"]
     assert '  "notes.core" [label="notes.core 1.2.0\\ndenied", fillcolor="#f8dddd"];' in out.splitlines()
     assert '  "notes.markdown" [label="notes.markdown 0.4.1\\ndependency-unavailable", fillcolor="#f8dddd"];' in (
         out.splitlines()
@@ -179,7 +172,9 @@ def test_doctor_text_reports_phases_times_and_advice(tmp_path: Path) -> None:
     assert lines[2] == "environment: MANIFOLD_DENY=nobody, MANIFOLD_SECRET_KEY=••••••"
     table = {line.split()[0]: line for line in lines[3:8]}
     assert table["fine"].split()[1] == "active"
-    assert table["raiser"].split()[1:4] == ["failed", table["raiser"].split()[2], "ms"]
+    state, seconds, unit = table["raiser"].split()[1:4]
+    assert (state, unit) == ("failed", "ms")
+    assert float(seconds) >= 0
     assert "failed: raiser failed in import: RuntimeError: no config file" in table["raiser"]
     assert "incompatible-api: old requires plugin API <1, but this host provides 2.0" in table["old"]
     assert "what to do:" in lines

@@ -21,7 +21,7 @@ from typing import Any
 from manifold.diagnostics import Diagnostic
 from manifold.manifest import Manifest
 from manifold.parse import ParsedFile, parse_manifest
-from manifold.sources import ManifestLocation
+from manifold.sources import ManifestLocation, file_stamp
 
 __all__ = ["ManifestCache", "default_cache_dir"]
 
@@ -66,7 +66,7 @@ class ManifestCache:
 
     def parse(self, location: ManifestLocation) -> ParsedFile:
         """The checked manifest at ``location``, from the cache when its file is unchanged."""
-        stamp = _stamp(location.source)
+        stamp = file_stamp(location.source)
         if stamp is None:  # not a real file (inside a package or an archive): no caching
             return parse_manifest(location.source, file=location.file, root=location.root)
         key = os.fspath(location.source)  # type: ignore[call-overload]
@@ -105,14 +105,6 @@ class ManifestCache:
         except (OSError, ValueError) as e:
             logger.debug("manifest cache %s not written: %s", self.path, e)
         self._entries = dict(self._fresh)
-
-
-def _stamp(source: Any) -> tuple[int, int] | None:
-    try:
-        stat = os.stat(source)
-    except (TypeError, OSError):
-        return None
-    return stat.st_size, stat.st_mtime_ns
 
 
 def _revive(entry: tuple[Any, ...], location: ManifestLocation) -> ParsedFile | None:

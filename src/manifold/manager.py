@@ -32,7 +32,7 @@ from manifold.redact import RedactingFilter, scrub, secrets_in
 from manifold.registry import ExtensionHandle, Point, Registry
 from manifold.resolve import resolve, unavailable_because
 from manifold.settings import apply_defaults, check_values
-from manifold.sources import ManifestLocation, Source, SourceError, as_source, backing_file
+from manifold.sources import ManifestLocation, Source, SourceError, as_source, backing_file, file_stamp
 from manifold.states import Phase, PluginInfo, Reason, State
 
 if TYPE_CHECKING:
@@ -1005,11 +1005,11 @@ def _where(record: _Record) -> str:
 
 
 def _stamp(source: Any) -> tuple[int, int] | None:
+    """The stamp of the file on disk behind a manifest (a bundle file, an archive, or itself)."""
     try:
-        stat = os.stat(backing_file(source))
-    except (TypeError, OSError):
+        return file_stamp(backing_file(source))
+    except TypeError:
         return None
-    return stat.st_size, stat.st_mtime_ns
 
 
 def _code_stamp(manifest: Manifest) -> tuple[int, int]:

@@ -140,6 +140,15 @@ def as_source(spec: str | os.PathLike[str] | Source) -> Source:
     return ArchiveSource(path) if is_archive_name(path.name) and not path.is_dir() else FolderSource(path)
 
 
+def file_stamp(path: Any) -> tuple[int, int] | None:
+    """``(size, mtime_ns)`` of a file on disk, or None when ``path`` is not one (or cannot be read)."""
+    try:
+        stat = os.stat(path)
+    except (TypeError, OSError):
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
 def backing_file(source: Traversable) -> str | os.PathLike[Any]:
     """The file on disk whose changes change the manifest at ``source`` (for modification stamps): the
     bundle file of a member, the archive of a manifest inside one, else ``source`` itself.
