@@ -11,10 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from tests.test_properties import documents, mutations
 
 from manifold.schema import (
+    COMPILED,
     _fast_meta_validator,
     _fast_validator,
     _meta_validator,
     _validator,
+    schema_digest,
     schema_problems,
 )
 
@@ -94,3 +96,12 @@ def test_the_shipped_meta_schema_is_jsonschemas_draft_07() -> None:
 
     shipped = json.loads((ROOT / "src" / "manifold" / "schemas" / "draft-07.json").read_text())
     assert shipped == Draft7Validator.META_SCHEMA
+
+
+@pytest.mark.parametrize("name", COMPILED)
+def test_the_shipped_compiled_validators_are_generated_from_the_current_schemas(name: str) -> None:
+    """A schema edited without running schemas/compile_validators.py would be enforced by its old version."""
+    import importlib
+
+    module = importlib.import_module(f"manifold._compiled.{name}")
+    assert schema_digest(name) == module.SCHEMA_SHA256, "run: python schemas/compile_validators.py"  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Validators generated from the shipped schemas by schemas/compile_validators.py."""
