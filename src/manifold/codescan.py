@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+import bisect
 import os
 import posixpath
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
@@ -15,7 +17,7 @@ from manifold.locate import format_path
 from manifold.manifest import Manifest, Reference
 from manifold.parse import ParsedFile
 
-__all__ = ["scan_code"]
+__all__ = ["CodeScan", "ImportSite", "scan_plugin", "undeclared_imports"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,25 +26,76 @@ class _Module:
     tree: ast.Module | None
 
 
-def scan_code(files: Sequence[ParsedFile]) -> list[Diagnostic]:
-    """Problems found in the code of the valid manifests among ``files``."""
-    manifests = [p.manifest for p in files if p.manifest is not None]
-    owner = {package: m for m in manifests for package in m.packages}
+@dataclass(frozen=True, slots=True)
+class ImportSite:
+    """An absolute import in a plugin's file: the module it names, and where."""
+
+    file: str
+    module: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class CodeScan:
+    """What reading one plugin's Python files found: its own problems, and its imports.
+
+    Whether an import is of another plugin's package is known only with every manifest at hand
+    (``undeclared_imports``), so the scan of one plugin needs nothing but that plugin.
+    """
+
+    diagnostics: tuple[Diagnostic, ...] = ()
+    imports: tuple[ImportSite, ...] = ()
+
+
+def scan_plugin(parsed: ParsedFile) -> CodeScan:
+    """Read the Python files of the plugin of ``parsed`` (when its manifest is valid): names it references
+    that its modules do not define, files that do not parse, and every absolute import."""
+    manifest = parsed.manifest
+    if manifest is None:
+        return CodeScan()
+    folder = parsed.plugin_folder
     diagnostics: list[Diagnostic] = []
-    for parsed in files:
+    files = {file: (tree, lines) for file, tree, lines in _package_trees(manifest, folder, diagnostics)}
+    trees = {file: tree for file, (tree, _) in files.items()}  # each file parsed once
+    scopes: dict[int, dict[str, ast.stmt] | None] = {}  # the names bound in each scope, found once
+    problems = []
+    for key, ref in manifest.references:
+        module = _module(manifest, folder, ref.module, trees)
+        if module is not None and module.tree is not None:
+            problems += _reference_problems(key, ref, module, scopes)
+    diagnostics += parsed.place(problems)
+    imports = tuple(site for file, (tree, lines) in files.items() for site in _imports(file, tree, lines))
+    return CodeScan(tuple(diagnostics), imports)
+
+
+def undeclared_imports(scans: Sequence[tuple[ParsedFile, CodeScan]]) -> list[Diagnostic]:
+    """Imports of another plugin's package by a plugin that does not declare a dependency on it."""
+    manifests = [parsed.manifest for parsed, _ in scans if parsed.manifest is not None]
+    owner = {package: m for m in manifests for package in m.packages}
+    diagnostics = []
+    for parsed, scan in scans:
         manifest = parsed.manifest
-        if manifest is None:
+        if manifest is None or not scan.imports:
             continue
-        folder = parsed.plugin_folder
-        trees = dict(_package_trees(manifest, folder, diagnostics))  # each file parsed once
-        problems = []
-        for key, ref in manifest.references:
-            module = _module(manifest, folder, ref.module, trees)
-            if module is not None and module.tree is not None:
-                problems += _reference_problems(key, ref, module)
-        diagnostics += parsed.place(problems)
-        for file, tree in trees.items():
-            diagnostics += _undeclared_imports(manifest, file, tree, owner)
+        declared = set(manifest.dependencies) | set(manifest.optional_dependencies) | {manifest.id}
+        for site in scan.imports:
+            other = owner.get(site.module.partition(".")[0])
+            if other is None or other.id in declared:
+                continue
+            diagnostics.append(
+                Diagnostic(
+                    "warning",
+                    "undeclared-import",
+                    f"imports {site.module} from plugin {other.id}, which {manifest.id} does not declare as a "
+                    f'dependency; add "{other.id}" to [dependencies] (or [optional-dependencies])',
+                    site.file,
+                    site.line,
+                    site.column,
+                    None,
+                    manifest.id,
+                )
+            )
     return diagnostics
 
 
@@ -51,9 +104,10 @@ def _display(manifest: Manifest, folder: str, relative: str) -> str:
     return posixpath.normpath(posixpath.join(folder, manifest.source_root, relative))
 
 
-def _parse(source: Traversable, display: str, plugin: str, sink: list[Diagnostic]) -> ast.Module | None:
+def _parse(source: Traversable, display: str, plugin: str, sink: list[Diagnostic]) -> tuple[ast.Module, bytes] | None:
     try:
-        return ast.parse(source.read_bytes(), filename=display)
+        text = source.read_bytes()
+        return ast.parse(text, filename=display), text
     except SyntaxError as e:
         sink.append(
             Diagnostic(
@@ -95,12 +149,16 @@ def _module(manifest: Manifest, folder: str, name: str, trees: dict[str, ast.Mod
     return None  # missing, or unparsable: reported by the manifest's own checks or by _parse
 
 
-def _reference_problems(key: str, ref: Reference, module: _Module) -> list[Problem]:
+def _reference_problems(
+    key: str, ref: Reference, module: _Module, scopes: dict[int, dict[str, ast.stmt] | None]
+) -> list[Problem]:
     assert module.tree is not None
     scope: Sequence[ast.stmt] = module.tree.body
     path = _key_path(key)
     for depth, part in enumerate(ref.qualname.split(".")):
-        names = _bound_names(scope)
+        if id(scope) not in scopes:
+            scopes[id(scope)] = _bound_names(scope)
+        names = scopes[id(scope)]
         if names is None:
             return []  # a star import or a module __getattr__: the name may exist
         node = names.get(part)
@@ -162,21 +220,62 @@ def _flatten(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
                 yield from _flatten(block)
 
 
-def _statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
-    """Every statement, nested ones too (imports are statements: expressions need no visit)."""
-    for node in body:
-        yield node
-        for name in ("body", "orelse", "finalbody"):
-            block = getattr(node, name, None)
-            if isinstance(block, list):
-                yield from _statements(block)
-        for handler in getattr(node, "handlers", ()):
-            yield from _statements(handler.body)
-        for case in getattr(node, "cases", ()):
-            yield from _statements(case.body)
+# Statements that hold blocks of statements, and the fields that hold them.
+_BLOCKS: dict[type[ast.stmt], tuple[str, ...]] = {
+    ast.FunctionDef: ("body",),
+    ast.AsyncFunctionDef: ("body",),
+    ast.ClassDef: ("body",),
+    ast.If: ("body", "orelse"),
+    ast.For: ("body", "orelse"),
+    ast.AsyncFor: ("body", "orelse"),
+    ast.While: ("body", "orelse"),
+    ast.With: ("body",),
+    ast.AsyncWith: ("body",),
+    ast.Try: ("body", "orelse", "finalbody"),
+    ast.TryStar: ("body", "orelse", "finalbody"),
+}
 
 
-def _package_trees(manifest: Manifest, folder: str, sink: list[Diagnostic]) -> Iterator[tuple[str, ast.Module]]:
+def _import_statements(body: list[ast.stmt], lines: Sequence[int]) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Every import statement, nested ones too, looking only into blocks that span one of ``lines``
+    (the lines where the word ``import`` is written: an import statement has it on one of its lines)."""
+    stack = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
+            continue
+        kind = type(node)
+        if kind not in _BLOCKS and kind is not ast.Match:
+            continue
+        end = node.end_lineno or node.lineno
+        if bisect.bisect_left(lines, node.lineno) == bisect.bisect_right(lines, end):
+            continue  # no line of this block names "import"
+        blocks: list[list[ast.stmt]] = [getattr(node, name) for name in _BLOCKS.get(kind, ())]
+        blocks += [handler.body for handler in getattr(node, "handlers", ())]
+        blocks += [case.body for case in getattr(node, "cases", ())]
+        for block in reversed(blocks):
+            stack.extend(reversed(block))
+
+
+def _import_lines(text: bytes) -> list[int]:
+    """The (1-based) numbers of the lines on which ``import`` is written."""
+    lines: list[int] = []
+    line, last = 1, 0
+    for match in _IMPORT_WORD.finditer(text):
+        line += text.count(b"\n", last, match.start())
+        last = match.start()
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return lines
+
+
+_IMPORT_WORD = re.compile(rb"import")
+
+
+def _package_trees(
+    manifest: Manifest, folder: str, sink: list[Diagnostic]
+) -> Iterator[tuple[str, ast.Module, list[int]]]:
     for package in manifest.packages:
         root = manifest.code_root
         if (root / f"{package}.py").is_file():
@@ -185,9 +284,9 @@ def _package_trees(manifest: Manifest, folder: str, sink: list[Diagnostic]) -> I
             sources = sorted(_python_files(root / package, package), key=lambda item: item[0])
         for relative, source in sources:
             display = _display(manifest, folder, relative)
-            tree = _parse(source, display, manifest.id, sink)
-            if tree is not None:
-                yield display, tree
+            read = _parse(source, display, manifest.id, sink)
+            if read is not None:
+                yield display, read[0], _import_lines(read[1])
 
 
 def _python_files(folder: Traversable, relative: str) -> Iterator[tuple[str, Traversable]]:
@@ -219,29 +318,10 @@ def _scan_files(folder: Path, relative: str) -> Iterator[tuple[str, Traversable]
             yield f"{relative}/{entry.name}", Path(entry.path)
 
 
-def _undeclared_imports(
-    manifest: Manifest, file: str, tree: ast.Module, owner: dict[str, Manifest]
-) -> Iterator[Diagnostic]:
-    declared = set(manifest.dependencies) | set(manifest.optional_dependencies) | {manifest.id}
-    for node in _statements(tree.body):
+def _imports(file: str, tree: ast.Module, lines: list[int]) -> Iterator[ImportSite]:
+    for node in _import_statements(tree.body, lines):
         if isinstance(node, ast.Import):
-            modules = [alias.name for alias in node.names]
+            for alias in node.names:
+                yield ImportSite(file, alias.name, node.lineno, node.col_offset + 1)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            modules = [node.module]
-        else:
-            continue
-        for module in modules:
-            other = owner.get(module.partition(".")[0])
-            if other is None or other.id in declared:
-                continue
-            yield Diagnostic(
-                "warning",
-                "undeclared-import",
-                f"imports {module} from plugin {other.id}, which {manifest.id} does not declare as a "
-                f'dependency; add "{other.id}" to [dependencies] (or [optional-dependencies])',
-                file,
-                node.lineno,
-                node.col_offset + 1,
-                None,
-                manifest.id,
-            )
+            yield ImportSite(file, node.module, node.lineno, node.col_offset + 1)

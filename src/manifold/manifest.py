@@ -142,6 +142,10 @@ class Manifest:
     def display_name(self) -> str:
         return self.name or self.id
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as what it is built from (``data`` is a read-only view, which does not pickle).
+        return _unpickle, (dict(self.data), self.file, self.root)
+
     @property
     def code_root(self) -> Traversable:
         """The folder that holds the plugin's ``packages``."""
@@ -243,3 +247,7 @@ class Manifest:
             extensions=extensions,
             data=MappingProxyType(dict(data)),
         )
+
+
+def _unpickle(data: dict[str, Any], file: str, root: Traversable) -> Manifest:
+    return Manifest.from_data(data, file=file, root=root)

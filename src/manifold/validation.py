@@ -5,13 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from manifold.codescan import scan_code
+from manifold.codescan import CodeScan, scan_plugin, undeclared_imports
 from manifold.consistency import check_consistency
 from manifold.diagnostics import Diagnostic, Report, sort_diagnostics
 from manifold.errors import ManifestError
+from manifold.fanout import fanout
 from manifold.manifest import Manifest
 from manifold.parse import ParsedFile, parse_manifest
-from manifold.sources import find_manifests
+from manifold.prepared import PreparedManifest
+from manifold.sources import ManifestLocation, find_manifests
 
 __all__ = ["load_manifest", "validate"]
 
@@ -32,20 +34,24 @@ def load_manifest(path: str | os.PathLike[str]) -> Manifest:
     return parsed.manifest
 
 
-def validate(paths: Iterable[str | os.PathLike[str]], *, check_code: bool = True, strict: bool = False) -> Report:
+def validate(
+    paths: Iterable[str | os.PathLike[str]], *, check_code: bool = True, strict: bool = False, jobs: int | None = None
+) -> Report:
     """Validate every manifest at ``paths`` (manifest and bundle files, archives, plugin and bundle folders,
     drop-in folders) together.
 
     Returns a Report of every problem found, not only the first; raises UsageError when a path
     does not exist. ``check_code=False`` skips reading the plugins' Python files. ``strict`` makes
     a dependency that is in none of the paths an error (else a warning: it may be in another source).
+    ``jobs`` is how many processes read and check the files (``None``: one per usable CPU when
+    there are hundreds of files; 1: this process only); the report is the same whatever it is.
     """
-    parsed: list[ParsedFile] = []
+    locations: list[ManifestLocation] = []
     diagnostics: list[Diagnostic] = []
     seen: set[str] = set()
     for path in paths:
-        locations = find_manifests(path)
-        if not locations:
+        found = find_manifests(path)
+        if not found:
             diagnostics.append(
                 Diagnostic(
                     "warning",
@@ -54,17 +60,20 @@ def validate(paths: Iterable[str | os.PathLike[str]], *, check_code: bool = True
                     str(path),
                 )
             )
-        for location in locations:
+        for location in found:
             key = os.path.realpath(str(location.source))
             if key in seen:
                 continue
             seen.add(key)
-            parsed.append(parse_manifest(location.source, file=location.file, root=location.root))
-    for item in parsed:
+            locations.append(location)
+    checked = _check_files(locations, check_code=check_code, jobs=jobs)
+    parsed = [item for item, _ in checked]
+    for item, scan in checked:
         diagnostics += item.diagnostics
+        diagnostics += scan.diagnostics
     diagnostics += check_consistency(parsed, strict=strict)
     if check_code:
-        diagnostics += scan_code(parsed)
+        diagnostics += undeclared_imports(checked)
     manifest_files = {p.file for p in parsed}
     errors = [d for d in diagnostics if d.severity == "error"]
     # An error in a manifest file fails the plugin it names (a bundle file names many), or all of them.
@@ -78,3 +87,19 @@ def validate(paths: Iterable[str | os.PathLike[str]], *, check_code: bool = True
         and p.plugin_id not in failed_code
     )
     return Report(sort_diagnostics(diagnostics, [p.file for p in parsed]), manifests)
+
+
+def _check_files(
+    locations: list[ManifestLocation], *, check_code: bool, jobs: int | None
+) -> list[tuple[ParsedFile, CodeScan]]:
+    """Each manifest read and checked on its own, with the scan of its plugin's code."""
+
+    def check(location: ManifestLocation) -> tuple[ParsedFile, CodeScan]:
+        parsed = parse_manifest(location.source, file=location.file, root=location.root)
+        return parsed, scan_plugin(parsed) if check_code else CodeScan()
+
+    # Bundle members and archives were read when their source was scanned, and their values hold
+    # the archive and the bundle's text: only plain manifest files are worth another process.
+    plain = [i for i, location in enumerate(locations) if not isinstance(location.source, PreparedManifest)]
+    done = dict(zip(plain, fanout(check, [locations[i] for i in plain], jobs), strict=True))
+    return [done[i] if i in done else check(location) for i, location in enumerate(locations)]
