@@ -113,6 +113,30 @@ def test_bad_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None
     assert "invalid choice: 'xml'" in err
 
 
+def test_jobs_must_be_a_number_of_processes(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "validate", "--jobs", "0", "x")
+    assert code == 2
+    assert "argument -j/--jobs: '0' is not a number of processes (1 or more)" in err
+
+
+def test_jobs_reaches_validate(
+    monkeypatch: pytest.MonkeyPatch, plugins: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import manifold.validation
+
+    seen: list[int | None] = []
+    real = manifold.validation.validate
+
+    def spy(*args: object, jobs: int | None = None, **kwargs: object) -> object:
+        seen.append(jobs)
+        return real(*args, jobs=jobs, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(manifold.validation, "validate", spy)
+    assert run(capsys, "validate", "-j", "3", "plugins")[0] == 0
+    assert run(capsys, "validate", "plugins")[0] == 0
+    assert seen == [3, None]
+
+
 def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys)
     assert code == 2

@@ -31,6 +31,13 @@ def add_validate_command(commands: Any) -> None:
         action="store_true",
         help="a dependency missing from the given paths is an error, not a warning",
     )
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=_positive,
+        metavar="N",
+        help="processes that read and check the files (default: one per CPU for hundreds of files; 1: no fork)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="print errors only, no warnings or summary")
     parser.set_defaults(run=run_validate)
 
@@ -38,7 +45,7 @@ def add_validate_command(commands: Any) -> None:
 def run_validate(args: argparse.Namespace) -> int:
     from manifold.validation import validate
 
-    report = validate(args.paths, check_code=not args.no_code, strict=args.strict)
+    report = validate(args.paths, check_code=not args.no_code, strict=args.strict, jobs=args.jobs)
     shown = report.errors if args.quiet else report.diagnostics
     if args.format == "json":
         print(report.to_json())
@@ -48,3 +55,9 @@ def run_validate(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(report.summary(), file=sys.stderr)
     return 0 if report.ok else 1
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes (1 or more)")
+    return int(text)
