@@ -27,7 +27,7 @@ from manifold.locate import KeyPath, format_path
 from manifold.manifest import Reference, parse_specifier
 from manifold.schema import check_schema
 
-__all__ = ["check_semantics", "module_file"]
+__all__ = ["check_semantics", "has_module"]
 
 
 _SPECIFIER_KEYS = ("requires-api", "requires-app", "requires-python")
@@ -286,7 +286,7 @@ def _reference_problems(
             f"add {show(ref.top_level)} to plugin.packages or fix the reference",
         )
         return
-    if module_file(code_root, ref.module) is None:
+    if not has_module(code_root, ref.module):
         relative = ref.module.replace(".", "/")
         folder = "the plugin folder" if not _parts(source_root) else show(source_root)
         yield Problem(
@@ -296,13 +296,10 @@ def _reference_problems(
         )
 
 
-def module_file(code_root: Traversable, module: str) -> Traversable | None:
-    """The source file of ``module`` under ``code_root`` (``a/b.py`` or ``a/b/__init__.py``), if any."""
-    *parents, last = module.split(".")
-    for parts in ((*parents, f"{last}.py"), (*parents, last, "__init__.py")):
-        if _is_file(code_root, *parts):
-            return code_root.joinpath(*parts)
-    return None
+def has_module(code_root: Traversable, module: str) -> bool:
+    """Whether ``module`` has a source file under ``code_root`` (``a/b.py`` or ``a/b/__init__.py``)."""
+    relative = module.split(".")
+    return _is_file(code_root, *relative[:-1], f"{relative[-1]}.py") or _is_file(code_root, *relative, "__init__.py")
 
 
 def _is_file(base: Traversable, *parts: str) -> bool:
