@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from manifold._words import did_you_mean, quoted_list, show, toml_type, type_words
 from manifold.diagnostics import Problem
 from manifold.locate import KeyPath, format_path
+from manifold.verdict import quick_valid
 
 if TYPE_CHECKING:
     from jsonschema import Draft7Validator, ValidationError
@@ -185,7 +186,13 @@ def _meta_validator() -> Draft7Validator:
 
 
 def instance_problems(schema: Mapping[str, Any], instance: Any, where: KeyPath, code: str) -> list[Problem]:
-    """Problems of a value against a schema a manifest embeds, reported under ``code``."""
+    """Problems of a value against a schema a manifest embeds, reported under ``code``.
+
+    A quick verdict answers first (``verdict.quick_valid``); jsonschema walks only what it does
+    not find valid, so a valid set does not import jsonschema and the diagnostics are its own.
+    """
+    if quick_valid(schema, instance):
+        return []
     from jsonschema import Draft7Validator
 
     validator = Draft7Validator(schema)
