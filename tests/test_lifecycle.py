@@ -458,3 +458,118 @@ def test_extension_of_a_failed_plugin_raises_a_clear_error(manifold_plugins: Plu
         "extension of bad to p.q is unavailable: failed: bad failed in import: RuntimeError: broken"
     )
     assert (raised.value.point, raised.value.plugin) == ("p.q", "bad")
+
+
+def _signature_takes_context(cls: type) -> bool:
+    """What inspect.signature says: a required positional parameter, or *args."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(cls).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return any(p.kind in positional and p.default is p.empty for p in parameters) or any(
+        p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters
+    )
+
+
+def _plugin_classes() -> list[type]:
+    import dataclasses
+    import functools
+
+    class NoInit:
+        pass
+
+    class Bare:
+        def __init__(self) -> None: ...
+
+    class Context:
+        def __init__(self, context: object) -> None: ...
+
+    class Optional:
+        def __init__(self, context: object = None) -> None: ...
+
+    class Star:
+        def __init__(self, *args: object) -> None: ...
+
+    class PositionalOnly:
+        def __init__(self, context: object, /) -> None: ...
+
+    class KeywordOnly:
+        def __init__(self, *, context: object) -> None: ...
+
+    class Inherited(Context):
+        pass
+
+    @dataclasses.dataclass
+    class Data:
+        context: object
+
+    def logged(init: Any) -> Any:
+        @functools.wraps(init)
+        def wrapper(self: object, *args: object) -> None:
+            init(self, *args)
+
+        return wrapper
+
+    class Wrapped:
+        @logged
+        def __init__(self) -> None: ...
+
+    class Meta(type):
+        def __call__(cls, *args: object) -> object:
+            return super().__call__()
+
+    class WithMeta(metaclass=Meta):
+        def __init__(self) -> None: ...
+
+    class WithNew:
+        def __new__(cls, context: object) -> WithNew:
+            return super().__new__(cls)
+
+    return [
+        NoInit,
+        Bare,
+        Context,
+        Optional,
+        Star,
+        PositionalOnly,
+        KeywordOnly,
+        Inherited,
+        Data,
+        Wrapped,
+        WithMeta,
+        WithNew,
+    ]
+
+
+@pytest.mark.parametrize("cls", _plugin_classes(), ids=lambda c: c.__name__)
+def test_a_plugin_class_gets_its_context_when_its_constructor_takes_one(cls: type) -> None:
+    from manifold.manager import _takes_context
+
+    expected = {"Context", "Star", "PositionalOnly", "Inherited", "Data", "WithMeta", "WithNew"}
+    assert _takes_context(cls) is _signature_takes_context(cls) is (cls.__name__ in expected)
+
+
+def test_rescan_sees_code_changes_in_module_plugins_and_subpackages(manifold_plugins: PluginFolder) -> None:
+    import os
+
+    module = unique("single")
+    manifold_plugins.add("single", packages=[module], files={f"{module}.py": "class Plugin: ...\n"})
+    nested = unique("nested")
+    manifold_plugins.add(
+        "nested",
+        packages=[nested],
+        files={f"{nested}/__init__.py": "class Plugin: ...\n", f"{nested}/sub/util.py": "X = 1\n"},
+    )
+    manager = manifold_plugins.manager()
+    manager.activate_all()
+    assert manager.rescan().changed == ()
+    future = time.time() + 5
+    for relative in (f"single/{module}.py", f"nested/{nested}/sub/util.py"):
+        os.utime(manifold_plugins.root / relative, (future, future))
+    assert manager.rescan().changed == ("nested", "single")
+    (manifold_plugins.root / "nested" / nested / "sub" / "more.py").write_text("Y = 2\n")  # one more file
+    assert manager.rescan().changed == ("nested",)
+    assert manager.rescan().changed == ()

@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
+from types import FunctionType, MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from manifold.archives import ARCHIVE_CODES, check_unchanged
@@ -1016,29 +1016,43 @@ def _code_stamp(manifest: Manifest) -> tuple[int, int]:
     """The number of the plugin's Python files and their latest modification time (0, 0 if unknown)."""
     count = latest = 0
     root = manifest.code_root
+    if not isinstance(root, Path):
+        return 0, 0  # not a real folder (an archive): its stamp is the manifest's
     for package in manifest.packages:
-        for path in _python_files(root / package, root / f"{package}.py"):
-            try:
-                latest = max(latest, os.stat(path).st_mtime_ns)
-            except OSError:
-                continue
+        for mtime in _python_mtimes(os.path.join(root, package)):
             count += 1
+            latest = max(latest, mtime)
     return count, latest
 
 
-def _python_files(*candidates: Any) -> Iterator[str]:
-    for candidate in candidates:
+def _python_mtimes(package: str) -> Iterator[int]:
+    """The modification times of a package's Python files (``package.py``, or every ``.py`` under ``package/``)."""
+    try:
+        yield os.stat(f"{package}.py").st_mtime_ns
+        return
+    except OSError:
+        pass
+    try:
+        entries = list(os.scandir(package))
+    except OSError:
+        return
+    for entry in entries:
         try:
-            path = os.fspath(candidate)
-        except TypeError:
-            continue  # not a real folder (an archive): its stamp is the manifest's
-        if os.path.isfile(path):
-            yield path
-        for folder, _, names in os.walk(path):
-            yield from (os.path.join(folder, n) for n in names if n.endswith(".py"))
+            if entry.name.endswith(".py") and entry.is_file():
+                yield entry.stat().st_mtime_ns
+            elif entry.is_dir() and entry.name != "__pycache__":
+                yield from _python_mtimes(entry.path)
+        except OSError:
+            continue
 
 
 def _takes_context(cls: type) -> bool:
+    init: Any = getattr(cls, "__init__", None)
+    plain = type(cls) is type and getattr(cls, "__new__", None) is object.__new__ and isinstance(init, FunctionType)
+    if plain and not hasattr(init, "__wrapped__"):  # a plain class: its __init__'s code says it, without inspect
+        code = init.__code__
+        required = code.co_argcount - 1 - len(init.__defaults__ or ())
+        return required >= 1 or bool(code.co_flags & inspect.CO_VARARGS)
     try:
         signature = inspect.signature(cls)
     except (TypeError, ValueError):
