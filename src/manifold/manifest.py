@@ -21,7 +21,9 @@ __all__ = [
     "ExtensionPoint",
     "Manifest",
     "Reference",
+    "parse_marker",
     "parse_specifier",
+    "parse_version",
 ]
 
 Activation = Literal["lazy", "eager"]
@@ -44,6 +46,18 @@ def parse_specifier(text: str) -> SpecifierSet:
     changed after it is made.
     """
     return SpecifierSet("" if text.strip() == "*" else text)
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_marker(text: str) -> Marker:
+    """A PEP 508 environment marker; cached like ``parse_specifier`` (a Marker is never changed either)."""
+    return Marker(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_version(text: str) -> Version:
+    """A PEP 440 version; cached: validation checks it, then the manifest is built from it."""
+    return Version(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +197,7 @@ class Manifest:
             return None if value is None else Reference.parse(value)
 
         def markers(value: str | None) -> Marker | None:
-            return None if value is None else Marker(value)
+            return None if value is None else parse_marker(value)
 
         def deps(key: str) -> Mapping[str, SpecifierSet]:
             table = data.get(key, {})
@@ -222,7 +236,7 @@ class Manifest:
             file=file,
             root=root,
             id=plugin_id,
-            version=Version(plugin["version"]),
+            version=parse_version(plugin["version"]),
             manifest_version=data.get("manifest-version", 1),
             name=plugin.get("name", ""),
             description=plugin.get("description", ""),

@@ -16,7 +16,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from packaging.markers import InvalidMarker, Marker
+from packaging.markers import InvalidMarker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier
 from packaging.version import InvalidVersion, Version
@@ -24,7 +24,7 @@ from packaging.version import InvalidVersion, Version
 from manifold._words import show
 from manifold.diagnostics import Problem
 from manifold.locate import KeyPath, format_path
-from manifold.manifest import Reference, parse_specifier
+from manifold.manifest import Reference, parse_marker, parse_specifier, parse_version
 from manifold.schema import check_schema
 
 __all__ = ["check_semantics", "has_module"]
@@ -64,7 +64,7 @@ def _plugin_problems(plugin: Mapping[str, Any]) -> Iterator[Problem]:
     version = plugin.get("version")
     if isinstance(version, str):
         try:
-            Version(version)
+            parse_version(version)
         except InvalidVersion:
             yield Problem(
                 "version",
@@ -114,7 +114,7 @@ def _marker_problems(path: KeyPath, text: Any) -> Iterator[Problem]:
     if not isinstance(text, str):
         return
     try:
-        Marker(text)
+        parse_marker(text)
     except InvalidMarker as e:
         yield Problem(
             "marker",
