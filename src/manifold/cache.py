@@ -21,7 +21,7 @@ from typing import Any
 from manifold.diagnostics import Diagnostic
 from manifold.manifest import Manifest
 from manifold.parse import ParsedFile, parse_manifest
-from manifold.sources import ManifestLocation, file_stamp
+from manifold.sources import ManifestLocation
 
 __all__ = ["ManifestCache", "default_cache_dir"]
 
@@ -66,7 +66,7 @@ class ManifestCache:
 
     def parse(self, location: ManifestLocation) -> ParsedFile:
         """The checked manifest at ``location``, from the cache when its file is unchanged."""
-        stamp = file_stamp(location.source)
+        stamp = location.file_stamp
         if stamp is None:  # not a real file (inside a package or an archive): no caching
             return parse_manifest(location.source, file=location.file, root=location.root)
         key = os.fspath(location.source)  # type: ignore[call-overload]

@@ -271,7 +271,7 @@ class Manager:
                     records[shadowed.id] = shadowed
                     continue
                 record = _Record(pid, parsed.manifest, source.name, "discovered", discovered_at=now, changed_at=now)
-                record.stamp = _stamp(location.source)
+                record.stamp = location.stamp if location.stamp is not None else _stamp(location.source)
                 if parsed.manifest is None:
                     errors = [d for d in parsed.diagnostics if d.severity == "error"]
                     first = errors[0].format() if errors else "unreadable"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import zipfile
 from dataclasses import dataclass
 from importlib.resources import files
@@ -41,6 +42,14 @@ class ManifestLocation:
     file: str
     source: Traversable
     root: Traversable
+    stamp: tuple[int, int] | None = None
+    """``(size, mtime_ns)`` of ``source`` when the scan that found it read them (a file on disk): what
+    the manifest cache and change detection compare, without another ``stat``."""
+
+    @property
+    def file_stamp(self) -> tuple[int, int] | None:
+        """``(size, mtime_ns)`` of ``source`` if it is a file on disk, else None."""
+        return self.stamp if self.stamp is not None else file_stamp(self.source)
 
 
 class SourceError(UsageError):
@@ -143,10 +152,10 @@ def as_source(spec: str | os.PathLike[str] | Source) -> Source:
 def file_stamp(path: Any) -> tuple[int, int] | None:
     """``(size, mtime_ns)`` of a file on disk, or None when ``path`` is not one (or cannot be read)."""
     try:
-        stat = os.stat(path)
+        found = os.stat(path)
     except (TypeError, OSError):
         return None
-    return stat.st_size, stat.st_mtime_ns
+    return found.st_size, found.st_mtime_ns
 
 
 def backing_file(source: Traversable) -> str | os.PathLike[Any]:
@@ -169,24 +178,41 @@ def _scan(root: Traversable, name: str, limits: ArchiveLimits) -> list[ManifestL
     if here is not None:
         return here
     found = []
-    for child in sorted(root.iterdir(), key=lambda entry: entry.name):
+    for child, is_dir in _children(root):
         if child.name.startswith("."):
             continue
-        if child.is_dir():
+        if is_dir:
             found += _plugins_in(child, f"{name}/{child.name}") or []
         elif is_archive_name(child.name) and child.is_file():
             found += _archive(child, f"{name}/{child.name}", limits)
     return found
 
 
+def _children(root: Traversable) -> list[tuple[Traversable, bool]]:
+    """The entries of a folder, by name, each with whether it is a folder (one scandir for a real folder)."""
+    if isinstance(root, Path):
+        return [(root / entry.name, entry.is_dir()) for entry in sorted(os.scandir(root), key=lambda e: e.name)]
+    return [(child, child.is_dir()) for child in sorted(root.iterdir(), key=lambda entry: entry.name)]
+
+
 def _plugins_in(folder: Traversable, name: str) -> list[ManifestLocation] | None:
     """The manifests of a plugin folder, a bundle folder (or a folder that is both); None for other folders."""
     manifest, bundle = folder.joinpath(MANIFEST_NAME), folder.joinpath(BUNDLE_NAME)
-    is_plugin, is_bundle = manifest.is_file(), bundle.is_file()
+    stamp = None
+    if isinstance(manifest, Path):  # one stat says whether it is there and what the cache compares
+        try:
+            found = os.stat(manifest)
+        except OSError:
+            found = None
+        is_plugin = found is not None and stat.S_ISREG(found.st_mode)
+        stamp = (found.st_size, found.st_mtime_ns) if found is not None and is_plugin else None
+    else:
+        is_plugin = manifest.is_file()
+    is_bundle = bundle.is_file()
     if not is_plugin and not is_bundle:
         return None
-    found = [ManifestLocation(f"{name}/{MANIFEST_NAME}", manifest, folder)] if is_plugin else []
-    return found + (_bundle(bundle, f"{name}/{BUNDLE_NAME}", folder, name) if is_bundle else [])
+    plugin = [ManifestLocation(f"{name}/{MANIFEST_NAME}", manifest, folder, stamp)] if is_plugin else []
+    return plugin + (_bundle(bundle, f"{name}/{BUNDLE_NAME}", folder, name) if is_bundle else [])
 
 
 def _bundle(file: Traversable, file_name: str, folder: Traversable, folder_name: str) -> list[ManifestLocation]:
