@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from manifold._words import show
 from manifold.diagnostics import Diagnostic, Problem
 from manifold.locate import KeyPath, format_path
-from manifold.manifest import Manifest
+from manifold.manifest import Manifest, satisfies
 from manifold.parse import ParsedFile
 from manifold.schema import instance_problems
 
@@ -139,7 +139,7 @@ def _check_dependencies(
                     continue
                 edges[pid].append(dep)
                 dep_manifest = target.manifest
-                if dep_manifest is not None and not spec.contains(dep_manifest.version, prereleases=True):
+                if dep_manifest is not None and not satisfies(spec, dep_manifest.version):
                     found.add(
                         parsed,
                         Problem(

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from manifold.manifest import Manifest
+from manifold.manifest import Manifest, satisfies
 from manifold.settings import check_values
 from manifold.states import Reason
 
@@ -150,7 +150,7 @@ def _target(manifest: Manifest, host: HostConfig) -> Reason | None:
 
 def _api(manifest: Manifest, host: HostConfig) -> Reason | None:
     spec = manifest.requires_api
-    if spec is None or host.api_version is None or spec.contains(host.api_version, prereleases=True):
+    if spec is None or host.api_version is None or satisfies(spec, host.api_version):
         return None
     message = f"{manifest.id} requires plugin API {spec}, but this host provides {host.api_version}"
     if host.api_severity == "warning":
@@ -161,7 +161,7 @@ def _api(manifest: Manifest, host: HostConfig) -> Reason | None:
 
 def _app(manifest: Manifest, host: HostConfig) -> Reason | None:
     spec = manifest.requires_app
-    if spec is None or host.app_version is None or spec.contains(host.app_version, prereleases=True):
+    if spec is None or host.app_version is None or satisfies(spec, host.app_version):
         return None
     return Reason(
         "incompatible-app",
@@ -172,7 +172,7 @@ def _app(manifest: Manifest, host: HostConfig) -> Reason | None:
 def _python(manifest: Manifest, host: HostConfig) -> Reason | None:
     spec = manifest.requires_python
     running = platform.python_version()
-    if spec is None or spec.contains(running, prereleases=True):
+    if spec is None or satisfies(spec, running):
         return None
     return Reason("incompatible-python", f"{manifest.id} requires Python {spec}, not {running}")
 

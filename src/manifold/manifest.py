@@ -24,6 +24,7 @@ __all__ = [
     "parse_marker",
     "parse_specifier",
     "parse_version",
+    "satisfies",
 ]
 
 Activation = Literal["lazy", "eager"]
@@ -46,6 +47,13 @@ def parse_specifier(text: str) -> SpecifierSet:
     changed after it is made.
     """
     return SpecifierSet("" if text.strip() == "*" else text)
+
+
+@functools.lru_cache(maxsize=16384)
+def satisfies(specifier: SpecifierSet, version: Version) -> bool:
+    """Whether ``version`` (pre-releases included) is in ``specifier``; cached, since the same few
+    specifiers are checked against the same versions many times."""
+    return specifier.contains(version, prereleases=True)
 
 
 @functools.lru_cache(maxsize=4096)

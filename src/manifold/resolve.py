@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from manifold.graph import find_cycles, load_order
-from manifold.manifest import Manifest
+from manifold.manifest import Manifest, satisfies
 from manifold.states import Reason
 
 __all__ = ["Resolution", "resolve", "unavailable_because"]
@@ -58,7 +58,7 @@ def resolve(candidates: Sequence[Manifest], unavailable: Mapping[str, Reason]) -
                         "missing-dependency", f"{manifest.id} needs {dep}, which is in no source"
                     )
                 needs.append(dep)
-            elif not spec.contains(target.version, prereleases=True):
+            elif not satisfies(spec, target.version):
                 unresolved.setdefault(
                     manifest.id,
                     Reason(
@@ -70,7 +70,7 @@ def resolve(candidates: Sequence[Manifest], unavailable: Mapping[str, Reason]) -
                 needs.append(dep)
         for dep, spec in manifest.optional_dependencies.items():
             target = by_id.get(dep)
-            if target is not None and spec.contains(target.version, prereleases=True):
+            if target is not None and satisfies(spec, target.version):
                 needs.append(dep)
     order, knotted = load_order(edges)
     for cycle in find_cycles({pid: edges[pid] for pid in knotted}) if knotted else []:
