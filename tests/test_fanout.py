@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from tests.conftest import WritePlugin
 
-from manifold import validate
+from manifold import Manager, validate
 from manifold.fanout import MIN_ITEMS_PER_JOB, fanout, usable_jobs
 
 linux_only = pytest.mark.skipif(sys.platform != "linux", reason="manifold forks only on Linux")
@@ -22,6 +22,22 @@ def no_children_left() -> bool:
     except ChildProcessError:
         return True
     return False
+
+
+def write_many(write_plugin: WritePlugin, count: int) -> None:
+    """``count`` small plugins with problems spread over the set: invalid versions, dependents of those,
+    references to names their module does not define, imports of undeclared plugins."""
+    for n in range(count):
+        name = f"p{n:03d}"
+        version = "1.0-final-x" if n % 97 == 5 else "1.0"
+        depends = f'[dependencies]\n"t.p{n - 1:03d}" = ">=1"\n' if n % 97 == 6 else ""  # on an invalid one
+        reference = "Missing" if n % 83 == 11 else "Plugin"
+        importer = f"import t_p{n - 2:03d}\n" if n % 61 == 3 else ""
+        manifest = (
+            f'[plugin]\nid = "t.{name}"\nversion = "{version}"\npackages = ["t_{name}"]\n'
+            f'class = "t_{name}:{reference}"\n{depends}'
+        )
+        write_plugin(name, manifest, files={f"t_{name}/__init__.py": f"{importer}class Plugin:\n    pass\n"})
 
 
 @linux_only
@@ -98,20 +114,49 @@ def test_usable_jobs_is_one_where_fork_is_not_used(monkeypatch: pytest.MonkeyPat
 @linux_only
 def test_validate_reports_the_same_with_several_processes(write_plugin: WritePlugin, plugins: Path) -> None:
     """Problems of every kind, in both halves of the set: the report does not depend on ``jobs``."""
-    for n in range(400):
-        name = f"p{n:03d}"
-        version = "1.0-final-x" if n % 97 == 5 else "1.0"  # version errors in both halves
-        depends = f'[dependencies]\n"t.p{n - 1:03d}" = ">=1"\n' if n % 50 == 7 else ""
-        importer = f"import t_p{n - 2:03d}\n" if n % 61 == 3 else ""  # undeclared imports
-        reference = "Missing" if n % 83 == 11 else "Plugin"
-        manifest = (
-            f'[plugin]\nid = "t.{name}"\nversion = "{version}"\npackages = ["t_{name}"]\n'
-            f'class = "t_{name}:{reference}"\n{depends}'
-        )
-        write_plugin(name, manifest, files={f"t_{name}/__init__.py": f"{importer}class Plugin:\n    pass\n"})
+    write_many(write_plugin, 400)
     one = validate([plugins], jobs=1)
     two = validate([plugins], jobs=2)
     assert one == two
-    assert {d.code for d in one.diagnostics} == {"version", "missing-object", "undeclared-import"}
-    assert len(one.manifests) == 400 - sum(1 for d in one.diagnostics if d.severity == "error")
+    assert {d.code for d in one.diagnostics} == {"version", "dependency-invalid", "missing-object", "undeclared-import"}
+    assert len(one.manifests) == 400 - len({d.plugin for d in one.diagnostics if d.severity == "error"})
     assert no_children_left()
+
+
+def states(manager: Manager) -> dict[str, tuple[str, str | None]]:
+    return {
+        pid: (info.state, info.reason.message if info.reason else None) for pid, info in manager.report.plugins.items()
+    }
+
+
+@linux_only
+def test_discovery_reads_in_several_processes_with_the_same_outcome(
+    write_plugin: WritePlugin, plugins: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import manifold.fanout
+
+    write_many(write_plugin, 400)
+    forks: list[int] = []
+    real = manifold.fanout._fork
+
+    def counted(function: object, chunk: object) -> object:
+        forks.append(os.getpid())
+        return real(function, chunk)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(manifold.fanout, "_fork", counted)
+    cold = Manager([plugins], environ={}, cache_dir=tmp_path / "cache")
+    cold.discover()
+    assert len(forks) == min(len(os.sched_getaffinity(0)), 2) - 1  # 400 manifests: 2 processes at most
+    monkeypatch.setattr(manifold.fanout, "usable_jobs", lambda items, jobs=None: 1)
+    alone = Manager([plugins], environ={}, cache=False)
+    alone.discover()
+    warm = Manager([plugins], environ={}, cache_dir=tmp_path / "cache")
+    warm.discover()
+    assert states(cold) == states(alone) == states(warm)
+    reasons = {pid: info.reason.code for pid, info in cold.report.plugins.items() if info.reason is not None}
+    assert reasons == {
+        **{f"t.p{n:03d}": "invalid" for n in (5, 102, 199, 296, 393)},
+        **{f"t.p{n:03d}": "dependency-unavailable" for n in (6, 103, 200, 297, 394)},
+    }
+    for manager in (cold, alone, warm):
+        manager.close()

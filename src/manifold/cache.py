@@ -20,8 +20,8 @@ from typing import Any
 
 from manifold.diagnostics import Diagnostic
 from manifold.manifest import Manifest
-from manifold.parse import ParsedFile, parse_manifest
-from manifold.sources import ManifestLocation
+from manifold.parse import ParsedFile
+from manifold.sources import ManifestLocation, map_manifests
 
 __all__ = ["ManifestCache", "default_cache_dir"]
 
@@ -66,9 +66,23 @@ class ManifestCache:
 
     def parse(self, location: ManifestLocation) -> ParsedFile:
         """The checked manifest at ``location``, from the cache when its file is unchanged."""
+        return self.parse_all([location], jobs=1)[0]
+
+    def parse_all(self, locations: Sequence[ManifestLocation], jobs: int | None = None) -> list[ParsedFile]:
+        """The checked manifests at ``locations``: from the cache where unchanged, the others read
+        (by ``jobs`` processes, see ``map_manifests``) and kept for ``save``."""
+        found = [self._lookup(location) for location in locations]
+        missing = [i for i, parsed in enumerate(found) if parsed is None]
+        read = map_manifests(ManifestLocation.read, [locations[i] for i in missing], jobs)
+        for i, parsed in zip(missing, read, strict=True):
+            found[i] = parsed
+            self._store(locations[i], parsed)
+        return found  # type: ignore[return-value]  # every None was replaced
+
+    def _lookup(self, location: ManifestLocation) -> ParsedFile | None:
         stamp = location.file_stamp
         if stamp is None:  # not a real file (inside a package or an archive): no caching
-            return parse_manifest(location.source, file=location.file, root=location.root)
+            return None
         key = os.fspath(location.source)  # type: ignore[call-overload]
         entry = self._entries.get(key)
         if entry is not None and entry[0] == stamp and entry[1] == location.file:
@@ -77,16 +91,20 @@ class ManifestCache:
                 self.hits += 1
                 self._fresh[key] = entry
                 return parsed
+        return None
+
+    def _store(self, location: ManifestLocation, parsed: ParsedFile) -> None:
+        stamp = location.file_stamp
+        if stamp is None:
+            return
         self.misses += 1
-        parsed = parse_manifest(location.source, file=location.file, root=location.root)
-        self._fresh[key] = (
+        self._fresh[os.fspath(location.source)] = (  # type: ignore[call-overload]
             stamp,
             location.file,
             parsed.data if parsed.manifest is not None else None,
             tuple(tuple(d.to_dict().values()) for d in parsed.diagnostics),
             parsed.plugin_id,
         )
-        return parsed
 
     def save(self) -> None:
         """Write what this run read, if anything changed (atomically; failures only logged)."""

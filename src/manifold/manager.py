@@ -27,12 +27,19 @@ from manifold.hooks import After, Before, HookCaller, Hooks, implementation_prob
 from manifold.importer import PluginImporter
 from manifold.lifecycle import CallTimeout, Runner
 from manifold.manifest import Cardinality, Manifest, Reference
-from manifold.parse import ParsedFile, parse_manifest
 from manifold.redact import RedactingFilter, scrub, secrets_in
 from manifold.registry import ExtensionHandle, Point, Registry
 from manifold.resolve import resolve, unavailable_because
 from manifold.settings import apply_defaults, check_values
-from manifold.sources import ManifestLocation, Source, SourceError, as_source, backing_file, file_stamp
+from manifold.sources import (
+    ManifestLocation,
+    Source,
+    SourceError,
+    as_source,
+    backing_file,
+    file_stamp,
+    map_manifests,
+)
 from manifold.states import Phase, PluginInfo, Reason, State
 
 if TYPE_CHECKING:
@@ -243,43 +250,46 @@ class Manager:
         diagnostics: list[Diagnostic] = []
         now = _now()
         cache = ManifestCache(self._cache_dir, [s.name for s in self.sources]) if self._cache_dir else None
-        read = cache.parse if cache is not None else _parse
+        found: list[tuple[Source, ManifestLocation]] = []
         for source in self.sources:
             try:
-                locations = source.manifests()
+                found += [(source, location) for location in source.manifests()]
             except SourceError as e:
                 diagnostics.append(Diagnostic("warning", "source", str(e), source.name))
+        locations = [location for _, location in found]
+        # Read in forked processes when there are hundreds to read (never while other threads run).
+        everything = (
+            cache.parse_all(locations) if cache is not None else map_manifests(ManifestLocation.read, locations)
+        )
+        for (source, location), parsed in zip(found, everything, strict=True):
+            diagnostics += parsed.diagnostics
+            pid = parsed.plugin_id or location.file
+            if pid in records:
+                winner = records[pid]
+                shadowed = _Record(
+                    f"{pid}@{location.file}",
+                    parsed.manifest,
+                    source.name,
+                    "filtered",
+                    Reason(
+                        "shadowed",
+                        f"{pid} at {location.file} is shadowed by {winner.source} ({_where(winner)})",
+                    ),
+                    now,
+                    changed_at=now,
+                )
+                records[shadowed.id] = shadowed
                 continue
-            for location in locations:
-                parsed = read(location)
-                diagnostics += parsed.diagnostics
-                pid = parsed.plugin_id or location.file
-                if pid in records:
-                    winner = records[pid]
-                    shadowed = _Record(
-                        f"{pid}@{location.file}",
-                        parsed.manifest,
-                        source.name,
-                        "filtered",
-                        Reason(
-                            "shadowed",
-                            f"{pid} at {location.file} is shadowed by {winner.source} ({_where(winner)})",
-                        ),
-                        now,
-                        changed_at=now,
-                    )
-                    records[shadowed.id] = shadowed
-                    continue
-                record = _Record(pid, parsed.manifest, source.name, "discovered", discovered_at=now, changed_at=now)
-                record.stamp = location.stamp if location.stamp is not None else _stamp(location.source)
-                if parsed.manifest is None:
-                    errors = [d for d in parsed.diagnostics if d.severity == "error"]
-                    first = errors[0].format() if errors else "unreadable"
-                    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-                    # A refused archive says why (integrity, ...); any other manifest with errors is invalid.
-                    code = errors[0].code if errors and errors[0].code in ARCHIVE_CODES else "invalid"
-                    record.state, record.reason = "filtered", Reason(code, f"{first}{more}")
-                records[pid] = record
+            record = _Record(pid, parsed.manifest, source.name, "discovered", discovered_at=now, changed_at=now)
+            record.stamp = location.stamp if location.stamp is not None else _stamp(location.source)
+            if parsed.manifest is None:
+                errors = [d for d in parsed.diagnostics if d.severity == "error"]
+                first = errors[0].format() if errors else "unreadable"
+                more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+                # A refused archive says why (integrity, ...); any other manifest with errors is invalid.
+                code = errors[0].code if errors and errors[0].code in ARCHIVE_CODES else "invalid"
+                record.state, record.reason = "filtered", Reason(code, f"{first}{more}")
+            records[pid] = record
         if cache is not None:
             cache.save()
         for pid in sorted(self.config.required | (self.config.enabled or frozenset())):
@@ -994,10 +1004,6 @@ class Manager:
 
 
 _HOLDING_CODE: tuple[State, ...] = ("active", "loaded", "inactive")
-
-
-def _parse(location: ManifestLocation) -> ParsedFile:
-    return parse_manifest(location.source, file=location.file, root=location.root)
 
 
 def _where(record: _Record) -> str:

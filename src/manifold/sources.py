@@ -5,18 +5,22 @@ from __future__ import annotations
 import os
 import stat
 import zipfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from manifold.archives import DEFAULT_LIMITS, ArchiveError, ArchiveLimits, is_archive_name, open_archive
 from manifold.bundles import BUNDLE_NAME, is_bundle_file, read_bundle
 from manifold.diagnostics import Diagnostic
 from manifold.errors import UsageError
-from manifold.parse import ParsedFile
+from manifold.fanout import fanout
+from manifold.parse import ParsedFile, parse_manifest
 from manifold.prepared import PreparedManifest
+
+T = TypeVar("T")
 
 __all__ = [
     "MANIFEST_NAME",
@@ -50,6 +54,10 @@ class ManifestLocation:
     def file_stamp(self) -> tuple[int, int] | None:
         """``(size, mtime_ns)`` of ``source`` if it is a file on disk, else None."""
         return self.stamp if self.stamp is not None else file_stamp(self.source)
+
+    def read(self) -> ParsedFile:
+        """The manifest here, read and checked on its own (``parse_manifest``)."""
+        return parse_manifest(self.source, file=self.file, root=self.root)
 
 
 class SourceError(UsageError):
@@ -259,3 +267,17 @@ def find_manifests(path: str | os.PathLike[str], *, limits: ArchiveLimits = DEFA
     if not given.is_dir():
         raise UsageError(f"{path}: no such file or folder")
     return _scan(given, str(given), limits)
+
+
+def map_manifests(
+    function: Callable[[ManifestLocation], T], locations: Sequence[ManifestLocation], jobs: int | None = None
+) -> list[T]:
+    """``[function(location) for location in locations]``, the manifest files on disk in forked processes
+    when there are hundreds (``manifold.fanout``).
+
+    Bundle members and refused archives were read when their source was scanned: they are cheap,
+    and their values hold the bundle's text and the archive, so they are done in this process.
+    """
+    plain = [i for i, location in enumerate(locations) if not isinstance(location.source, PreparedManifest)]
+    done = dict(zip(plain, fanout(function, [locations[i] for i in plain], jobs), strict=True))
+    return [done[i] if i in done else function(location) for i, location in enumerate(locations)]

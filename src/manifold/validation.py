@@ -9,11 +9,9 @@ from manifold.codescan import CodeScan, scan_plugin, undeclared_imports
 from manifold.consistency import check_consistency
 from manifold.diagnostics import Diagnostic, Report, sort_diagnostics
 from manifold.errors import ManifestError
-from manifold.fanout import fanout
 from manifold.manifest import Manifest
-from manifold.parse import ParsedFile, parse_manifest
-from manifold.prepared import PreparedManifest
-from manifold.sources import ManifestLocation, find_manifests
+from manifold.parse import ParsedFile
+from manifold.sources import ManifestLocation, find_manifests, map_manifests
 
 __all__ = ["load_manifest", "validate"]
 
@@ -28,7 +26,7 @@ def load_manifest(path: str | os.PathLike[str]) -> Manifest:
     if len(locations) != 1:
         raise ManifestError(str(path), (Diagnostic("error", "no-manifest", "no plugin.toml here", str(path)),))
     location = locations[0]
-    parsed = parse_manifest(location.source, file=location.file, root=location.root)
+    parsed = location.read()
     if parsed.manifest is None:
         raise ManifestError(location.file, parsed.diagnostics)
     return parsed.manifest
@@ -95,11 +93,7 @@ def _check_files(
     """Each manifest read and checked on its own, with the scan of its plugin's code."""
 
     def check(location: ManifestLocation) -> tuple[ParsedFile, CodeScan]:
-        parsed = parse_manifest(location.source, file=location.file, root=location.root)
+        parsed = location.read()
         return parsed, scan_plugin(parsed) if check_code else CodeScan()
 
-    # Bundle members and archives were read when their source was scanned, and their values hold
-    # the archive and the bundle's text: only plain manifest files are worth another process.
-    plain = [i for i, location in enumerate(locations) if not isinstance(location.source, PreparedManifest)]
-    done = dict(zip(plain, fanout(check, [locations[i] for i in plain], jobs), strict=True))
-    return [done[i] if i in done else check(location) for i, location in enumerate(locations)]
+    return map_manifests(check, locations, jobs)
