@@ -54,14 +54,14 @@ def scan_plugin(parsed: ParsedFile) -> CodeScan:
     manifest = parsed.manifest
     if manifest is None:
         return CodeScan()
-    folder = parsed.plugin_folder
+    base = posixpath.normpath(posixpath.join(parsed.plugin_folder, manifest.source_root))  # the code's folder
     diagnostics: list[Diagnostic] = []
-    files = {file: (tree, lines) for file, tree, lines in _package_trees(manifest, folder, diagnostics)}
+    files = {file: (tree, lines) for file, tree, lines in _package_trees(manifest, base, diagnostics)}
     trees = {file: tree for file, (tree, _) in files.items()}  # each file parsed once
     scopes: dict[int, dict[str, ast.stmt] | None] = {}  # the names bound in each scope, found once
     problems = []
     for key, ref in manifest.references:
-        module = _module(manifest, folder, ref.module, trees)
+        module = _module(base, ref.module, trees)
         if module is not None and module.tree is not None:
             problems += _reference_problems(key, ref, module, scopes)
     diagnostics += parsed.place(problems)
@@ -99,9 +99,9 @@ def undeclared_imports(scans: Sequence[tuple[ParsedFile, CodeScan]]) -> list[Dia
     return diagnostics
 
 
-def _display(manifest: Manifest, folder: str, relative: str) -> str:
-    """The name in messages of a file of the plugin whose folder is named ``folder``."""
-    return posixpath.normpath(posixpath.join(folder, manifest.source_root, relative))
+def _display(base: str, relative: str) -> str:
+    """The name in messages of the file at ``relative`` (a module path: no ``..``) in the code folder ``base``."""
+    return relative if base == "." else f"{base}/{relative}"
 
 
 def _parse(source: Traversable, display: str, plugin: str, sink: list[Diagnostic]) -> tuple[ast.Module, bytes] | None:
@@ -137,13 +137,10 @@ def _parse(source: Traversable, display: str, plugin: str, sink: list[Diagnostic
     return None
 
 
-def _module(manifest: Manifest, folder: str, name: str, trees: dict[str, ast.Module]) -> _Module | None:
+def _module(base: str, name: str, trees: dict[str, ast.Module]) -> _Module | None:
     """The parsed module ``name`` among the plugin's files (``a/b.py`` or ``a/b/__init__.py``)."""
     relative = name.replace(".", "/")
-    for display in (
-        _display(manifest, folder, f"{relative}.py"),
-        _display(manifest, folder, f"{relative}/__init__.py"),
-    ):
+    for display in (_display(base, f"{relative}.py"), _display(base, f"{relative}/__init__.py")):
         if display in trees:
             return _Module(display, trees[display])
     return None  # missing, or unparsable: reported by the manifest's own checks or by _parse
@@ -274,7 +271,7 @@ _IMPORT_WORD = re.compile(rb"import")
 
 
 def _package_trees(
-    manifest: Manifest, folder: str, sink: list[Diagnostic]
+    manifest: Manifest, base: str, sink: list[Diagnostic]
 ) -> Iterator[tuple[str, ast.Module, list[int]]]:
     for package in manifest.packages:
         root = manifest.code_root
@@ -283,7 +280,7 @@ def _package_trees(
         else:
             sources = sorted(_python_files(root / package, package), key=lambda item: item[0])
         for relative, source in sources:
-            display = _display(manifest, folder, relative)
+            display = _display(base, relative)
             read = _parse(source, display, manifest.id, sink)
             if read is not None:
                 yield display, read[0], _import_lines(read[1])
