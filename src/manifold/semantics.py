@@ -226,12 +226,11 @@ def _escapes(relative: str) -> bool:
 
 
 def _package_problems(path: KeyPath, name: str, code_root: Traversable, source_root: str) -> Iterator[Problem]:
-    where = format_path(path)
     if name in sys.stdlib_module_names or name in sys.builtin_module_names:
         yield Problem(
             "shadowing",
             path,
-            f"{where}: {show(name)} would shadow the standard-library module {name}; rename the package",
+            f"{format_path(path)}: {show(name)} would shadow the standard-library module {name}; rename the package",
         )
         return
     spec = PathFinder.find_spec(name) if name in _importable(tuple(sys.path)) else None
@@ -240,7 +239,8 @@ def _package_problems(path: KeyPath, name: str, code_root: Traversable, source_r
         yield Problem(
             "shadowing",
             path,
-            f"{where}: {show(name)} would shadow the installed module {name} ({origin}); rename the package",
+            f"{format_path(path)}: {show(name)} would shadow the installed module {name} ({origin}); "
+            "rename the package",
         )
         return
     if not _is_dir(code_root, name) and not _is_file(code_root, f"{name}.py"):
@@ -248,7 +248,7 @@ def _package_problems(path: KeyPath, name: str, code_root: Traversable, source_r
         yield Problem(
             "missing-package",
             path,
-            f"{where}: no package {name}/ or module {name}.py in {folder}",
+            f"{format_path(path)}: no package {name}/ or module {name}.py in {folder}",
         )
 
 
@@ -273,7 +273,6 @@ def _reference_texts(data: Mapping[str, Any]) -> Iterator[tuple[KeyPath, str]]:
 def _reference_problems(
     path: KeyPath, text: str, declared: list[str], code_root: Traversable, source_root: str
 ) -> Iterator[Problem]:
-    where = format_path(path)
     if text.count(":") != 1 or not all(text.partition(":")[::2]):
         return  # the schema's pattern reports the syntax
     ref = Reference.parse(text)
@@ -282,7 +281,7 @@ def _reference_problems(
         yield Problem(
             "reference",
             path,
-            f"{where}: module {ref.module} is not in this plugin's packages ({listed}); "
+            f"{format_path(path)}: module {ref.module} is not in this plugin's packages ({listed}); "
             f"add {show(ref.top_level)} to plugin.packages or fix the reference",
         )
         return
@@ -292,7 +291,8 @@ def _reference_problems(
         yield Problem(
             "missing-module",
             path,
-            f"{where}: module {ref.module} not found: no {relative}.py or {relative}/__init__.py in {folder}",
+            f"{format_path(path)}: module {ref.module} not found: "
+            f"no {relative}.py or {relative}/__init__.py in {folder}",
         )
 
 
