@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +45,8 @@ def run_schema(args: argparse.Namespace) -> int:
     target = Path(args.output)
     if not target.parent.is_dir():
         raise UsageError(f"{args.output}: the folder {target.parent} does not exist")
+    import tempfile  # only to write a file: the command's start stays light
+
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
