@@ -3,7 +3,7 @@
     python benchmarks/cli_bench.py [--repeat 15]
 
 Prints medians with min-max over fresh processes, next to ``python -c pass`` and to the goals
-(``manifold --help`` and ``manifold schema`` within 150 ms of wall time).
+(``manifold --help`` and ``manifold schema`` within 100 ms of wall time).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-GOAL_MS = 150.0
+GOAL_MS = 100.0
 
 
 def wall(argv: list[str], repeat: int) -> list[float]:

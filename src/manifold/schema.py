@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib
 import json
 import re
@@ -18,15 +17,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from manifold._words import did_you_mean, quoted_list, show, toml_type, type_words
 from manifold.diagnostics import Problem
 from manifold.locate import KeyPath, format_path
+from manifold.shipped import SCHEMA_NAMES, SchemaName, schema_text
 from manifold.verdict import quick_valid
 
 if TYPE_CHECKING:
     from jsonschema import Draft7Validator, ValidationError
 
-__all__ = ["SchemaName", "check_schema", "load_schema", "schema_problems", "schema_text"]
-
-SchemaName = Literal["plugin", "bundle", "config"]
-SCHEMA_NAMES: tuple[SchemaName, ...] = ("plugin", "bundle", "config")
+__all__ = ["SCHEMA_NAMES", "SchemaName", "check_schema", "load_schema", "schema_problems", "schema_text"]
 
 
 # The patterns the plugin schema uses, with the words a person needs when a value misses one.
@@ -43,11 +40,6 @@ _PATTERN_WORDS = {
     REFERENCE_PATTERN: 'a reference of the form "package.module:Qualname"',
     IDENTIFIER_PATTERN: "a Python identifier (letters, digits and _, not starting with a digit)",
 }
-
-
-def schema_text(name: SchemaName) -> str:
-    """The JSON text of a shipped schema, as editors and catalogs use it."""
-    return files("manifold").joinpath("schemas", f"{name}.schema.json").read_text(encoding="utf-8")
 
 
 @functools.cache
@@ -153,6 +145,8 @@ def _lean_schema(name: CompiledName) -> Any:
 
 def schema_digest(name: CompiledName) -> str:
     """The SHA-256 of the schema ``name`` as its compiled validator reads it (a generated module records it)."""
+    import hashlib
+
     canonical = json.dumps(_lean_schema(name), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 

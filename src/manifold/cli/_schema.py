@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from manifold.errors import UsageError
-
-SCHEMA_NAMES = ("plugin", "bundle", "config")
+from manifold.shipped import SCHEMA_NAMES
 
 
 def add_schema_command(commands: Any) -> None:
@@ -36,7 +35,7 @@ def add_schema_command(commands: Any) -> None:
 
 
 def run_schema(args: argparse.Namespace) -> int:
-    from manifold.schema import schema_text
+    from manifold.shipped import schema_text
 
     text = _composed(args) if args.composed else schema_text(args.name)
     if args.output is None:

@@ -1,0 +1,19 @@
+"""The schema files manifold ships, read through importlib resources.
+
+A module of its own, light to import: ``manifold schema`` needs only the text of a schema.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Literal
+
+__all__ = ["SCHEMA_NAMES", "SchemaName", "schema_text"]
+
+SchemaName = Literal["plugin", "bundle", "config"]
+SCHEMA_NAMES: tuple[SchemaName, ...] = ("plugin", "bundle", "config")
+
+
+def schema_text(name: SchemaName) -> str:
+    """The JSON text of a shipped schema, as editors and catalogs use it."""
+    return files("manifold").joinpath("schemas", f"{name}.schema.json").read_text(encoding="utf-8")
