@@ -143,7 +143,7 @@ print(json.dumps({"registered": len(plugins), "active": sum(p.active for p in pl
 VERSIONS = r"""
 import json, platform
 from importlib.metadata import version
-import manifold, pluggy, stevedore
+import manifold, manifold.manager, manifold.validation, pluggy, stevedore  # all of manifold's dependencies too
 names = ("manifold-plugins", "stevedore", "pluggy")
 versions = {name: version(name) for name in names}
 print(json.dumps({"file": manifold.__file__, "python": platform.python_version(), **versions}))
