@@ -22,6 +22,7 @@ from manifold.context import PluginContext
 from manifold.diagnostics import Diagnostic
 from manifold.errors import ManifoldError
 from manifold.gate import HostConfig, Severity, gate
+from manifold.gcpause import paused
 from manifold.graph import build_graph, dependents
 from manifold.hooks import After, Before, HookCaller, Hooks, implementation_problem
 from manifold.importer import PluginImporter
@@ -238,7 +239,8 @@ class Manager:
             return
         self._discovered = True
         began = time.perf_counter()
-        records, diagnostics = self._read_sources()
+        with paused():  # discovery builds long-lived objects only (see manifold.gcpause)
+            records, diagnostics = self._read_sources()
         self.timings["discover"] = time.perf_counter() - began
         self._diagnostics = diagnostics
         self._records = records
@@ -922,7 +924,8 @@ class Manager:
         self._ensure()
         old = self._records
         was_active = {pid for pid, r in old.items() if r.state == "active"}
-        records, diagnostics = self._read_sources()
+        with paused():
+            records, diagnostics = self._read_sources()
         added = tuple(pid for pid in records if pid not in old and records[pid].manifest is not None)
         removed = tuple(pid for pid in old if pid not in records and old[pid].manifest is not None)
         changed = tuple(

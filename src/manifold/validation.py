@@ -9,6 +9,7 @@ from manifold.codescan import CodeScan, scan_plugin, undeclared_imports
 from manifold.consistency import check_consistency
 from manifold.diagnostics import Diagnostic, Report, sort_diagnostics
 from manifold.errors import ManifestError
+from manifold.gcpause import paused
 from manifold.manifest import Manifest
 from manifold.parse import ParsedFile
 from manifold.sources import ManifestLocation, find_manifests, map_manifests
@@ -64,7 +65,8 @@ def validate(
                 continue
             seen.add(key)
             locations.append(location)
-    checked = _check_files(locations, check_code=check_code, jobs=jobs)
+    with paused():  # validation builds long-lived objects only, and runs no plugin code (see manifold.gcpause)
+        checked = _check_files(locations, check_code=check_code, jobs=jobs)
     parsed = [item for item, _ in checked]
     for item, scan in checked:
         diagnostics += item.diagnostics

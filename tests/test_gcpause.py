@@ -1,0 +1,89 @@
+"""Discovery and validation pause the garbage collector, and always leave it as they found it."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.conftest import WritePlugin
+
+from manifold import Manager, validate
+from manifold.gcpause import paused
+
+PROBE = """
+import gc
+
+
+class Plugin:
+    def activate(self):
+        self.gc = gc.isenabled()
+"""
+
+
+@pytest.fixture
+def collector_on() -> Iterator[None]:
+    was = gc.isenabled()
+    gc.enable()
+    yield
+    if not was:
+        gc.disable()
+
+
+@pytest.mark.usefixtures("collector_on")
+def test_paused_turns_the_collector_off_and_back_on() -> None:
+    with paused():
+        assert not gc.isenabled()
+        with paused():  # nested: the inner block leaves it off
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+@pytest.mark.usefixtures("collector_on")
+def test_paused_leaves_a_collector_that_was_off_off_and_turns_it_on_after_an_error() -> None:
+    gc.disable()
+    with paused():
+        assert not gc.isenabled()
+    assert not gc.isenabled()
+    gc.enable()
+    with pytest.raises(ValueError, match="boom"), paused():
+        raise ValueError("boom")
+    assert gc.isenabled()
+
+
+@pytest.mark.usefixtures("collector_on")
+def test_discovery_and_validation_pause_it_and_plugin_code_runs_with_it_on(
+    write_plugin: WritePlugin, plugins: Path
+) -> None:
+    write_plugin(
+        "probe",
+        """
+        [plugin]
+        id = "probe"
+        version = "1.0"
+        packages = ["gc_probe"]
+        class = "gc_probe:Plugin"
+        """,
+        files={"gc_probe/__init__.py": PROBE},
+    )
+    seen: list[bool] = []
+    import manifold.parse
+
+    real = manifold.parse.check_semantics
+
+    def spy(*args: object) -> object:
+        seen.append(gc.isenabled())
+        return real(*args)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(manifold.parse, "check_semantics", spy)
+        assert validate([plugins]).ok
+        manager = Manager([plugins], environ={}, cache=False, timeout=None)
+        manager.discover()
+    assert seen == [False, False]
+    assert gc.isenabled()
+    manager.activate("probe")
+    assert manager.plugin("probe").gc is True
+    manager.close()
