@@ -129,6 +129,8 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
             "MANIFOLD_TIMEOUT='-1' is not a number of seconds; use e.g. 20, 2.5, or 0 for no limit",
         ),
         ("MANIFOLD_STRICT", "maybe", "MANIFOLD_STRICT='maybe' is not a boolean; use 1/true/yes/on or 0/false/no/off"),
+        ("MANIFOLD_JOBS", "0", "MANIFOLD_JOBS='0' is not a number of processes; use 1 (no other process) or more"),
+        ("MANIFOLD_JOBS", "two", "MANIFOLD_JOBS='two' is not a number of processes; use 1 (no other process) or more"),
         ("MANIFOLD_SAFE_MODE", "2", "MANIFOLD_SAFE_MODE='2' is not a boolean; use 1/true/yes/on or 0/false/no/off"),
     ],
 )
@@ -169,3 +171,13 @@ def test_secret_settings_never_reach_messages_or_logs(
     assert reason is not None
     assert reason.message == 'settings of a: api-token: expected an integer, got a string ("••••••")'
     assert caplog.messages == ["token is ••••••"]
+
+
+def test_jobs_from_the_file_and_the_environment(tmp_path: Path) -> None:
+    (tmp_path / "manifold.toml").write_text("jobs = 2\n")
+    assert load_config(tmp_path / "manifold.toml", environ={}).options["jobs"] == 2
+    assert load_config(tmp_path / "manifold.toml", environ={"MANIFOLD_JOBS": "1"}).options["jobs"] == 1
+    (tmp_path / "manifold.toml").write_text("jobs = 0\n")
+    with pytest.raises(ConfigError) as raised:
+        load_config(tmp_path / "manifold.toml", environ={})
+    assert [(d.code, d.path, d.line) for d in raised.value.diagnostics] == [("schema", "jobs", 1)]

@@ -160,3 +160,19 @@ def test_discovery_reads_in_several_processes_with_the_same_outcome(
     }
     for manager in (cold, alone, warm):
         manager.close()
+
+
+@linux_only
+def test_a_manager_with_jobs_1_never_forks(
+    write_plugin: WritePlugin, plugins: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import manifold.fanout
+
+    write_many(write_plugin, 400)
+    forks: list[object] = []
+    monkeypatch.setattr(manifold.fanout, "_fork", lambda function, chunk: forks.append(chunk))
+    manager = Manager([plugins], environ={}, cache=False, jobs=1)
+    manager.discover()
+    assert forks == []
+    assert len(manager.report.plugins) == 400
+    manager.close()

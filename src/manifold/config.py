@@ -108,6 +108,8 @@ def _read(file: Path) -> dict[str, Any]:
             options[key] = list(data[key])
     if "timeout" in data:
         options["timeout"] = data["timeout"] or None
+    if "jobs" in data:
+        options["jobs"] = data["jobs"]
     if "settings" in data:
         options["settings"] = data["settings"]
     if "cache-dir" in data:
@@ -143,6 +145,8 @@ def _environment(env: Mapping[str, str]) -> dict[str, Any]:
             options[key] = _boolean(name, env[name])
     if "MANIFOLD_TIMEOUT" in env:
         options["timeout"] = _seconds("MANIFOLD_TIMEOUT", env["MANIFOLD_TIMEOUT"])
+    if "MANIFOLD_JOBS" in env:
+        options["jobs"] = _processes("MANIFOLD_JOBS", env["MANIFOLD_JOBS"])
     return options
 
 
@@ -153,6 +157,12 @@ def _boolean(name: str, value: str) -> bool:
     if word in _FALSE:
         return False
     raise ConfigError(f"{name}={value!r} is not a boolean; use 1/true/yes/on or 0/false/no/off")
+
+
+def _processes(name: str, value: str) -> int:
+    if not value.strip().isdigit() or int(value) < 1:
+        raise ConfigError(f"{name}={value!r} is not a number of processes; use 1 (no other process) or more")
+    return int(value)
 
 
 def _seconds(name: str, value: str) -> float | None:

@@ -171,6 +171,7 @@ class Manager:
         environ: Mapping[str, str] | None = None,
         cache: bool = True,
         cache_dir: str | os.PathLike[str] | None = None,
+        jobs: int | None = None,
     ) -> None:
         self.sources: tuple[Source, ...] = tuple(as_source(s) for s in sources)
         self.config = HostConfig.build(
@@ -207,6 +208,7 @@ class Manager:
         self._discovered = False
         self._installed: dict[str, str | None] = {}
         self._cache_dir = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) if cache else None
+        self._jobs = jobs  # processes that read uncached manifests (manifold.fanout); None: one per CPU
         # Secret values from the settings never reach messages or log records.
         self.timings: dict[str, float] = {}
         """Seconds the last ``discover``, ``gate`` and ``resolve`` steps took."""
@@ -261,7 +263,9 @@ class Manager:
         locations = [location for _, location in found]
         # Read in forked processes when there are hundreds to read (never while other threads run).
         everything = (
-            cache.parse_all(locations) if cache is not None else map_manifests(ManifestLocation.read, locations)
+            cache.parse_all(locations, self._jobs)
+            if cache is not None
+            else map_manifests(ManifestLocation.read, locations, self._jobs)
         )
         for (source, location), parsed in zip(found, everything, strict=True):
             diagnostics += parsed.diagnostics
