@@ -22,11 +22,11 @@ Edges = Mapping[str, Iterable[str]]
 
 def dependents(edges: Edges) -> dict[str, list[str]]:
     """Each plugin id -> the ids that need it, sorted."""
-    needed_by: dict[str, list[str]] = {pid: [] for pid in edges}
+    needed_by: dict[str, set[str]] = {pid: set() for pid in edges}
     for pid, needs in edges.items():
         for need in needs:
-            if need in needed_by and pid not in needed_by[need]:
-                needed_by[need].append(pid)
+            if need in needed_by:
+                needed_by[need].add(pid)
     return {pid: sorted(ids) for pid, ids in needed_by.items()}
 
 

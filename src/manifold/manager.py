@@ -243,11 +243,11 @@ class Manager:
         began = time.perf_counter()
         with paused():  # discovery builds long-lived objects only (see manifold.gcpause)
             records, diagnostics = self._read_sources()
-        self.timings["discover"] = time.perf_counter() - began
-        self._diagnostics = diagnostics
-        self._records = records
-        logger.addFilter(self._redactor)
-        self._resolve()
+            self.timings["discover"] = time.perf_counter() - began
+            self._diagnostics = diagnostics
+            self._records = records
+            logger.addFilter(self._redactor)
+            self._resolve()
 
     def _read_sources(self) -> tuple[dict[str, _Record], tuple[Diagnostic, ...]]:
         records: dict[str, _Record] = {}
@@ -949,7 +949,8 @@ class Manager:
                 record.state, record.obj, record.context = previous.state, previous.obj, previous.context
                 record.activated_at, record.code_stamp = previous.activated_at, previous.code_stamp
         self._records, self._diagnostics = records, diagnostics
-        self._resolve()
+        with paused():
+            self._resolve()
         for pid, previous in old.items():
             if previous.state in _HOLDING_CODE and pid in records and pid not in self._order:
                 # still present, but no longer loadable (a dependency went away): let go of it
