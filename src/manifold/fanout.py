@@ -15,6 +15,7 @@ this process compute that chunk itself, so the result never depends on whether a
 from __future__ import annotations
 
 import os
+import pickle
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -67,8 +68,6 @@ def fanout(function: Callable[[T], R], items: Sequence[T], jobs: int | None = No
 
 def _fork(function: Callable[[T], R], chunk: Sequence[T]) -> tuple[int, int] | None:
     """Start a child computing ``chunk``; its pid and the read end of its pipe (``None``: no child)."""
-    import pickle  # here, before the fork, rather than at start-up: most processes never fork
-
     for stream in (sys.stdout, sys.stderr):  # a child must not write this process's buffered output again
         stream.flush()
     try:
@@ -98,8 +97,6 @@ def _collect(child: tuple[int, int]) -> list[R] | None:
     _, status = os.waitpid(pid, 0)
     if status != 0:
         return None
-    import pickle
-
     try:
         results: list[R] = pickle.loads(data)
     except Exception:
