@@ -181,3 +181,33 @@ def test_jobs_from_the_file_and_the_environment(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as raised:
         load_config(tmp_path / "manifold.toml", environ={})
     assert [(d.code, d.path, d.line) for d in raised.value.diagnostics] == [("schema", "jobs", 1)]
+
+
+def test_a_manager_takes_its_redactor_off_the_loggers_when_closed_or_collected(
+    manifold_plugins: PluginFolder,
+) -> None:
+    import gc
+
+    code = "class Plugin:\n    def __init__(self, context):\n        context.logger.info('up')\n"
+    manifold_plugins.add(
+        "c", packages=["secret_c"], files={"secret_c/__init__.py": code}, **{"class": "secret_c:Plugin"}
+    )
+    carriers = [logging.getLogger("manifold"), logging.getLogger("manifold.plugins.c")]
+
+    def redactors() -> list[int]:
+        return [sum(1 for f in log.filters if type(f).__name__ == "RedactingFilter") for log in carriers]
+
+    before = redactors()
+    closed = manifold_plugins.manager(settings={"c": {"api-token": "s3cr3t-value"}})
+    assert closed.activate("c")
+    assert redactors() == [n + 1 for n in before]
+    closed.close()
+    assert redactors() == before
+
+    secret = {"c": {"api-token": "s3cr3t-value"}}
+    forgotten = Manager([manifold_plugins.root], environ={}, cache=False, settings=secret)  # not the fixture's
+    forgotten.discover()
+    assert redactors() == [before[0] + 1, before[1]]
+    del forgotten
+    gc.collect()
+    assert redactors() == before

@@ -10,6 +10,7 @@ import logging
 import os
 import time
 import traceback
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -213,6 +214,9 @@ class Manager:
         self.timings: dict[str, float] = {}
         """Seconds the last ``discover``, ``gate`` and ``resolve`` steps took."""
         self._redactor = RedactingFilter({v for v in secrets_in(self.config.settings) if len(v) >= 3})
+        self._filtered: set[str] = set()  # the loggers that carry the redactor
+        # A manager that is never closed takes its redactor off the loggers when it is collected.
+        self._unfilter = weakref.finalize(self, _remove_filter, self._redactor, self._filtered)
 
     @classmethod
     def from_config(
@@ -247,6 +251,7 @@ class Manager:
             self._diagnostics = diagnostics
             self._records = records
             logger.addFilter(self._redactor)
+            self._filtered.add(logger.name)
             self._resolve()
 
     def _read_sources(self) -> tuple[dict[str, _Record], tuple[Diagnostic, ...]]:
@@ -720,6 +725,7 @@ class Manager:
         plugin_logger = logging.getLogger(f"manifold.plugins.{plugin_id}")
         if self._redactor.secrets and self._redactor not in plugin_logger.filters:
             plugin_logger.addFilter(self._redactor)
+            self._filtered.add(plugin_logger.name)
         return plugin_logger
 
     def _fail(self, record: _Record, phase: Phase, error: BaseException) -> None:
@@ -988,9 +994,7 @@ class Manager:
             self._importer.remove(pid)
         self._importer.uninstall()
         self._runner.close()
-        logger.removeFilter(self._redactor)
-        for pid in self._records:
-            logging.getLogger(f"manifold.plugins.{pid}").removeFilter(self._redactor)
+        self._unfilter()
         for listeners in self._listeners.values():
             listeners.clear()
         self._hooks.close()
@@ -1091,3 +1095,9 @@ def _type_name(value: Any) -> str:
 
 def _traceback(error: BaseException) -> str:
     return "".join(traceback.format_exception(error))
+
+
+def _remove_filter(redactor: RedactingFilter, names: set[str]) -> None:
+    for name in names:
+        logging.getLogger(name).removeFilter(redactor)
+    names.clear()
