@@ -212,8 +212,9 @@ def _code_problems(data: Mapping[str, Any], plugin: Mapping[str, Any], root: Tra
     declared = [p for p in packages if isinstance(p, str)] if isinstance(packages, list) else []
     for i, name in enumerate(declared):
         yield from _package_problems(("plugin", "packages", i), name, code_root, source_root)
+    found: dict[str, bool] = {}  # module -> has a file: the references of a plugin name few modules
     for path, text in _reference_texts(data):
-        yield from _reference_problems(path, text, declared, code_root, source_root)
+        yield from _reference_problems(path, text, declared, code_root, source_root, found)
 
 
 def _parts(relative: str) -> list[str]:
@@ -271,7 +272,7 @@ def _reference_texts(data: Mapping[str, Any]) -> Iterator[tuple[KeyPath, str]]:
 
 
 def _reference_problems(
-    path: KeyPath, text: str, declared: list[str], code_root: Traversable, source_root: str
+    path: KeyPath, text: str, declared: list[str], code_root: Traversable, source_root: str, found: dict[str, bool]
 ) -> Iterator[Problem]:
     if text.count(":") != 1 or not all(text.partition(":")[::2]):
         return  # the schema's pattern reports the syntax
@@ -285,7 +286,9 @@ def _reference_problems(
             f"add {show(ref.top_level)} to plugin.packages or fix the reference",
         )
         return
-    if not has_module(code_root, ref.module):
+    if ref.module not in found:
+        found[ref.module] = has_module(code_root, ref.module)
+    if not found[ref.module]:
         relative = ref.module.replace(".", "/")
         folder = "the plugin folder" if not _parts(source_root) else show(source_root)
         yield Problem(
