@@ -411,6 +411,15 @@ def test_same_manifest_given_twice_is_read_once(write_plugin: WritePlugin) -> No
     assert len(report.manifests) == 1
 
 
+def test_a_plugin_reached_through_a_link_is_read_once(write_plugin: WritePlugin, plugins: Path) -> None:
+    simple(write_plugin, "a")
+    (plugins.parent / "elsewhere").mkdir()
+    (plugins.parent / "elsewhere" / "a").symlink_to(plugins / "a", target_is_directory=True)
+    report = validate(["plugins", "elsewhere"])
+    assert report.diagnostics == ()
+    assert [m.file for m in report.manifests] == ["plugins/a/plugin.toml"]
+
+
 def test_diagnostics_are_in_file_then_line_order(write_plugin: WritePlugin) -> None:
     write_plugin("a", '[plugin]\nid = "a"\nversion = "1"\ncolour = 1\nshape = 2\n')
     write_plugin("b", '[plugin]\nid = "a"\nversion = "bad"\n')

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from manifold.manifest import Manifest, satisfies
+from manifold.manifest import Manifest, parse_version, satisfies
 from manifold.settings import check_values
 from manifold.states import Reason
 
@@ -172,7 +172,7 @@ def _app(manifest: Manifest, host: HostConfig) -> Reason | None:
 def _python(manifest: Manifest, host: HostConfig) -> Reason | None:
     spec = manifest.requires_python
     running = platform.python_version()
-    if spec is None or satisfies(spec, running):
+    if spec is None or satisfies(spec, parse_version(running)):
         return None
     return Reason("incompatible-python", f"{manifest.id} requires Python {spec}, not {running}")
 

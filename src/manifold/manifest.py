@@ -49,11 +49,26 @@ def parse_specifier(text: str) -> SpecifierSet:
     return SpecifierSet("" if text.strip() == "*" else text)
 
 
-@functools.lru_cache(maxsize=16384)
 def satisfies(specifier: SpecifierSet, version: Version) -> bool:
     """Whether ``version`` (pre-releases included) is in ``specifier``; cached, since the same few
-    specifiers are checked against the same versions many times."""
-    return specifier.contains(version, prereleases=True)
+    specifiers are checked against the same versions many times.
+
+    Keyed by the specifier's identity: hashing a SpecifierSet costs more than the check itself
+    (specifiers come from ``parse_specifier``, so equal texts are one object). An entry holds its
+    specifier, so an id in the cache is never reused by another object.
+    """
+    key = (id(specifier), version)
+    hit = _SATISFIES.get(key)
+    if hit is not None and hit[0] is specifier:
+        return hit[1]
+    result = specifier.contains(version, prereleases=True)
+    if len(_SATISFIES) >= 16384:
+        _SATISFIES.clear()
+    _SATISFIES[key] = (specifier, result)
+    return result
+
+
+_SATISFIES: dict[tuple[int, Version], tuple[SpecifierSet, bool]] = {}
 
 
 @functools.lru_cache(maxsize=4096)

@@ -47,7 +47,7 @@ def validate(
     """
     locations: list[ManifestLocation] = []
     diagnostics: list[Diagnostic] = []
-    seen: set[str] = set()
+    seen: set[object] = set()
     for path in paths:
         found = find_manifests(path)
         if not found:
@@ -60,7 +60,7 @@ def validate(
                 )
             )
         for location in found:
-            key = os.path.realpath(str(location.source))
+            key = _identity(location)
             if key in seen:
                 continue
             seen.add(key)
@@ -99,3 +99,13 @@ def _check_files(
         return parsed, scan_plugin(parsed) if check_code else CodeScan()
 
     return map_manifests(check, locations, jobs)
+
+
+def _identity(location: ManifestLocation) -> object:
+    """What tells two locations of one manifest file apart from two files: the file's device and inode
+    (one ``stat``, where ``realpath`` takes one per folder of the path), else its real path."""
+    try:
+        found = os.stat(location.source)  # type: ignore[arg-type]  # a Traversable that is not a path: TypeError
+    except (TypeError, OSError):
+        return os.path.realpath(str(location.source))
+    return found.st_dev, found.st_ino
