@@ -210,9 +210,9 @@ class Manager:
         self._installed: dict[str, str | None] = {}
         self._cache_dir = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) if cache else None
         self._jobs = jobs  # processes that read uncached manifests (manifold.fanout); None: one per CPU
-        # Secret values from the settings never reach messages or log records.
         self.timings: dict[str, float] = {}
         """Seconds the last ``discover``, ``gate`` and ``resolve`` steps took."""
+        # Secret values from the settings never reach messages or log records.
         self._redactor = RedactingFilter({v for v in secrets_in(self.config.settings) if len(v) >= 3})
         self._filtered: set[str] = set()  # the loggers that carry the redactor
         # A manager that is never closed takes its redactor off the loggers when it is collected.
