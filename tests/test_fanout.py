@@ -176,3 +176,23 @@ def test_a_manager_with_jobs_1_never_forks(
     assert forks == []
     assert len(manager.report.plugins) == 400
     manager.close()
+
+
+@linux_only
+def test_a_host_that_ignores_sigchld_still_gets_every_result() -> None:
+    """With SIGCHLD ignored the system reaps children itself, and waiting for one fails."""
+    import signal
+
+    previous = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        assert fanout(lambda n: n * 2, range(500), jobs=2) == [n * 2 for n in range(500)]
+        parent = os.getpid()
+
+        def fails_in_child(n: int) -> int:
+            if os.getpid() != parent:
+                raise RuntimeError("child")
+            return n
+
+        assert fanout(fails_in_child, range(500), jobs=2) == list(range(500))
+    finally:
+        signal.signal(signal.SIGCHLD, previous)

@@ -94,8 +94,7 @@ def _collect(child: tuple[int, int]) -> list[R] | None:
     pid, read = child
     with os.fdopen(read, "rb") as pipe:
         data = pipe.read()
-    _, status = os.waitpid(pid, 0)
-    if status != 0:
+    if _reap(pid) != 0:
         return None
     try:
         results: list[R] = pickle.loads(data)
@@ -108,4 +107,13 @@ def _discard(child: tuple[int, int]) -> None:
     """Stop waiting for a child: it gets a broken pipe, exits, and is reaped."""
     pid, read = child
     os.close(read)
-    os.waitpid(pid, 0)
+    _reap(pid)
+
+
+def _reap(pid: int) -> int:
+    """The exit status of a child; 0 when the host has the system reap its children (SIGCHLD
+    ignored): then what the child sent tells whether it finished."""
+    try:
+        return os.waitpid(pid, 0)[1]
+    except ChildProcessError:
+        return 0
