@@ -54,7 +54,8 @@ def test_a_changed_manifest_invalidates_exactly_its_entry(tmp_path: Path) -> Non
     cache = cache_of(tmp_path / "plugins", tmp_path / "cache")
     from manifold.sources import find_manifests
 
-    parsed = {loc.file: cache.parse(loc) for loc in find_manifests(tmp_path / "plugins")}
+    locations = find_manifests(tmp_path / "plugins")
+    parsed = {loc.file: found for loc, found in zip(locations, cache.parse_all(locations), strict=True)}
     assert (cache.hits, cache.misses) == (3, 1)
     assert str(parsed[str(manifest)].manifest.version) == "2.0"  # type: ignore[union-attr]
     report = manager(tmp_path / "plugins", tmp_path / "cache").discover()
@@ -87,8 +88,7 @@ def _warm(tmp_path: Path) -> ManifestCache:
     from manifold.sources import find_manifests
 
     cache = cache_of(tmp_path / "plugins", tmp_path / "cache")
-    for location in find_manifests(tmp_path / "plugins"):
-        cache.parse(location)
+    cache.parse_all(find_manifests(tmp_path / "plugins"))
     return cache
 
 

@@ -43,7 +43,7 @@ def default_cache_dir() -> Path:
 
 
 class ManifestCache:
-    """Checked manifests of one source set: ``parse()`` answers from the cache when it can."""
+    """Checked manifests of one source set: ``parse_all()`` answers from the cache where it can."""
 
     def __init__(self, folder: Path, sources: Sequence[str]) -> None:
         key = hashlib.sha256("\0".join([_version(), *sources]).encode()).hexdigest()[:20]
@@ -63,10 +63,6 @@ class ManifestCache:
         if version != _version() or not isinstance(entries, dict):
             return {}
         return entries
-
-    def parse(self, location: ManifestLocation) -> ParsedFile:
-        """The checked manifest at ``location``, from the cache when its file is unchanged."""
-        return self.parse_all([location], jobs=1)[0]
 
     def parse_all(self, locations: Sequence[ManifestLocation], jobs: int | None = None) -> list[ParsedFile]:
         """The checked manifests at ``locations``: from the cache where unchanged, the others read
