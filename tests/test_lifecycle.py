@@ -6,6 +6,7 @@ import gc
 import itertools
 import logging
 import sys
+import threading
 import time
 import types
 import weakref
@@ -573,3 +574,159 @@ def test_rescan_sees_code_changes_in_module_plugins_and_subpackages(manifold_plu
     (manifold_plugins.root / "nested" / nested / "sub" / "more.py").write_text("Y = 2\n")  # one more file
     assert manager.rescan().changed == ("nested",)
     assert manager.rescan().changed == ()
+
+
+# ----------------------------------------------------------------- the worker thread and its time limit
+def test_one_trip_keeps_the_order_of_plugin_code_and_listeners(manifold_plugins: PluginFolder) -> None:
+    add_code_plugin(manifold_plugins, "a")
+    add_code_plugin(manifold_plugins, "b", dependencies={"a": "*"})
+    for timeout, thread in ((None, "MainThread"), (5.0, "manifold-plugins")):
+        EVENTS.clear()
+        manager = manifold_plugins.manager(timeout=timeout)
+        threads: set[str] = set()
+
+        def listener(info: PluginInfo, threads: set[str] = threads) -> None:
+            EVENTS.append(("listener", info.id))
+            threads.add(threading.current_thread().name)
+
+        manager.on_activated(listener)
+        manager.activate_all()
+        assert EVENTS == [
+            ("init", "a"),
+            ("activate", "a"),
+            ("listener", "a"),
+            ("init", "b"),
+            ("activate", "b"),
+            ("listener", "b"),
+        ]
+        assert threads == {thread}
+        manager.close()
+
+
+def test_a_hang_fails_that_plugin_and_its_dependents_and_its_thread_changes_nothing_after(
+    manifold_plugins: PluginFolder,
+) -> None:
+    hang = PLUGIN_CODE.replace(
+        '        EVENTS.append(("activate", self.context.id))',
+        '        EVENTS.append(("activate", self.context.id))\n        import time\n        time.sleep(0.6)\n'
+        '        EVENTS.append(("woke", self.context.id))',
+    )
+    add_code_plugin(manifold_plugins, "a")
+    add_code_plugin(manifold_plugins, "slow", code=hang)
+    add_code_plugin(manifold_plugins, "needs-slow", dependencies={"slow": "*"})
+    add_code_plugin(manifold_plugins, "z")
+    manager = manifold_plugins.manager(timeout=0.2)
+    seen: list[tuple[str, str]] = []
+    manager.on_activated(lambda info: seen.append(("activated", info.id)))
+    manager.on_failed(lambda info: seen.append(("failed", info.id)))
+    report = manager.activate_all()
+    assert report.order == ("a", "slow", "needs-slow", "z")
+    assert {pid: (info.state, info.reason and info.reason.code) for pid, info in report.plugins.items()} == {
+        "a": ("active", None),
+        "slow": ("failed", "failed"),
+        "needs-slow": ("unresolved", "dependency-unavailable"),
+        "z": ("active", None),
+    }
+    assert report.plugins["slow"].reason.message == "slow timed out: did not finish within 0.2 s"  # type: ignore[union-attr]
+    assert EVENTS == [
+        ("init", "a"),
+        ("activate", "a"),
+        ("init", "slow"),
+        ("activate", "slow"),
+        ("init", "z"),
+        ("activate", "z"),
+    ]
+    assert seen == [("activated", "a"), ("failed", "slow"), ("activated", "z")]
+    time.sleep(0.8)  # the abandoned thread wakes up: its plugin code ends, and nothing of the manager's runs after it
+    assert EVENTS[-1] == ("woke", "slow")
+    assert seen == [("activated", "a"), ("failed", "slow"), ("activated", "z")]
+    assert manager.inspect("slow").state == "failed"
+    assert manager.activate("a")
+    assert not manager.activate("slow")
+
+
+NESTED_CODE = """
+import lifecycle_journal
+
+class Plugin:
+    def __init__(self, context):
+        self.context = context
+
+    def activate(self):
+        lifecycle_journal.EVENTS.append(("activate", self.context.id))
+        inner = lifecycle_journal.MANAGER.activate(self.context.settings["inner"])
+        lifecycle_journal.EVENTS.append(("inner active", inner))
+"""
+
+
+@pytest.mark.parametrize("timeout", [None, 5.0])
+def test_plugin_code_may_activate_another_plugin(
+    manifold_plugins: PluginFolder, monkeypatch: pytest.MonkeyPatch, timeout: float | None
+) -> None:
+    add_code_plugin(manifold_plugins, "inner")
+    add_code_plugin(
+        manifold_plugins,
+        "outer",
+        code=NESTED_CODE,
+        settings_schema={"type": "object", "properties": {"inner": {"type": "string", "default": "inner"}}},
+    )
+    manager = manifold_plugins.manager(timeout=timeout)
+    monkeypatch.setattr(_JOURNAL, "MANAGER", manager, raising=False)
+    assert manager.activate("outer")
+    assert EVENTS == [("activate", "outer"), ("init", "inner"), ("activate", "inner"), ("inner active", True)]
+    assert [info.state for info in manager] == ["active", "active"]
+
+
+def test_a_hang_in_a_plugin_that_another_activates_fails_both(
+    manifold_plugins: PluginFolder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hang = "import time\nclass Plugin:\n    def activate(self):\n        time.sleep(3)\n"
+    add_code_plugin(manifold_plugins, "slow", code=hang)
+    add_code_plugin(
+        manifold_plugins,
+        "outer",
+        code=NESTED_CODE,
+        settings_schema={"type": "object", "properties": {"inner": {"type": "string", "default": "slow"}}},
+    )
+    add_code_plugin(manifold_plugins, "z")
+    manager = manifold_plugins.manager(timeout=0.2)
+    monkeypatch.setattr(_JOURNAL, "MANAGER", manager, raising=False)
+    report = manager.activate_all()
+    states = {pid: info.state for pid, info in report.plugins.items()}
+    assert states == {"outer": "failed", "slow": "failed", "z": "active"}
+    for pid in ("outer", "slow"):
+        assert report.plugins[pid].reason.message == f"{pid} timed out: did not finish within 0.2 s"  # type: ignore[union-attr]
+        assert report.plugins[pid].reason.phase == "timeout"  # type: ignore[union-attr]
+
+
+def test_the_time_limit_counts_plugin_code_only_not_listeners(manifold_plugins: PluginFolder) -> None:
+    add_code_plugin(manifold_plugins, "a")
+    add_code_plugin(manifold_plugins, "b")
+    manager = manifold_plugins.manager(timeout=0.2)
+    manager.on_activated(lambda info: time.sleep(0.3))
+    report = manager.activate_all()
+    assert [(pid, info.state) for pid, info in report.plugins.items()] == [("a", "active"), ("b", "active")]
+    assert EVENTS == [("init", "a"), ("activate", "a"), ("init", "b"), ("activate", "b")]
+
+
+def test_a_hanging_deactivate_fails_that_plugin_and_the_others_still_deactivate(manifold_plugins: PluginFolder) -> None:
+    hang = PLUGIN_CODE.replace(
+        '        EVENTS.append(("deactivate", self.context.id))',
+        '        EVENTS.append(("deactivate", self.context.id))\n        import time\n        time.sleep(3)',
+    )
+    add_code_plugin(manifold_plugins, "a")
+    add_code_plugin(manifold_plugins, "b", code=hang)
+    add_code_plugin(manifold_plugins, "c")
+    manager = manifold_plugins.manager(timeout=0.2)
+    manager.activate_all()
+    EVENTS.clear()
+    report = manager.deactivate_all()
+    assert EVENTS == [("deactivate", "c"), ("deactivate", "b"), ("deactivate", "a")]
+    assert {pid: info.state for pid, info in report.plugins.items()} == {
+        "a": "inactive",
+        "b": "failed",
+        "c": "inactive",
+    }
+    reason = report.plugins["b"].reason
+    assert reason is not None
+    assert (reason.phase, reason.message) == ("timeout", "b timed out: did not finish within 0.2 s")

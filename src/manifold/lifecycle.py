@@ -1,10 +1,19 @@
-"""Running plugin code under a time limit: one reusable daemon worker thread, replaced when a call hangs."""
+"""Running plugin code under a time limit: trips to a daemon worker thread, watched by the caller.
+
+A trip runs a whole piece of the manager's work (activating many plugins, listeners included) on
+the worker, so the caller wakes once per trip instead of twice per plugin. Inside a trip, each
+``Runner.call`` of plugin code is timed: the waiting caller holds the deadline of the call that has
+run longest and, when it passes, abandons the trip (a thread cannot be killed) and raises
+``CallTimeout``, naming what was running. A new worker takes the next trip; the abandoned one stops
+at its next call, so a hanging plugin neither blocks the host nor keeps the process from exiting.
+"""
 
 from __future__ import annotations
 
 import queue
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -12,17 +21,61 @@ __all__ = ["CallTimeout", "Runner"]
 
 
 class CallTimeout(Exception):
-    """The call did not finish within its time limit (it may still be running in its thread)."""
+    """A call did not finish within its time limit (it may still be running in its thread).
+
+    ``running`` holds the labels of the calls in progress, the one that started first first."""
+
+    def __init__(self, message: str, running: tuple[object, ...] = ()) -> None:
+        super().__init__(message)
+        self.running = running
 
 
-class _Job:
-    __slots__ = ("done", "error", "function", "result")
+class _Abandoned(BaseException):
+    """Unwinds a worker whose trip the caller gave up on; nothing in the manager catches it."""
+
+
+class _Trip:
+    """One trip to the worker: the function, its outcome, and the timed calls in progress."""
+
+    __slots__ = ("abandoned", "done", "error", "function", "lock", "result", "running")
 
     def __init__(self, function: Callable[[], Any]) -> None:
         self.function = function
         self.done = threading.Event()
+        self.lock = threading.Lock()
+        self.running: list[tuple[float, object]] = []  # (started, label), outermost first
+        self.abandoned = False
         self.result: Any = None
         self.error: BaseException | None = None
+
+    def timed(self, function: Callable[[], Any], label: object) -> Any:
+        """Run ``function`` on this worker, watched by the caller waiting for the trip."""
+        with self.lock:
+            if self.abandoned:
+                raise _Abandoned
+            self.running.append((time.monotonic(), label))
+        try:
+            return _finish(function())
+        finally:
+            with self.lock:
+                if self.abandoned:
+                    raise _Abandoned  # the caller has reported this call; nothing may follow it
+                self.running.pop()
+
+    def overdue(self, timeout: float) -> float | None:
+        """Seconds left before the longest-running call passes ``timeout``; None once it has (and the trip
+        is abandoned)."""
+        with self.lock:
+            if not self.running:
+                return timeout  # no plugin code runs: nothing can be overdue before another full timeout
+            left = self.running[0][0] + timeout - time.monotonic()
+            if left > 0:
+                return left
+            self.abandoned = True
+            return None
+
+
+_local = threading.local()  # .trip: the trip this worker thread runs
 
 
 def _finish(value: Any) -> Any:
@@ -38,43 +91,55 @@ def _finish(value: Any) -> Any:
 
 
 class Runner:
-    """Calls functions with a time limit; ``timeout=None`` calls them in the caller's thread.
+    """Runs the manager's work and the plugin code in it; ``timeout=None`` runs both in the caller's thread.
 
-    With a limit, calls run one at a time on a daemon worker thread; when one hangs past its
-    limit the worker is abandoned (a thread cannot be killed) and a new one takes the next call,
-    so a hanging plugin neither blocks the host nor keeps the process from exiting.
+    ``run(body)`` makes one trip: ``body`` runs on the worker thread (under a limit) and every
+    ``call(function, label)`` inside it is timed. ``call`` outside a trip makes a trip of its own.
     """
 
     def __init__(self, timeout: float | None) -> None:
         self.timeout = timeout
-        self._jobs: queue.SimpleQueue[_Job | None] | None = None
+        self._jobs: queue.SimpleQueue[_Trip | None] | None = None
         self._lock = threading.Lock()
 
-    def call(self, function: Callable[[], Any]) -> Any:
-        """``function()`` (awaited if it returns an awaitable); raises what it raises, or CallTimeout."""
-        if self.timeout is None:
-            if _loop_running():
-                return self._in_thread(function, None)
-            return _finish(function())
-        return self._in_thread(function, self.timeout)
+    def run(self, body: Callable[[], Any]) -> Any:
+        """``body()``, on the worker unless there is no limit (or this thread is already the worker)."""
+        if getattr(_local, "trip", None) is not None:
+            return body()
+        if self.timeout is None and not _loop_running():
+            return body()
+        return self._trip(_Trip(body))
 
-    def _in_thread(self, function: Callable[[], Any], timeout: float | None) -> Any:
-        job = _Job(function)
+    def call(self, function: Callable[[], Any], label: object = None) -> Any:
+        """``function()`` (awaited if it returns an awaitable), timed; raises what it raises, or CallTimeout."""
+        trip: _Trip | None = getattr(_local, "trip", None)
+        if trip is not None:
+            return trip.timed(function, label)
+        if self.timeout is None and not _loop_running():
+            return _finish(function())
+        return self.run(lambda: self.call(function, label))
+
+    def _trip(self, trip: _Trip) -> Any:
         with self._lock:
             if self._jobs is None:
                 self._jobs = queue.SimpleQueue()
                 threading.Thread(target=_work, args=(self._jobs,), name="manifold-plugins", daemon=True).start()
             jobs = self._jobs
-        jobs.put(job)
-        if not job.done.wait(timeout):
-            with self._lock:
-                if self._jobs is jobs:
-                    self._jobs = None  # the worker is stuck in this job; the next call gets a new one
-            jobs.put(None)  # let the stuck worker end if the job ever finishes
-            raise CallTimeout(f"did not finish within {timeout:g} s")
-        if job.error is not None:
-            raise job.error
-        return job.result
+        jobs.put(trip)
+        timeout = self.timeout
+        while not trip.done.is_set():
+            left = None if timeout is None else trip.overdue(timeout)
+            if left is None and timeout is not None:  # overdue: the trip is abandoned
+                with self._lock:
+                    if self._jobs is jobs:
+                        self._jobs = None  # the worker is stuck in this trip; the next one gets a new worker
+                jobs.put(None)  # let the stuck worker end if its call ever returns
+                running = tuple(label for _, label in trip.running)
+                raise CallTimeout(f"did not finish within {timeout:g} s", running)
+            trip.done.wait(left)
+        if trip.error is not None:
+            raise trip.error
+        return trip.result
 
     def close(self) -> None:
         with self._lock:
@@ -94,15 +159,19 @@ def _loop_running() -> bool:
     return True
 
 
-def _work(jobs: queue.SimpleQueue[_Job | None]) -> None:
+def _work(jobs: queue.SimpleQueue[_Trip | None]) -> None:
     while True:
-        job = jobs.get()
-        if job is None:
+        trip = jobs.get()
+        if trip is None:
             return
+        _local.trip = trip
         try:
-            job.result = _finish(job.function())
+            trip.result = trip.function()
+        except _Abandoned:
+            return
         except BaseException as e:
-            job.error = e
+            trip.error = e
         finally:
-            job.done.set()
-            del job  # hold no plugin object between calls
+            _local.trip = None
+            trip.done.set()
+            del trip  # hold no plugin object between trips

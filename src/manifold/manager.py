@@ -11,6 +11,7 @@ import os
 import time
 import traceback
 import weakref
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -626,31 +627,56 @@ class Manager:
         """Discover, then activate every eager plugin (and what it needs) in load order."""
         self._ensure()
         if not self.config.safe_mode:
-            for pid in self._order:
-                manifest = self._records[pid].manifest
-                if manifest is not None and manifest.activation == "eager":
-                    self.activate(pid)
+            self._activate_each([pid for pid in self._order if _eager(self._records[pid].manifest)])
         self._check_strict()
         return self.report
 
     def activate_all(self) -> LoadReport:
         """Activate every resolved plugin in load order."""
         self._ensure()
-        for pid in self._order:
-            self.activate(pid)
+        self._activate_each(self._order)
         self._check_strict()
         return self.report
 
     def activate(self, plugin_id: str) -> bool:
         """Activate a plugin and, first, its dependencies; True when it is active afterwards."""
         record = self._record(plugin_id)
+        if record.state in ("resolved", "loaded", "inactive") and not self.config.safe_mode:
+            self._activate_each([plugin_id])
+        return record.state == "active"
+
+    def _activate_each(self, plugin_ids: Iterable[str]) -> None:
+        self._each(self._activate_tree, plugin_ids)
+
+    def _each(self, step: Callable[[str], object], plugin_ids: Iterable[str]) -> None:
+        """``step`` each plugin in turn, in one trip to the worker thread when there is a time limit
+        (plugin code, listeners and bookkeeping run there in the same order as without one). When
+        plugin code overruns the limit, the plugins whose code was running fail with a timeout and a
+        new trip goes on with the rest."""
+        pending = deque(plugin_ids)
+
+        def body() -> None:
+            while pending:
+                step(pending[0])
+                pending.popleft()
+
+        while pending:
+            try:
+                self._runner.run(body)
+            except CallTimeout as e:
+                for record in reversed(e.running):  # innermost first: a plugin activating another
+                    if isinstance(record, _Record):
+                        self._fail(record, "timeout", e)
+
+    def _activate_tree(self, plugin_id: str) -> bool:
+        record = self._records[plugin_id]
         if record.state == "active":
             return True
         if record.state not in ("resolved", "loaded", "inactive") or self.config.safe_mode:
             return False
         required = record.manifest.dependencies if record.manifest is not None else {}
         for dep in self._dependencies(plugin_id):
-            if not self.activate(dep) and dep in required:
+            if not self._activate_tree(dep) and dep in required:
                 self._unavailable(record, dep)
                 return False
         return self._activate_one(record)
@@ -669,7 +695,7 @@ class Manager:
         phase: list[Phase] = ["import"]  # where the plugin's code is, for the report if it raises or hangs
         needs_code = record.state != "loaded" and record.obj is None
 
-        def run() -> Any:  # one trip to the worker thread for all three phases
+        def run() -> Any:  # all three phases, timed as one call
             obj = record.obj
             if needs_code:
                 context = record.context
@@ -692,9 +718,9 @@ class Manager:
                 check_unchanged(manifest.root)  # code in an archive is imported from the file that was checked
                 self._importer.add(manifest.id, manifest.packages, manifest.code_root)
                 record.context = self._context(record)
-            self._call(run)
-        except (Exception, SystemExit, CallTimeout) as e:
-            self._fail(record, "timeout" if isinstance(e, CallTimeout) else phase[0], e)
+            self._runner.call(run, record)
+        except (Exception, SystemExit) as e:
+            self._fail(record, phase[0], e)
             return False
         record.activated_at = _now()
         record.code_stamp = _code_stamp(manifest)
@@ -702,9 +728,6 @@ class Manager:
         self._hooks.activated(record.id)  # callers compile again; historic hook calls are replayed to it
         self._notify("activated", record)
         return True
-
-    def _call(self, function: Callable[[], Any]) -> Any:
-        return self._runner.call(function)
 
     def _context(self, record: _Record) -> PluginContext:
         manifest = record.manifest
@@ -760,26 +783,30 @@ class Manager:
     def deactivate(self, plugin_id: str) -> bool:
         """Deactivate a plugin and, first, its active dependents; True when it is inactive afterwards."""
         record = self._record(plugin_id)
+        if record.state == "active":
+            self._each(self._deactivate_tree, [plugin_id])
+        return record.state in ("inactive", "resolved", "loaded")
+
+    def _deactivate_tree(self, plugin_id: str) -> None:
+        record = self._records[plugin_id]
         if record.state != "active":
-            return record.state in ("inactive", "resolved", "loaded")
+            return
         for dep in reversed(self._dependents(plugin_id)):
-            self.deactivate(dep)
+            self._deactivate_tree(dep)
         deactivate = getattr(record.obj, "deactivate", None)
         if callable(deactivate):
             try:
-                self._call(deactivate)
-            except (Exception, SystemExit, CallTimeout) as e:
-                self._fail(record, "timeout" if isinstance(e, CallTimeout) else "deactivate", e)
-                return False
+                self._runner.call(deactivate, record)
+            except (Exception, SystemExit) as e:
+                self._fail(record, "deactivate", e)
+                return
         self._set(record, "inactive", None)
         self._hooks.invalidate()
         self._notify("deactivated", record)
-        return True
 
     def deactivate_all(self) -> LoadReport:
         """Deactivate every active plugin in reverse load order."""
-        for pid in reversed(self._order):
-            self.deactivate(pid)
+        self._each(self._deactivate_tree, reversed(self._order))
         return self.report
 
     def unload(self, plugin_id: str) -> tuple[str, ...]:
@@ -824,11 +851,8 @@ class Manager:
             pid for pid in (plugin_id, *self._all_dependents(plugin_id)) if self._records[pid].state == "active"
         }
         self.unload(plugin_id)
-        ok = self.activate(plugin_id)
-        for pid in self._order:
-            if pid in was_active and pid != plugin_id:
-                self.activate(pid)
-        return ok
+        self._activate_each([plugin_id, *(pid for pid in self._order if pid in was_active and pid != plugin_id)])
+        return self._records[plugin_id].state == "active"
 
     def _all_dependents(self, plugin_id: str) -> set[str]:
         found: set[str] = set()
@@ -900,7 +924,7 @@ class Manager:
         changed = getattr(record.obj, "settings_changed", None)
         if callable(changed):
             try:
-                self._call(lambda: changed(old, record.settings))
+                self._runner.call(lambda: changed(old, record.settings), record)
             except Exception:
                 logger.exception("%s: settings_changed raised", plugin_id)
         return record.settings
@@ -917,7 +941,7 @@ class Manager:
                 results[pid] = {"status": "ok"}
                 continue
             try:
-                value = self._call(check)
+                value = self._runner.call(check, record)
             except (Exception, CallTimeout) as e:
                 results[pid] = {"status": "error", "error": f"{type(e).__name__}: {e}"}
                 continue
@@ -961,18 +985,16 @@ class Manager:
             if previous.state in _HOLDING_CODE and pid in records and pid not in self._order:
                 # still present, but no longer loadable (a dependency went away): let go of it
                 self._shut(previous)
-        for pid in self._order:
-            manifest = self._records[pid].manifest
-            eager = manifest is not None and manifest.activation == "eager"
-            if pid in was_active or (pid in added and eager):
-                self.activate(pid)
+        self._activate_each(
+            [pid for pid in self._order if pid in was_active or (pid in added and _eager(self._records[pid].manifest))]
+        )
         return RescanResult(added, removed, changed)
 
     def _shut(self, record: _Record) -> None:
         deactivate = getattr(record.obj, "deactivate", None)
         if record.state == "active" and callable(deactivate):
             try:
-                self._call(deactivate)
+                self._runner.call(deactivate, record)
             except (Exception, SystemExit, CallTimeout) as e:
                 logger.error("%s: deactivate raised %s: %s", record.id, type(e).__name__, e)
         self._importer.remove(record.id)
@@ -1081,6 +1103,10 @@ def _takes_context(cls: type) -> bool:
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
     ]
     return len(params) >= 1 or any(p.kind is p.VAR_POSITIONAL for p in signature.parameters.values())
+
+
+def _eager(manifest: Manifest | None) -> bool:
+    return manifest is not None and manifest.activation == "eager"
 
 
 def _construct(cls: type, context: PluginContext | None) -> Any:
