@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import difflib
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -70,5 +69,7 @@ def quoted_list(values: Iterable[Any]) -> str:
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """``'; did you mean "version"?'`` when a choice is close to ``word``, else ``""``."""
+    import difflib  # only when a message needs a suggestion
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"; did you mean {show(close[0])}?" if close else ""

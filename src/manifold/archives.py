@@ -10,16 +10,20 @@ then the content of every file against the list; any problem refuses the whole a
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import stat
-import zipfile
-import zlib
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
-from typing import IO
+from typing import IO, TYPE_CHECKING, TypeGuard
+
+if TYPE_CHECKING:
+    import zipfile
+
+# zipfile, hashlib and zlib are imported by the functions that read or write archives: a host
+# whose plugins are all in folders never pays for them (~25 ms together at start-up).
 
 from manifold._words import show
 from manifold.diagnostics import Diagnostic
@@ -35,6 +39,7 @@ __all__ = [
     "check_unchanged",
     "file_sha256",
     "hash_list",
+    "is_archive_folder",
     "is_archive_name",
     "open_archive",
     "verify_archive",
@@ -101,6 +106,8 @@ def open_archive(
     then nothing of the archive has been used. The folder reads through the archive file opened
     for the checks; ``check_unchanged`` tells whether the file at ``path`` is still the one checked.
     """
+    import zipfile
+
     display = os.fspath(path) if name is None else name
     archive, problems, stamp = _check(path, display, limits)
     if problems:
@@ -119,7 +126,7 @@ def check_unchanged(folder: Traversable) -> None:
     Code is imported from the file itself (zipimport), later than the checks: a plugin whose archive
     was replaced or rewritten meanwhile must not run. Any other folder passes.
     """
-    if not isinstance(folder, zipfile.Path):
+    if not is_archive_folder(folder):
         return
     display, stamp = getattr(folder.root, _CHECKED, (None, None))
     if display is None or folder.root.filename is None:
@@ -131,6 +138,12 @@ def check_unchanged(folder: Traversable) -> None:
     if now != stamp:
         message = "changed since it was checked; read it again (rescan) before using it"
         raise ArchiveError(display, [Diagnostic("error", "integrity", message, display)])
+
+
+def is_archive_folder(folder: object) -> TypeGuard[zipfile.Path]:
+    """Whether ``folder`` is a folder inside a zip archive (``zipfile.Path``); never imports zipfile."""
+    zipfile = sys.modules.get("zipfile")  # no archive was opened before zipfile was imported
+    return zipfile is not None and isinstance(folder, zipfile.Path)
 
 
 def verify_archive(
@@ -146,6 +159,8 @@ def verify_archive(
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
     """The SHA-256 of a whole file, in hex (the one hash of an archive to publish and check)."""
+    import hashlib
+
     digest = hashlib.sha256()
     with open(path, "rb") as file:
         while chunk := file.read(_CHUNK):
@@ -155,6 +170,8 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
 
 def hash_list(files: Mapping[str, bytes]) -> bytes:
     """The ``MANIFOLD-HASHES`` text for ``files`` (name -> content): ``<sha256>  <name>`` lines, sorted."""
+    import hashlib
+
     lines = (f"{hashlib.sha256(files[n]).hexdigest()}  {n}\n" for n in sorted(files))
     return "".join(lines).encode("utf-8")
 
@@ -166,6 +183,8 @@ def write_archive(target: IO[bytes], files: Mapping[str, bytes]) -> None:
     folder, fixed timestamps (1980-01-01) and permissions (0644 files, 0755 folders), deflated
     at level 9, no comments and no extra fields.
     """
+    import zipfile
+
     for name in files:
         reason = _name_problem(name) or ("a reserved name" if name == HASHES_NAME else None)
         if reason is None and name.endswith("/"):
@@ -200,6 +219,7 @@ def _check(
     path: str | os.PathLike[str], display: str, limits: ArchiveLimits
 ) -> tuple[zipfile.ZipFile | None, list[Diagnostic], tuple[int, int, int, int] | None]:
     """The open archive, its problems, and the stamp of the file as it was when the checks began."""
+    import zipfile
 
     def problem(code: str, message: str) -> Diagnostic:
         return Diagnostic("error", code, message, display)
@@ -223,6 +243,8 @@ def _check(
 
 def _entry_problems(infos: list[zipfile.ZipInfo], limits: ArchiveLimits) -> list[tuple[str, str]]:
     """Unsafe entries: (code, message) pairs, each message starting with the entry's name."""
+    import zipfile
+
     if len(infos) > limits.max_entries:
         return [("unsafe-archive", f"holds {len(infos)} entries, more than the limit of {limits.max_entries}")]
     found: list[tuple[str, str]] = []
@@ -309,6 +331,9 @@ def _name_problem(name: str) -> str | None:
 
 def _hash_problems(archive: zipfile.ZipFile, limits: ArchiveLimits) -> list[str]:
     """Files that are missing from, extra to, or different from the hash list: one message each."""
+    import zipfile
+    import zlib
+
     listing = archive.NameToInfo.get(HASHES_NAME)
     if listing is None or listing.is_dir():
         return [f"no {HASHES_NAME}: the archive carries no hash list, so its files cannot be checked"]
@@ -352,6 +377,9 @@ def _stamp(status: os.stat_result) -> tuple[int, int, int, int]:
 
 
 def _entry_sha256(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ArchiveLimits) -> str:
+    import hashlib
+    import zipfile
+
     digest = hashlib.sha256()
     size = 0
     with archive.open(info) as entry:

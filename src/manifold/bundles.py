@@ -22,6 +22,7 @@ from manifold._words import did_you_mean, show, toml_type
 from manifold.diagnostics import Problem
 from manifold.locate import KeyPath, format_path
 from manifold.manifest import Manifest
+from manifold.names import BUNDLE_NAME, MANIFEST_NAME
 from manifold.parse import (
     ParsedFile,
     check_manifest_version,
@@ -35,11 +36,9 @@ from manifold.semantics import check_semantics
 
 __all__ = ["BUNDLE_NAME", "INHERITED_KEYS", "is_bundle_file", "read_bundle"]
 
-BUNDLE_NAME = "bundle.toml"
 INHERITED_KEYS = ("requires-api", "requires-app", "target")
 """Keys of ``[bundle]`` that every member gets unless it sets its own."""
 
-_PLUGIN_MANIFEST = "plugin.toml"
 _BUNDLE_HEADER = re.compile(r"^[ \t]*\[[ \t]*bundle[ \t]*\][ \t]*(#.*)?$", re.MULTILINE)
 _FOLDER_CODES = frozenset({"missing-path", "missing-package", "missing-module"})
 """Codes of problems about files in the plugin folder: moot when the member's folder itself is wrong."""
@@ -141,9 +140,9 @@ def _member(
     key = f"{file}#{format_path(prefix)}"
     problems, root, name = _member_folder(prefix, member.get("path", None), "path" in member, folder, folder_name)
     if set(member) <= {"path"}:  # a folder holding its own plugin.toml
-        manifest = root.joinpath(_PLUGIN_MANIFEST) if root is not None else None
+        manifest = root.joinpath(MANIFEST_NAME) if root is not None else None
         if root is not None and manifest is not None and manifest.is_file():
-            own_file = posixpath.join(name, _PLUGIN_MANIFEST)
+            own_file = posixpath.join(name, MANIFEST_NAME)
             return own_file, _inherit(parse_manifest(manifest, file=own_file, root=root), defaults)
         if not problems:
             where = format_path((*prefix, "path"))
@@ -151,7 +150,7 @@ def _member(
                 Problem(
                     "missing-path",
                     (*prefix, "path"),
-                    f"{where}: folder {show(member['path'])} holds no {_PLUGIN_MANIFEST}; add one there, "
+                    f"{where}: folder {show(member['path'])} holds no {MANIFEST_NAME}; add one there, "
                     "or write the member's keys (id, version, ...) in this table",
                 )
             )

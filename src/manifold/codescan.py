@@ -15,7 +15,7 @@ from pathlib import Path
 from manifold.diagnostics import Diagnostic, Problem
 from manifold.locate import format_path
 from manifold.manifest import Manifest, Reference
-from manifold.parse import ParsedFile
+from manifold.parsed import ParsedFile
 
 __all__ = ["CodeScan", "ImportSite", "scan_plugin", "undeclared_imports"]
 

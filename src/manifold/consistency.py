@@ -10,7 +10,7 @@ from manifold._words import show
 from manifold.diagnostics import Diagnostic, Problem
 from manifold.locate import KeyPath, format_path
 from manifold.manifest import Manifest, satisfies
-from manifold.parse import ParsedFile
+from manifold.parsed import ParsedFile
 from manifold.schema import instance_problems
 
 __all__ = ["check_consistency"]

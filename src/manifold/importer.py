@@ -23,7 +23,6 @@ import os
 import sys
 import threading
 import types
-import zipfile
 import zipimport
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
 from pathlib import Path
 from typing import Any, Literal
 
+from manifold.archives import is_archive_folder
 from manifold.errors import ManifoldError, UsageError
 from manifold.manifest import Reference
 
@@ -73,7 +73,7 @@ class _Plugin:
 def _where(root: Traversable) -> tuple[_Kind | None, str]:
     if isinstance(root, Path):
         return "folder", os.fspath(root.absolute())
-    if isinstance(root, zipfile.Path) and root.root.filename is not None:
+    if is_archive_folder(root) and root.root.filename is not None:
         parts = [part for part in root.at.split("/") if part]
         return "zip", os.path.join(os.path.abspath(root.root.filename), *parts)
     return None, repr(root)

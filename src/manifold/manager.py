@@ -9,7 +9,6 @@ import inspect
 import logging
 import os
 import time
-import traceback
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -1120,6 +1119,8 @@ def _type_name(value: Any) -> str:
 
 
 def _traceback(error: BaseException) -> str:
+    import traceback  # only when something failed
+
     return "".join(traceback.format_exception(error))
 
 

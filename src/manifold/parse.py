@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import posixpath
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from typing import Any
@@ -15,6 +14,7 @@ from manifold._words import show
 from manifold.diagnostics import Diagnostic, Problem
 from manifold.locate import Locator, format_path
 from manifold.manifest import MANIFEST_VERSIONS, Manifest
+from manifold.parsed import ParsedFile
 from manifold.prepared import PreparedManifest
 from manifold.schema import schema_problems
 from manifold.semantics import check_semantics
@@ -31,45 +31,6 @@ __all__ = [
 
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 _TOML_END = re.compile(r"\s*\(at end of document\)$")
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedFile:
-    """One manifest file after reading: its data and text when readable, its diagnostics, its value.
-
-    ``manifest`` is set only when the file has no errors. ``plugin_id`` is known whenever the
-    file names a well-formed id, even if something else in it is wrong.
-    """
-
-    file: str
-    root: Traversable
-    diagnostics: tuple[Diagnostic, ...]
-    manifest: Manifest | None = None
-    text: str | None = None
-    data: Mapping[str, Any] | None = None
-    plugin_id: str | None = None
-    folder: str | None = None
-    """The plugin folder's name in messages, when it is not the folder of ``file`` (a bundle member)."""
-    relocate: Callable[[Problem], Problem] | None = None
-    """Moves a problem found in the ``plugin.toml``-shaped ``data`` to where it is written in ``file``
-    (a bundle member's keys are under ``plugins[i]``); ``None``: they are written where found."""
-
-    @property
-    def ok(self) -> bool:
-        return not any(d.severity == "error" for d in self.diagnostics)
-
-    @property
-    def plugin_folder(self) -> str:
-        """The plugin folder's name in messages."""
-        return self.folder if self.folder is not None else posixpath.dirname(self.file.replace("\\", "/"))
-
-    def relocated(self, problem: Problem) -> Problem:
-        """``problem`` (found in ``data``) with the key path and words of where it is in ``file``."""
-        return problem if self.relocate is None else self.relocate(problem)
-
-    def place(self, problems: Iterable[Problem]) -> list[Diagnostic]:
-        """Problems found in ``data``, as diagnostics at their lines in ``file``."""
-        return place([self.relocated(p) for p in problems], file=self.file, text=self.text, plugin=self.plugin_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
@@ -12,12 +11,18 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from manifold.archives import DEFAULT_LIMITS, ArchiveError, ArchiveLimits, is_archive_name, open_archive
-from manifold.bundles import BUNDLE_NAME, is_bundle_file, read_bundle
+from manifold.archives import (
+    DEFAULT_LIMITS,
+    ArchiveError,
+    ArchiveLimits,
+    is_archive_folder,
+    is_archive_name,
+    open_archive,
+)
 from manifold.diagnostics import Diagnostic
 from manifold.errors import UsageError
-from manifold.fanout import fanout
-from manifold.parse import ParsedFile, parse_manifest
+from manifold.names import BUNDLE_NAME, MANIFEST_NAME
+from manifold.parsed import ParsedFile
 from manifold.prepared import PreparedManifest
 
 T = TypeVar("T")
@@ -35,7 +40,6 @@ __all__ = [
     "find_manifests",
 ]
 
-MANIFEST_NAME = "plugin.toml"
 PACKAGE_SCHEME = "pkg://"
 
 
@@ -57,6 +61,8 @@ class ManifestLocation:
 
     def read(self) -> ParsedFile:
         """The manifest here, read and checked on its own (``parse_manifest``)."""
+        from manifold.parse import parse_manifest  # the reader: a warm start takes manifests from the cache
+
         return parse_manifest(self.source, file=self.file, root=self.root)
 
 
@@ -174,7 +180,7 @@ def backing_file(source: Traversable) -> str | os.PathLike[Any]:
     """
     if isinstance(source, PreparedManifest):
         source = source.file
-    if isinstance(source, zipfile.Path) and source.root.filename is not None:
+    if is_archive_folder(source) and source.root.filename is not None:
         return source.root.filename
     if isinstance(source, os.PathLike):
         return source
@@ -225,6 +231,8 @@ def _plugins_in(folder: Traversable, name: str) -> list[ManifestLocation] | None
 
 def _bundle(file: Traversable, file_name: str, folder: Traversable, folder_name: str) -> list[ManifestLocation]:
     """One location per member of a bundle manifest, each already read (see ``manifold.bundles``)."""
+    from manifold.bundles import read_bundle  # the bundle reader parses TOML: only for a bundle
+
     members = read_bundle(file, file=file_name, folder=folder, folder_name=folder_name)
     return [ManifestLocation(key, PreparedManifest(file, parsed, key), parsed.root) for key, parsed in members]
 
@@ -261,6 +269,8 @@ def find_manifests(path: str | os.PathLike[str], *, limits: ArchiveLimits = DEFA
     if given.is_file():
         if is_archive_name(given.name):
             return _archive(given, str(given), limits)
+        from manifold.bundles import is_bundle_file
+
         if is_bundle_file(given):
             return _bundle(given, str(given), given.parent, str(given.parent) if given.parent != Path() else "")
         return [ManifestLocation(str(given), given, given.parent)]
@@ -278,6 +288,10 @@ def map_manifests(
     Bundle members and refused archives were read when their source was scanned: they are cheap,
     and their values hold the bundle's text and the archive, so they are done in this process.
     """
+    if not locations:
+        return []
+    from manifold.fanout import fanout  # imports pickle and may fork: only when something is read
+
     plain = [i for i, location in enumerate(locations) if not isinstance(location.source, PreparedManifest)]
     done = dict(zip(plain, fanout(function, [locations[i] for i in plain], jobs), strict=True))
     return [done[i] if i in done else function(location) for i, location in enumerate(locations)]

@@ -11,7 +11,7 @@ from manifold.diagnostics import Diagnostic, Report, sort_diagnostics
 from manifold.errors import ManifestError
 from manifold.gcpause import paused
 from manifold.manifest import Manifest
-from manifold.parse import ParsedFile
+from manifold.parsed import ParsedFile
 from manifold.sources import ManifestLocation, find_manifests, map_manifests
 
 __all__ = ["load_manifest", "validate"]

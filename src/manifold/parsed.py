@@ -1,0 +1,57 @@
+"""One manifest file after reading (or from the manifest cache): its data, diagnostics and value."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+    from manifold.diagnostics import Diagnostic, Problem
+    from manifold.manifest import Manifest
+
+__all__ = ["ParsedFile"]
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFile:
+    """One manifest file after reading: its data and text when readable, its diagnostics, its value.
+
+    ``manifest`` is set only when the file has no errors. ``plugin_id`` is known whenever the
+    file names a well-formed id, even if something else in it is wrong.
+    """
+
+    file: str
+    root: Traversable
+    diagnostics: tuple[Diagnostic, ...]
+    manifest: Manifest | None = None
+    text: str | None = None
+    data: Mapping[str, Any] | None = None
+    plugin_id: str | None = None
+    folder: str | None = None
+    """The plugin folder's name in messages, when it is not the folder of ``file`` (a bundle member)."""
+    relocate: Callable[[Problem], Problem] | None = None
+    """Moves a problem found in the ``plugin.toml``-shaped ``data`` to where it is written in ``file``
+    (a bundle member's keys are under ``plugins[i]``); ``None``: they are written where found."""
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.severity == "error" for d in self.diagnostics)
+
+    @property
+    def plugin_folder(self) -> str:
+        """The plugin folder's name in messages."""
+        return self.folder if self.folder is not None else posixpath.dirname(self.file.replace("\\", "/"))
+
+    def relocated(self, problem: Problem) -> Problem:
+        """``problem`` (found in ``data``) with the key path and words of where it is in ``file``."""
+        return problem if self.relocate is None else self.relocate(problem)
+
+    def place(self, problems: Iterable[Problem]) -> list[Diagnostic]:
+        """Problems found in ``data``, as diagnostics at their lines in ``file``."""
+        from manifold.parse import place  # the reader; not needed for manifests from the cache
+
+        return place([self.relocated(p) for p in problems], file=self.file, text=self.text, plugin=self.plugin_id)
