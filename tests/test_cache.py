@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-import tomllib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,17 +30,30 @@ def cache_of(root: Path, cache_dir: Path) -> ManifestCache:
     return ManifestCache(cache_dir, [as_source(root).name])
 
 
-def test_warm_start_reads_no_toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+WARM_START = """
+import sys
+from manifold import Manager
+manager = Manager([sys.argv[1]], environ={}, cache_dir=sys.argv[2])
+report = manager.activate_all()
+print(" ".join(report.active))
+heavy = ("tomli", "tomllib", "manifold.parse", "jsonschema", "networkx", "zipfile", "hashlib", "pickle")
+print(sorted(name for name in heavy if name in sys.modules))
+"""
+
+
+def test_warm_start_reads_no_toml_and_imports_no_reader(tmp_path: Path) -> None:
     make_plugins(tmp_path / "plugins", 5)
     cold = manager(tmp_path / "plugins", tmp_path / "cache").discover()
     assert len(list((tmp_path / "cache").iterdir())) == 1
-
-    def no_parsing(text: str) -> object:
-        raise AssertionError("the warm start parsed TOML")
-
-    monkeypatch.setattr(tomllib, "loads", no_parsing)
+    assert cold.order == ("p0", "p1", "p2", "p3", "p4")
+    # A fresh process, as a host's next start: every manifest comes from the cache, so nothing that
+    # reads TOML, validates or archives is imported at all.
+    written = cache_of(tmp_path / "plugins", tmp_path / "cache").path.stat().st_mtime_ns
+    command = [sys.executable, "-c", WARM_START, str(tmp_path / "plugins"), str(tmp_path / "cache")]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == ["p0 p1 p2 p3 p4", "[]"]
+    assert cache_of(tmp_path / "plugins", tmp_path / "cache").path.stat().st_mtime_ns == written  # not rewritten
     warm = manager(tmp_path / "plugins", tmp_path / "cache").discover()
-    assert warm.order == cold.order == ("p0", "p1", "p2", "p3", "p4")
     assert {pid: str(info.manifest.version) for pid, info in warm.plugins.items() if info.manifest} == {
         f"p{i}": f"1.{i}" for i in range(5)
     }
