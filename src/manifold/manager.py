@@ -93,7 +93,6 @@ class _Record:
     settings: Mapping[str, Any] = field(default_factory=dict)
     stamp: tuple[int, int] | None = None
     code_stamp: tuple[int, int] | None = None
-    undo: list[Callable[[], None]] = field(default_factory=list)
 
     def info(self) -> PluginInfo:
         return PluginInfo(
@@ -380,19 +379,17 @@ class Manager:
         given = self.config.settings.get(record.id, {})
         record.settings = MappingProxyType(apply_defaults(manifest.settings_schema, given))
         for point in manifest.extension_points:
-            record.undo.append(
-                self._registry.add_point(
-                    Point(
-                        point.id,
-                        manifest.id,
-                        point.description,
-                        point.interface,
-                        point.cardinality,
-                        point.config_schema,
-                        point.hook,
-                        point.parameters,
-                        point.firstresult,
-                    )
+            self._registry.add_point(
+                Point(
+                    point.id,
+                    manifest.id,
+                    point.description,
+                    point.interface,
+                    point.cardinality,
+                    point.config_schema,
+                    point.hook,
+                    point.parameters,
+                    point.firstresult,
                 )
             )
         for ext in manifest.extensions:
@@ -406,12 +403,12 @@ class Manager:
                 ref=ext.ref,
                 id=ext.id,
                 priority=ext.priority,
-                config=MappingProxyType(dict(ext.config)),
+                config=ext.config,  # read-only already
                 order=index,
                 loader=self._load_extension,
                 wrapper=ext.wrapper,
             )
-            record.undo.append(self._registry.add(handle))
+            self._registry.add(handle)
 
     # ----------------------------------------------------------------- reading state
     @property
@@ -836,9 +833,7 @@ class Manager:
         with reason ``removed`` until a rescan finds it again. Returns the modules removed."""
         modules = self.unload(plugin_id)
         record = self._records[plugin_id]
-        for undo in reversed(record.undo):
-            undo()
-        record.undo.clear()
+        self._registry.remove_plugins({plugin_id})
         self._set(record, "filtered", Reason("removed", f"{plugin_id} was removed by the host"))
         self._order = tuple(pid for pid in self._order if pid != plugin_id)
         self._block_dependents(plugin_id)
@@ -969,9 +964,7 @@ class Manager:
         for pid in (*removed, *changed):
             if old[pid].state in _HOLDING_CODE:
                 self.unload(pid)
-        for record in old.values():
-            for undo in reversed(record.undo):
-                undo()
+        self._registry.remove_plugins(old.keys())
         for pid, record in records.items():
             previous = old.get(pid)
             if previous is not None and previous.state in _HOLDING_CODE:
