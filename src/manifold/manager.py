@@ -27,6 +27,7 @@ from manifold.gcpause import paused
 from manifold.graph import build_graph, dependents
 from manifold.hooks import After, Before, HookCaller, Hooks, implementation_problem
 from manifold.importer import PluginImporter
+from manifold.installed import installed_version
 from manifold.lifecycle import CallTimeout, Runner
 from manifold.manifest import Cardinality, Manifest, Reference
 from manifold.redact import RedactingFilter, scrub, secrets_in
@@ -365,12 +366,7 @@ class Manager:
 
     def _installed_version(self, name: str) -> str | None:
         if name not in self._installed:
-            from importlib import metadata
-
-            try:
-                self._installed[name] = metadata.version(name)
-            except metadata.PackageNotFoundError:
-                self._installed[name] = None
+            self._installed[name] = installed_version(name)
         return self._installed[name]
 
     def _register(self, record: _Record, index: int) -> None:
