@@ -211,22 +211,28 @@ def _children(root: Traversable) -> list[tuple[Traversable, bool]]:
 
 def _plugins_in(folder: Traversable, name: str) -> list[ManifestLocation] | None:
     """The manifests of a plugin folder, a bundle folder (or a folder that is both); None for other folders."""
-    manifest, bundle = folder.joinpath(MANIFEST_NAME), folder.joinpath(BUNDLE_NAME)
     stamp = None
-    if isinstance(manifest, Path):  # one stat says whether it is there and what the cache compares
-        try:
-            found = os.stat(manifest)
-        except OSError:
-            found = None
-        is_plugin = found is not None and stat.S_ISREG(found.st_mode)
-        stamp = (found.st_size, found.st_mtime_ns) if found is not None and is_plugin else None
+    if isinstance(folder, Path):  # one stat each says whether it is there and what the cache compares
+        base = os.fspath(folder)
+        found = _regular_file(os.path.join(base, MANIFEST_NAME))
+        is_plugin, is_bundle = found is not None, _regular_file(os.path.join(base, BUNDLE_NAME)) is not None
+        if found is not None:
+            stamp = (found.st_size, found.st_mtime_ns)
     else:
-        is_plugin = manifest.is_file()
-    is_bundle = bundle.is_file()
+        is_plugin, is_bundle = folder.joinpath(MANIFEST_NAME).is_file(), folder.joinpath(BUNDLE_NAME).is_file()
     if not is_plugin and not is_bundle:
         return None
-    plugin = [ManifestLocation(f"{name}/{MANIFEST_NAME}", manifest, folder, stamp)] if is_plugin else []
-    return plugin + (_bundle(bundle, f"{name}/{BUNDLE_NAME}", folder, name) if is_bundle else [])
+    manifest = [ManifestLocation(f"{name}/{MANIFEST_NAME}", folder.joinpath(MANIFEST_NAME), folder, stamp)]
+    bundle = _bundle(folder.joinpath(BUNDLE_NAME), f"{name}/{BUNDLE_NAME}", folder, name) if is_bundle else []
+    return (manifest if is_plugin else []) + bundle
+
+
+def _regular_file(path: str) -> os.stat_result | None:
+    try:
+        found = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return found if stat.S_ISREG(found.st_mode) else None
 
 
 def _bundle(file: Traversable, file_name: str, folder: Traversable, folder_name: str) -> list[ManifestLocation]:
@@ -290,6 +296,7 @@ def map_manifests(
     """
     if not locations:
         return []
+    import manifold.parse  # noqa: F401  # the reader, imported once here rather than in each forked process
     from manifold.fanout import fanout  # imports pickle and may fork: only when something is read
 
     plain = [i for i, location in enumerate(locations) if not isinstance(location.source, PreparedManifest)]
