@@ -623,3 +623,58 @@ def test_an_uninstalled_importer_serves_nothing(tmp_path: Path) -> None:
 
     with pytest.raises(ModuleNotFoundError):
         importlib.import_module(name)
+
+
+# Layouts of a plugin's top-level name in its folder: the files, and whether the importer makes the spec itself
+# (the ordinary cases) or leaves it to PathFinder. The spec must be PathFinder's either way.
+_EXT = importlib.machinery.EXTENSION_SUFFIXES[0]
+LAYOUTS = {
+    "a package": ({"NAME/__init__.py": "", "NAME/sub.py": ""}, True),
+    "a module": ({"NAME.py": ""}, True),
+    "a package beside a module of the same name": ({"NAME/__init__.py": "", "NAME.py": ""}, True),
+    "a folder without __init__ beside a module": ({"NAME/other.py": "", "NAME.py": ""}, False),
+    "a namespace package": ({"NAME/other.py": ""}, False),
+    "bytecode only": ({"NAME.pyc": ""}, False),
+    "an extension module before the source": ({f"NAME{_EXT}": "", "NAME.py": ""}, False),
+    "an extension __init__ before the source": ({f"NAME/__init__{_EXT}": "", "NAME/__init__.py": ""}, False),
+    "the name in upper case": ({"UPPER/__init__.py": ""}, False),
+}
+
+
+def _spec_facts(spec: importlib.machinery.ModuleSpec | None) -> tuple[Any, ...] | None:
+    if spec is None:
+        return None
+    loader = spec.loader
+    return (
+        spec.name,
+        spec.origin,
+        spec.submodule_search_locations and list(spec.submodule_search_locations),
+        spec.has_location,
+        spec.cached,
+        type(loader).__name__,
+        getattr(loader, "path", None),
+        getattr(loader, "name", None),
+    )
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=list(LAYOUTS))
+def test_the_spec_of_a_top_level_name_is_pathfinders(importer: PluginImporter, tmp_path: Path, layout: str) -> None:
+    files, made_directly = LAYOUTS[layout]
+    name = unique()
+    spelled = {path.replace("NAME", name).replace("UPPER", name.upper()): text for path, text in files.items()}
+    folder = write(tmp_path / "plugin", spelled)
+    importer.add("p", [name], folder)
+    reference = importlib.machinery.PathFinder.find_spec(name, [str(folder)])
+    sys.path_importer_cache.pop(str(folder), None)
+    try:
+        found = importer.find_spec(name, None)
+    except ModuleNotFoundError:
+        found = None
+    if reference is not None and type(reference.loader) is SourceFileLoader:
+        assert found is not None
+        assert type(found.loader).__name__ == "_HashCheckedLoader"  # the importer's only change to the spec
+        assert _spec_facts(found)[:5] == _spec_facts(reference)[:5]  # type: ignore[index]
+        assert (found.loader.path, found.loader.name) == (reference.loader.path, reference.loader.name)  # type: ignore[union-attr]
+    else:
+        assert _spec_facts(found) == _spec_facts(reference)
+    assert (str(folder) not in sys.path_importer_cache) == made_directly  # PathFinder caches a finder for the folder

@@ -1,8 +1,9 @@
 """A meta-path finder serving each plugin's declared packages from its own folder (not sys.path); unloading.
 
 A plugin's folder (its ``code_root``) is either a folder on disk (``pathlib.Path``) or a folder inside a
-zip archive (``zipfile.Path``). From a folder on disk the standard ``PathFinder`` finds the code, so
-specs, ``__file__``, tracebacks and ``inspect.getsource`` show the real files; from a zip archive
+zip archive (``zipfile.Path``). From a folder on disk the code is found as the standard ``PathFinder``
+finds it (the spec of an ordinary package or module is made directly, the same spec), so specs,
+``__file__``, tracebacks and ``inspect.getsource`` show the real files; from a zip archive
 ``zipimport`` imports the code in place, nothing extracted. Any other ``Traversable`` cannot be imported
 from: importing one of its packages raises ``ModuleNotFoundError`` rather than falling back to
 ``sys.path``.
@@ -26,9 +27,9 @@ import types
 import zipimport
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from importlib.machinery import ModuleSpec, PathFinder, SourceFileLoader
+from importlib.machinery import EXTENSION_SUFFIXES, ModuleSpec, PathFinder, SourceFileLoader
 from importlib.resources.abc import Traversable
-from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
+from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash, spec_from_file_location
 from pathlib import Path
 from typing import Any, Literal
 
@@ -149,6 +150,36 @@ def _adapted(spec: ModuleSpec) -> ModuleSpec:
     return spec
 
 
+def _folder_spec(name: str, folder: str) -> ModuleSpec | None:
+    """The spec ``PathFinder`` finds for the top-level ``name`` in ``folder``, in the two ordinary cases (a
+    package with ``__init__.py``, a ``name.py`` module), made directly; None: ask ``PathFinder``.
+
+    ``PathFinder`` would first try every path hook on the folder (zipimport first) and cache a finder
+    for it: about 0.1-0.2 ms per plugin. Its order is kept: a package before a module, an extension
+    module before source; anything else (a namespace package, bytecode only, an extension) is left to it.
+    """
+    try:
+        names = os.listdir(folder)  # the exact spelling, as FileFinder compares it
+    except OSError:
+        return None
+    if name in names:
+        package = os.path.join(folder, name)
+        try:
+            inside = os.listdir(package)
+        except OSError:
+            return None
+        init = os.path.join(package, "__init__.py")
+        if any(f"__init__{suffix}" in inside for suffix in EXTENSION_SUFFIXES) or not os.path.isfile(init):
+            return None
+        return spec_from_file_location(
+            name, init, loader=_HashCheckedLoader(name, init), submodule_search_locations=[package]
+        )
+    if any(f"{name}{suffix}" in names for suffix in EXTENSION_SUFFIXES) or f"{name}.py" not in names:
+        return None
+    module = os.path.join(folder, f"{name}.py")
+    return spec_from_file_location(name, module, loader=_HashCheckedLoader(name, module))
+
+
 class PluginImporter:
     """Serves each added plugin's top-level packages from the plugin's folder, first on ``sys.meta_path``.
 
@@ -197,7 +228,7 @@ class PluginImporter:
             spec = None if path is None else PathFinder.find_spec(fullname, path, target)
             return None if spec is None else _adapted(spec)
         if plugin.kind == "folder":
-            spec = PathFinder.find_spec(fullname, [plugin.location], target)
+            spec = _folder_spec(fullname, plugin.location) or PathFinder.find_spec(fullname, [plugin.location], target)
         elif plugin.kind == "zip":
             try:
                 spec = zipimport.zipimporter(plugin.location).find_spec(fullname, target)
