@@ -87,3 +87,31 @@ def test_discovery_and_validation_pause_it_and_plugin_code_runs_with_it_on(
     manager.activate("probe")
     assert manager.plugin("probe").gc is True
     manager.close()
+
+
+@pytest.mark.usefixtures("collector_on")
+def test_what_a_long_lived_pause_built_ends_in_the_oldest_generation() -> None:
+    with paused(long_lived=True):
+        built = [[index] for index in range(1000)]
+    assert gc.get_count()[0] < 100  # the youngest generation starts again from (nearly) nothing
+    oldest = {id(o) for o in gc.get_objects(generation=2)}
+    assert all(id(item) in oldest for item in built)
+    with paused():
+        young = [[index] for index in range(1000)]
+    oldest = {id(o) for o in gc.get_objects(generation=2)}
+    assert not any(id(item) in oldest for item in young)
+
+
+@pytest.mark.usefixtures("collector_on")
+def test_a_long_lived_pause_leaves_what_the_host_froze_frozen() -> None:
+    kept = [[index] for index in range(100)]
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with paused(long_lived=True):
+            built = [[index] for index in range(100)]
+        assert gc.get_freeze_count() == frozen
+        oldest = {id(o) for o in gc.get_objects(generation=2)}
+        assert not any(id(item) in oldest for item in built + kept)
+    finally:
+        gc.unfreeze()

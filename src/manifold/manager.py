@@ -245,7 +245,7 @@ class Manager:
             return
         self._discovered = True
         began = time.perf_counter()
-        with paused():  # discovery builds long-lived objects only (see manifold.gcpause)
+        with paused(long_lived=True):  # discovery builds long-lived objects only (see manifold.gcpause)
             records, diagnostics = self._read_sources()
             self.timings["discover"] = time.perf_counter() - began
             self._diagnostics = diagnostics
@@ -948,7 +948,7 @@ class Manager:
         self._ensure()
         old = self._records
         was_active = {pid for pid, r in old.items() if r.state == "active"}
-        with paused():
+        with paused(long_lived=True):
             records, diagnostics = self._read_sources()
         added = tuple(pid for pid in records if pid not in old and records[pid].manifest is not None)
         removed = tuple(pid for pid in old if pid not in records and old[pid].manifest is not None)
@@ -967,7 +967,7 @@ class Manager:
                 record.state, record.obj, record.context = previous.state, previous.obj, previous.context
                 record.activated_at, record.code_stamp = previous.activated_at, previous.code_stamp
         self._records, self._diagnostics = records, diagnostics
-        with paused():
+        with paused(long_lived=True):
             self._resolve()
         for pid, previous in old.items():
             if previous.state in _HOLDING_CODE and pid in records and pid not in self._order:
