@@ -37,7 +37,7 @@ manager = Manager([sys.argv[1]], environ={}, cache_dir=sys.argv[2])
 report = manager.activate_all()
 print(" ".join(report.active))
 heavy = ("tomli", "tomllib", "manifold.parse", "jsonschema", "networkx", "zipfile", "hashlib", "pickle")
-heavy += ("importlib.metadata", "email")
+heavy += ("importlib.metadata", "email", "importlib.resources", "tempfile")
 print(sorted(name for name in heavy if name in sys.modules))
 """
 
@@ -50,7 +50,7 @@ def test_warm_start_reads_no_toml_and_imports_no_reader(tmp_path: Path) -> None:
     assert len(list((tmp_path / "cache").iterdir())) == 1
     assert cold.order == ("p0", "p1", "p2", "p3", "p4")
     # A fresh process, as a host's next start: every manifest comes from the cache, so nothing that
-    # reads TOML, validates, archives or reads distribution metadata is imported at all.
+    # reads TOML, validates, archives, reads distribution metadata or package resources is imported at all.
     written = cache_of(tmp_path / "plugins", tmp_path / "cache").path.stat().st_mtime_ns
     command = [sys.executable, "-c", WARM_START, str(tmp_path / "plugins"), str(tmp_path / "cache")]
     done = subprocess.run(command, capture_output=True, text=True, check=True)

@@ -16,11 +16,11 @@ import stat
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from importlib.resources.abc import Traversable
 from typing import IO, TYPE_CHECKING, TypeGuard
 
 if TYPE_CHECKING:
     import zipfile
+    from importlib.resources.abc import Traversable
 
 # zipfile, hashlib and zlib are imported by the functions that read or write archives: a host
 # whose plugins are all in folders never pays for them (~25 ms together at start-up).

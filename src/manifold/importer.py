@@ -28,14 +28,16 @@ import zipimport
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib.machinery import EXTENSION_SUFFIXES, ModuleSpec, PathFinder, SourceFileLoader
-from importlib.resources.abc import Traversable
 from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash, spec_from_file_location
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from manifold.archives import is_archive_folder
 from manifold.errors import ManifoldError, UsageError
 from manifold.manifest import Reference
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 __all__ = ["PackageClaimError", "PluginImporter"]
 

@@ -6,10 +6,8 @@ import os
 import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib.resources import files
-from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from manifold.archives import (
     DEFAULT_LIMITS,
@@ -23,9 +21,14 @@ from manifold.diagnostics import Diagnostic
 from manifold.errors import UsageError
 from manifold.names import BUNDLE_NAME, MANIFEST_NAME
 from manifold.parsed import ParsedFile
-from manifold.prepared import PreparedManifest
 
 T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+# importlib.resources (with tempfile, shutil...) and manifold.prepared (a Traversable) are imported where
+# a package source, a bundle or an archive needs them: folders of plugins do without (~7 ms at start-up).
 
 __all__ = [
     "MANIFEST_NAME",
@@ -137,6 +140,8 @@ class PackageSource:
         return f"{PACKAGE_SCHEME}{self.package}/{self.folder}".rstrip("/")
 
     def manifests(self) -> list[ManifestLocation]:
+        from importlib.resources import files
+
         try:
             root = files(self.package)
         except (ImportError, TypeError) as e:
@@ -178,6 +183,8 @@ def backing_file(source: Traversable) -> str | os.PathLike[Any]:
 
     Raises TypeError when the manifest is in no file on disk.
     """
+    from manifold.prepared import PreparedManifest
+
     if isinstance(source, PreparedManifest):
         source = source.file
     if is_archive_folder(source) and source.root.filename is not None:
@@ -238,6 +245,7 @@ def _regular_file(path: str) -> os.stat_result | None:
 def _bundle(file: Traversable, file_name: str, folder: Traversable, folder_name: str) -> list[ManifestLocation]:
     """One location per member of a bundle manifest, each already read (see ``manifold.bundles``)."""
     from manifold.bundles import read_bundle  # the bundle reader parses TOML: only for a bundle
+    from manifold.prepared import PreparedManifest
 
     members = read_bundle(file, file=file_name, folder=folder, folder_name=folder_name)
     return [ManifestLocation(key, PreparedManifest(file, parsed, key), parsed.root) for key, parsed in members]
@@ -262,6 +270,8 @@ def _archive(file: Traversable, name: str, limits: ArchiveLimits) -> list[Manife
 def _refused(file: Traversable, name: str, diagnostics: tuple[Diagnostic, ...]) -> ManifestLocation:
     """An archive that is not read: a location whose manifest is only the reasons why."""
     parsed = ParsedFile(name, file, diagnostics)
+    from manifold.prepared import PreparedManifest
+
     return ManifestLocation(name, PreparedManifest(file, parsed, name), file)
 
 
@@ -298,6 +308,7 @@ def map_manifests(
         return []
     import manifold.parse  # noqa: F401  # the reader, imported once here rather than in each forked process
     from manifold.fanout import fanout  # imports pickle and may fork: only when something is read
+    from manifold.prepared import PreparedManifest
 
     plain = [i for i, location in enumerate(locations) if not isinstance(location.source, PreparedManifest)]
     done = dict(zip(plain, fanout(function, [locations[i] for i in plain], jobs), strict=True))
