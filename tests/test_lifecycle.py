@@ -730,3 +730,19 @@ def test_a_hanging_deactivate_fails_that_plugin_and_the_others_still_deactivate(
     reason = report.plugins["b"].reason
     assert reason is not None
     assert (reason.phase, reason.message) == ("timeout", "b timed out: did not finish within 0.2 s")
+
+
+def test_a_constructor_that_overruns_is_never_followed_by_activate(manifold_plugins: PluginFolder) -> None:
+    slow_init = PLUGIN_CODE.replace(
+        '        EVENTS.append(("init", context.id))',
+        '        EVENTS.append(("init", context.id))\n        import time\n        time.sleep(0.6)',
+    )
+    add_code_plugin(manifold_plugins, "slow", code=slow_init)
+    add_code_plugin(manifold_plugins, "z")
+    manager = manifold_plugins.manager(timeout=0.2)
+    report = manager.activate_all()
+    assert {pid: info.state for pid, info in report.plugins.items()} == {"slow": "failed", "z": "active"}
+    time.sleep(0.8)  # the constructor returns in the abandoned thread
+    assert EVENTS == [("init", "slow"), ("init", "z"), ("activate", "z")]
+    assert manager.inspect("slow").state == "failed"
+    assert manager.plugin("slow") is None

@@ -685,32 +685,29 @@ class Manager:
         manifest = record.manifest
         assert manifest is not None
         phase: list[Phase] = ["import"]  # where the plugin's code is, for the report if it raises or hangs
-        needs_code = record.state != "loaded" and record.obj is None
 
-        def run() -> Any:  # all three phases, timed as one call
-            obj = record.obj
-            if needs_code:
-                context = record.context
-                ref = manifest.plugin_class
-                if ref is not None:
-                    cls = self._importer.load(manifest.id, ref)
-                    phase[0] = "construct"
-                    obj = _construct(cls, context)
-                else:  # no plugin object: activating it means importing its code
-                    for package in manifest.packages:
-                        importlib.import_module(package)
-            phase[0] = "activate"
-            record.obj = obj
-            activate = getattr(obj, "activate", None)
-            return activate() if callable(activate) else None
+        def build() -> Any:  # import the code and build the plugin object (None without a class)
+            ref = manifest.plugin_class
+            if ref is None:
+                for package in manifest.packages:
+                    importlib.import_module(package)
+                return None
+            cls = self._importer.load(manifest.id, ref)
+            phase[0] = "construct"
+            return _construct(cls, record.context)
 
+        # Each timed call ends where a timeout can end it: nothing after a call that overran runs.
         try:
-            if needs_code:
+            if record.state != "loaded" and record.obj is None:
                 self._importer.install()  # on first use: discovery alone leaves sys.meta_path alone
                 check_unchanged(manifest.root)  # code in an archive is imported from the file that was checked
                 self._importer.add(manifest.id, manifest.packages, manifest.code_root)
                 record.context = self._context(record)
-            self._runner.call(run, record)
+                record.obj = self._runner.call(build, record)
+            phase[0] = "activate"
+            activate = getattr(record.obj, "activate", None)
+            if callable(activate):
+                self._runner.call(activate, record)
         except (Exception, SystemExit) as e:
             self._fail(record, phase[0], e)
             return False
