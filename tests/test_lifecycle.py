@@ -746,3 +746,21 @@ def test_a_constructor_that_overruns_is_never_followed_by_activate(manifold_plug
     assert EVENTS == [("init", "slow"), ("init", "z"), ("activate", "z")]
     assert manager.inspect("slow").state == "failed"
     assert manager.plugin("slow") is None
+
+
+@pytest.mark.parametrize("timeout", [None, 5.0])
+def test_async_plugins_activate_from_inside_a_running_event_loop(
+    manifold_plugins: PluginFolder, timeout: float | None
+) -> None:
+    import asyncio
+
+    code = PLUGIN_CODE.replace("    def activate(self):", "    async def activate(self):")
+    add_code_plugin(manifold_plugins, "aio", code=code)
+    add_code_plugin(manifold_plugins, "plain", dependencies={"aio": "*"})
+    manager = manifold_plugins.manager(timeout=timeout)
+
+    async def host() -> list[str]:
+        return manager.activate_all().active  # a host calling the manager from a coroutine
+
+    assert asyncio.run(host()) == ["aio", "plain"]
+    assert EVENTS == [("init", "aio"), ("activate", "aio"), ("init", "plain"), ("activate", "plain")]
