@@ -11,7 +11,6 @@ import importlib
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
-from importlib.resources import files
 from typing import TYPE_CHECKING, Any, Literal
 
 from manifold._words import did_you_mean, quoted_list, show, toml_type, type_words
@@ -138,6 +137,8 @@ COMPILED: tuple[CompiledName, ...] = ("plugin", "bundle", "config", "draft07")
 
 def _lean_schema(name: CompiledName) -> Any:
     if name == "draft07":
+        from importlib.resources import files
+
         meta = files("manifold").joinpath("schemas", "draft-07.json").read_text(encoding="utf-8")
         return _for_speed(json.loads(meta))
     return _for_speed(load_schema(name))

@@ -5,7 +5,6 @@ A module of its own, light to import: ``manifold schema`` needs only the text of
 
 from __future__ import annotations
 
-from importlib.resources import files
 from typing import Literal
 
 __all__ = ["SCHEMA_NAMES", "SchemaName", "schema_text"]
@@ -16,4 +15,6 @@ SCHEMA_NAMES: tuple[SchemaName, ...] = ("plugin", "bundle", "config")
 
 def schema_text(name: SchemaName) -> str:
     """The JSON text of a shipped schema, as editors and catalogs use it."""
+    from importlib.resources import files  # with tempfile, zipfile...: only when a schema is read
+
     return files("manifold").joinpath("schemas", f"{name}.schema.json").read_text(encoding="utf-8")
