@@ -764,3 +764,34 @@ def test_async_plugins_activate_from_inside_a_running_event_loop(
 
     assert asyncio.run(host()) == ["aio", "plain"]
     assert EVENTS == [("init", "aio"), ("activate", "aio"), ("init", "plain"), ("activate", "plain")]
+
+
+def test_a_call_queued_behind_one_that_hangs_still_runs() -> None:
+    from manifold.lifecycle import CallTimeout, Runner
+
+    runner = Runner(0.3)
+    started = threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def hang() -> None:
+        started.set()
+        time.sleep(2)
+
+    def first() -> None:
+        try:
+            runner.call(hang, "hang")
+        except CallTimeout as e:
+            outcomes["first"] = e.running
+
+    def second() -> None:
+        outcomes["second"] = runner.call(lambda: "done", "quick")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    assert started.wait(2)
+    threads[1].start()  # another thread's call waits behind the hanging one on the same worker
+    for thread in threads:
+        thread.join(3)
+    assert not any(thread.is_alive() for thread in threads)
+    assert outcomes == {"first": ("hang",), "second": "done"}
+    runner.close()

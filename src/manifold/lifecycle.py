@@ -104,9 +104,7 @@ class Runner:
 
     def run(self, body: Callable[[], Any]) -> Any:
         """``body()``, on the worker unless there is no limit (or this thread is already the worker)."""
-        if getattr(_local, "trip", None) is not None:
-            return body()
-        if self.timeout is None and not _loop_running():
+        if getattr(_local, "trip", None) is not None or self._here():
             return body()
         return self._trip(_Trip(body))
 
@@ -115,31 +113,48 @@ class Runner:
         trip: _Trip | None = getattr(_local, "trip", None)
         if trip is not None:
             return trip.timed(function, label)
-        if self.timeout is None and not _loop_running():
+        if self._here():
             return _finish(function())
         return self.run(lambda: self.call(function, label))
 
+    def _here(self) -> bool:
+        """Whether work runs in the caller's thread: no limit, and no event loop running in it."""
+        return self.timeout is None and not _loop_running()
+
     def _trip(self, trip: _Trip) -> Any:
-        with self._lock:
+        with self._lock:  # queued under the lock: an abandoned worker's queue is emptied under it
             if self._jobs is None:
-                self._jobs = queue.SimpleQueue()
-                threading.Thread(target=_work, args=(self._jobs,), name="manifold-plugins", daemon=True).start()
+                self._jobs = _start_worker()
             jobs = self._jobs
-        jobs.put(trip)
+            jobs.put(trip)
         timeout = self.timeout
         while not trip.done.is_set():
             left = None if timeout is None else trip.overdue(timeout)
             if left is None and timeout is not None:  # overdue: the trip is abandoned
-                with self._lock:
-                    if self._jobs is jobs:
-                        self._jobs = None  # the worker is stuck in this trip; the next one gets a new worker
-                jobs.put(None)  # let the stuck worker end if its call ever returns
+                self._replace_worker(jobs)
                 running = tuple(label for _, label in trip.running)
                 raise CallTimeout(f"did not finish within {timeout:g} s", running)
             trip.done.wait(left)
         if trip.error is not None:
             raise trip.error
         return trip.result
+
+    def _replace_worker(self, stuck: queue.SimpleQueue[_Trip | None]) -> None:
+        """The worker of ``stuck`` will run nothing more: trips queued behind the abandoned one (from other
+        threads) go to a new worker, and the next trip too."""
+        with self._lock:
+            if self._jobs is not stuck:
+                return
+            self._jobs = None
+            waiting: list[_Trip] = []
+            while not stuck.empty():
+                queued = stuck.get_nowait()
+                if queued is not None:
+                    waiting.append(queued)
+            if waiting:
+                self._jobs = _start_worker()
+                for queued in waiting:
+                    self._jobs.put(queued)
 
     def close(self) -> None:
         with self._lock:
@@ -159,6 +174,12 @@ def _loop_running() -> bool:
     return True
 
 
+def _start_worker() -> queue.SimpleQueue[_Trip | None]:
+    jobs: queue.SimpleQueue[_Trip | None] = queue.SimpleQueue()
+    threading.Thread(target=_work, args=(jobs,), name="manifold-plugins", daemon=True).start()
+    return jobs
+
+
 def _work(jobs: queue.SimpleQueue[_Trip | None]) -> None:
     while True:
         trip = jobs.get()
@@ -168,7 +189,7 @@ def _work(jobs: queue.SimpleQueue[_Trip | None]) -> None:
         try:
             trip.result = trip.function()
         except _Abandoned:
-            return
+            return  # the caller gave up on this trip and moved what waited behind it to a new worker
         except BaseException as e:
             trip.error = e
         finally:
