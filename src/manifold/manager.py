@@ -29,7 +29,7 @@ from manifold.hooks import After, Before, HookCaller, Hooks, implementation_prob
 from manifold.importer import PluginImporter
 from manifold.installed import installed_version
 from manifold.lifecycle import CallTimeout, Runner
-from manifold.manifest import Cardinality, Manifest, Reference
+from manifold.manifest import Cardinality, Manifest, Reference, frozen
 from manifold.redact import RedactingFilter, scrub, secrets_in
 from manifold.registry import ExtensionHandle, Point, Registry
 from manifold.resolve import resolve, unavailable_because
@@ -200,6 +200,7 @@ class Manager:
         self._needed_by: dict[str, list[str]] = {}
         self._diagnostics: tuple[Diagnostic, ...] = ()
         self._registry = Registry()
+        self._loader = self._load_extension  # one bound method for every handle, not one each
         self._hooks = Hooks(self)
         self._registry.watch(self._hooks.invalidate)
         self._host_points: dict[str, Point] = {}
@@ -373,7 +374,7 @@ class Manager:
         manifest = record.manifest
         assert manifest is not None
         given = self.config.settings.get(record.id, {})
-        record.settings = MappingProxyType(apply_defaults(manifest.settings_schema, given))
+        record.settings = frozen(apply_defaults(manifest.settings_schema, given))
         for point in manifest.extension_points:
             self._registry.add_point(
                 Point(
@@ -401,7 +402,7 @@ class Manager:
                 priority=ext.priority,
                 config=ext.config,  # read-only already
                 order=index,
-                loader=self._load_extension,
+                loader=self._loader,
                 wrapper=ext.wrapper,
             )
             self._registry.add(handle)

@@ -33,8 +33,17 @@ Activation = Literal["lazy", "eager"]
 Cardinality = Literal["many", "one"]
 
 
+EMPTY: Mapping[str, Any] = MappingProxyType({})
+"""A read-only empty table, shared: nothing can add to it (its dict is not reachable)."""
+
+
 def _empty() -> Mapping[str, Any]:
-    return MappingProxyType({})
+    return EMPTY
+
+
+def frozen(table: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A read-only copy of ``table`` (the shared ``EMPTY`` when it is empty: one object less per use)."""
+    return MappingProxyType(dict(table)) if table else EMPTY
 
 
 MANIFEST_VERSIONS = (1,)
@@ -226,7 +235,7 @@ class Manifest:
 
         def deps(key: str) -> Mapping[str, SpecifierSet]:
             table = data.get(key, {})
-            return MappingProxyType({name: parse_specifier(s) for name, s in table.items()})
+            return MappingProxyType({name: parse_specifier(s) for name, s in table.items()}) if table else EMPTY
 
         points = tuple(
             ExtensionPoint(
@@ -251,7 +260,7 @@ class Manifest:
                 ref=ref(e.get("ref")),
                 id=e.get("id"),
                 priority=e.get("priority", 0),
-                config=MappingProxyType(dict(e.get("config", {}))),
+                config=frozen(e.get("config", EMPTY)),
                 markers=markers(e.get("markers")),
                 wrapper=e.get("wrapper", False),
             )
