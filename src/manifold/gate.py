@@ -6,14 +6,16 @@ import logging
 import platform
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from packaging.requirements import Requirement
 from packaging.version import Version
 
 from manifold.manifest import Manifest, parse_version, satisfies
 from manifold.settings import check_values
 from manifold.states import Reason
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 __all__ = ["HostConfig", "gate"]
 

@@ -8,13 +8,17 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
-from packaging.markers import Marker
-from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
+
+    from packaging.markers import Marker
+    from packaging.requirements import Requirement
+
+# packaging.markers and packaging.requirements (with packaging's parser, ~5-10 ms) are imported by the
+# first manifest that has markers or requires: most plugins have neither.
 
 __all__ = [
     "Activation",
@@ -85,7 +89,15 @@ _SATISFIES: dict[tuple[int, Version], tuple[SpecifierSet, bool]] = {}
 @functools.lru_cache(maxsize=4096)
 def parse_marker(text: str) -> Marker:
     """A PEP 508 environment marker; cached like ``parse_specifier`` (a Marker is never changed either)."""
+    from packaging.markers import Marker
+
     return Marker(text)
+
+
+def _requirement(text: str) -> Requirement:
+    from packaging.requirements import Requirement
+
+    return Requirement(text)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -283,7 +295,7 @@ class Manifest:
             requires_python=spec("requires-python"),
             target=plugin.get("target"),
             markers=markers(plugin.get("markers")),
-            requires=tuple(Requirement(r) for r in plugin.get("requires", ())),
+            requires=tuple(_requirement(r) for r in plugin.get("requires", ())),
             packages=tuple(plugin.get("packages", ())),
             source_root=plugin.get("source-root", "."),
             plugin_class=ref(plugin.get("class")),
