@@ -39,6 +39,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import generate
+from targets import Target, print_targets, write_targets
 
 REPO = Path(__file__).resolve().parents[1]
 GROUP = "bench.plugins"
@@ -368,13 +369,6 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def verdict(met: bool) -> str:
-    return "met" if met else "NOT met"
-
-
-Target = tuple[str, str, str, str, bool]  # number, target, goal, measured, met
-
-
 def report(tasks: dict[str, Task], n: int, repeat: int) -> list[Target]:
     t = tasks
     print(f"\nwhole process, all {n} plugins eager: import, find, construct, activate (wall time from outside;")
@@ -437,24 +431,26 @@ def report(tasks: dict[str, Task], n: int, repeat: int) -> list[Target]:
     lazy = median(one.inner["activate"]) / median(every.inner["activate"])
     added = {name: (median(t[f"import {name}"].walls) - bare) * 1000 for name in ("manifold", "pluggy")}
     return [
-        (
+        Target(
             "1",
             "warm full start / stevedore warm (whole process)",
             "<= 0.75x",
             f"{worker:.2f}x (inline {inline:.2f}x)",
             worker <= 0.75,
         ),
-        ("2", "cold full start / entry points + pluggy (whole process)", "<= 0.75x", f"{cold:.2f}x", cold <= 0.75),
-        (
+        Target(
+            "2", "cold full start / entry points + pluggy (whole process)", "<= 0.75x", f"{cold:.2f}x", cold <= 0.75
+        ),
+        Target(
             "3",
             "warm discover+gate+resolve / stevedore warm listing",
             "<= 1.0x, no jsonschema, networkx",
             f"{listed:.2f}x, {', '.join(heavy) or 'neither'} imported",
             listed <= 1.0 and not heavy,
         ),
-        ("5", "lazy use of one point / activate all", "< 5%", f"{lazy * 100:.1f}%", lazy < 0.05),
-        (
-            "7",
+        Target("5", "lazy use of one point / activate all", "< 5%", f"{lazy * 100:.1f}%", lazy < 0.05),
+        Target(
+            "7a",
             "import manifold over bare python",
             "<= 20 ms",
             f"+{added['manifold']:.1f} ms (pluggy +{added['pluggy']:.1f} ms)",
@@ -463,20 +459,12 @@ def report(tasks: dict[str, Task], n: int, repeat: int) -> list[Target]:
     ]
 
 
-def print_targets(targets: list[Target]) -> None:
-    print("\ntargets")
-    header = ("#", "target", "goal", "measured", "")
-    widths = [max(len(str(row[i])) for row in [header, *targets]) for i in range(4)]
-    for number, target, goal, measured, met in targets:
-        cells = (number, target, goal, measured)
-        print("  " + "  ".join(f"{c:<{w}}" for c, w in zip(cells, widths, strict=True)) + f"  {verdict(met)}")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000, help="number of plugins (default 1000)")
     parser.add_argument("--repeat", type=int, default=7, help="counted rounds (default 7)")
     parser.add_argument("--dir", type=Path, help="where to write the plugins (default: a folder in /dev/shm or /tmp)")
+    parser.add_argument("--targets", metavar="FILE", help="also write the targets to FILE as JSON")
     parser.add_argument(
         "--venv",
         type=Path,
@@ -510,6 +498,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         " filled before it started (manifest cache not rewritten, stevedore's cache file older than the process)"
     )
     print_targets(targets)
+    write_targets(args.targets, targets)
     return 0
 
 

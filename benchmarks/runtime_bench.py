@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import generate
+from targets import Target, write_targets
 
 GOAL_KIB = 20.0  # memory goal per discovered plugin, with its manifest held
 TOP_SITES = 8  # allocation sites shown by --memory-detail
@@ -159,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="R",
         help="tracemalloc processes per size and mode (default 1: the figures hardly vary)",
     )
+    parser.add_argument("--targets", metavar="FILE", help="also write target 8 (two sizes or more) to FILE as JSON")
     parser.add_argument(
         "--memory-detail",
         action="store_true",
@@ -278,12 +280,24 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             step = medians[large, key] / medians[small, key]
             print(f"  {label:<33} ratio {large}/{small} = {step:.2f} (goal ≤ {limit:.3g}x): {verdict(step, limit)}")
+        kib = []
         for key, label in steps[-4:]:
             marginal = (medians[large, key] - medians[small, key]) / 1024 / (large - small)
+            kib += [marginal, medians[large, key] / 1024 / large, medians[small, key] / 1024 / small]
             print(
                 f"  {label:<33} per added plugin, {small} -> {large}: {marginal:.1f} KiB"
                 f"  (goal under {GOAL_KIB:g} KiB: {verdict(marginal, GOAL_KIB)})"
             )
+        ratios = {key: medians[large, key] / medians[small, key] for key, _ in steps if (large, key) in medians}
+        shown = ("cold", "discover", "activate", "activate-inline", "lazy")
+        names = ("discover cold", "warm", "activate", "inline", "lazy")
+        words = ", ".join(f"{name} {ratios[key]:.1f}x" for key, name in zip(shown, names, strict=True) if key in ratios)
+        measured = f"{words}; memory {min(kib):.1f}-{max(kib):.1f} KiB/plugin"
+        met = all(r <= limit for r in ratios.values()) and max(kib) < GOAL_KIB
+        scaling = Target(
+            "8", f"scaling {small} -> {large}; memory per plugin", f"<= {limit:.3g}x; < 20 KiB", measured, met
+        )
+        write_targets(args.targets, [scaling])
     return 0
 
 

@@ -45,6 +45,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import generate
+from targets import Target, write_targets
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
@@ -498,6 +499,14 @@ def profile(n: int, python: str, base: str | None, top: int, timer_runs: int = 5
         print(f"  {ct * 1000:8.1f} ms cum {tt * 1000:7.1f} ms own {calls:>8} calls  {label[-90:]}")
 
 
+def cold_validation(results: dict[str, list[float]]) -> Target:
+    """Target 4: reading and validating the manifests against the bare read + tomllib time. Met on
+    ``check_code=False`` (what the target names); ``validate()`` also reads and parses the plugins' code."""
+    bare, nocode, code = (statistics.median(results[key]) for key in ("bare", "nocode", "code"))
+    measured = f"{nocode / bare:.2f}x (with the code scan, validate(): {code / bare:.2f}x)"
+    return Target("4", "cold validation / bare scandir + read + tomllib", "<= 1.5x", measured, nocode / bare <= 1.5)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[1000], help="plugin counts (default 1000)")
@@ -508,6 +517,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="also profile validate() once")
     parser.add_argument("--profile-only", action="store_true", help="profile, do not time")
     parser.add_argument("--top", type=int, default=25, help="functions listed by --profile")
+    parser.add_argument("--targets", metavar="FILE", help="also write target 4 (at the first --n) to FILE as JSON")
     args = parser.parse_args(argv)
     base = args.dir or _tmp_base()
     print(
@@ -515,8 +525,9 @@ def main(argv: list[str] | None = None) -> int:
         f"({args.python}), {os.cpu_count()} CPUs, {platform.machine()}, "
         f"files in {base or tempfile.gettempdir()}; load average {os.getloadavg()[0]:.2f}"
     )
-    for n in [] if args.profile_only else args.n:
-        bench(n, args.repeat, args.python, base, args.keep)
+    timed = [bench(n, args.repeat, args.python, base, args.keep) for n in ([] if args.profile_only else args.n)]
+    if timed:
+        write_targets(args.targets, [cold_validation(timed[0])])
     if args.profile or args.profile_only:
         profile(args.n[0], args.python, base, args.top)
     return 0
