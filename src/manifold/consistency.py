@@ -162,7 +162,7 @@ def _check_dependencies(
 
 def _propagate_invalid(valid: dict[str, ParsedFile], found: _Findings) -> None:
     """A plugin that needs an invalid plugin is invalid too, with the chain of reasons."""
-    changed = True
+    changed = bool(found.invalid)  # nothing invalid: nothing to pass on
     while changed:
         changed = False
         for pid, parsed in valid.items():

@@ -56,6 +56,9 @@ class ManifestLocation:
     stamp: tuple[int, int] | None = None
     """``(size, mtime_ns)`` of ``source`` when the scan that found it read them (a file on disk): what
     the manifest cache and change detection compare, without another ``stat``."""
+    identity: tuple[int, int] | None = None
+    """``(st_dev, st_ino)`` of ``source`` from the same ``stat``: what tells two paths of one file apart
+    from two files."""
 
     @property
     def file_stamp(self) -> tuple[int, int] | None:
@@ -218,18 +221,18 @@ def _children(root: Traversable) -> list[tuple[Traversable, bool]]:
 
 def _plugins_in(folder: Traversable, name: str) -> list[ManifestLocation] | None:
     """The manifests of a plugin folder, a bundle folder (or a folder that is both); None for other folders."""
-    stamp = None
+    stamp = identity = None
     if isinstance(folder, Path):  # one stat each says whether it is there and what the cache compares
         base = os.fspath(folder)
         found = _regular_file(os.path.join(base, MANIFEST_NAME))
         is_plugin, is_bundle = found is not None, _regular_file(os.path.join(base, BUNDLE_NAME)) is not None
         if found is not None:
-            stamp = (found.st_size, found.st_mtime_ns)
+            stamp, identity = (found.st_size, found.st_mtime_ns), (found.st_dev, found.st_ino)
     else:
         is_plugin, is_bundle = folder.joinpath(MANIFEST_NAME).is_file(), folder.joinpath(BUNDLE_NAME).is_file()
     if not is_plugin and not is_bundle:
         return None
-    manifest = [ManifestLocation(f"{name}/{MANIFEST_NAME}", folder.joinpath(MANIFEST_NAME), folder, stamp)]
+    manifest = [ManifestLocation(f"{name}/{MANIFEST_NAME}", folder.joinpath(MANIFEST_NAME), folder, stamp, identity)]
     bundle = _bundle(folder.joinpath(BUNDLE_NAME), f"{name}/{BUNDLE_NAME}", folder, name) if is_bundle else []
     return (manifest if is_plugin else []) + bundle
 

@@ -103,7 +103,10 @@ def _check_files(
 
 def _identity(location: ManifestLocation) -> object:
     """What tells two locations of one manifest file apart from two files: the file's device and inode
-    (one ``stat``, where ``realpath`` takes one per folder of the path), else its real path."""
+    (from the scan's ``stat``, or one more, where ``realpath`` takes one per folder of the path), else
+    its real path."""
+    if location.identity is not None:
+        return location.identity
     try:
         found = os.stat(location.source)  # type: ignore[arg-type]  # a Traversable that is not a path: TypeError
     except (TypeError, OSError):
