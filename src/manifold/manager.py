@@ -1052,15 +1052,14 @@ def _code_stamp(manifest: Manifest) -> tuple[int, int]:
 
 
 def _python_mtimes(package: str) -> Iterator[int]:
-    """The modification times of a package's Python files (``package.py``, or every ``.py`` under ``package/``)."""
+    """The modification times of a package's Python files (every ``.py`` under ``package/``, or ``package.py``)."""
     try:
-        yield os.stat(f"{package}.py").st_mtime_ns
-        return
+        entries = list(os.scandir(package))  # a package folder, the usual case, first: a failed call costs more
     except OSError:
-        pass
-    try:
-        entries = list(os.scandir(package))
-    except OSError:
+        try:
+            yield os.stat(f"{package}.py").st_mtime_ns
+        except OSError:
+            pass
         return
     for entry in entries:
         try:
