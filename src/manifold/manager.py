@@ -1057,9 +1057,10 @@ def _python_mtimes(package: str) -> Iterator[int]:
         entries = list(os.scandir(package))  # a package folder, the usual case, first: a failed call costs more
     except OSError:
         try:
-            yield os.stat(f"{package}.py").st_mtime_ns
+            mtime = os.stat(f"{package}.py").st_mtime_ns
         except OSError:
-            pass
+            return
+        yield mtime
         return
     for entry in entries:
         try:
