@@ -67,16 +67,16 @@ class ManifestCache:
     def parse_all(self, locations: Sequence[ManifestLocation], jobs: int | None = None) -> list[ParsedFile]:
         """The checked manifests at ``locations``: from the cache where unchanged, the others read
         (by ``jobs`` processes, see ``map_manifests``) and kept for ``save``."""
-        found = [self._lookup(location) for location in locations]
+        stamps = [location.file_stamp for location in locations]  # None: not a real file, never cached
+        found = [self._lookup(location, stamp) for location, stamp in zip(locations, stamps, strict=True)]
         missing = [i for i, parsed in enumerate(found) if parsed is None]
         read = map_manifests(ManifestLocation.read, [locations[i] for i in missing], jobs)
         for i, parsed in zip(missing, read, strict=True):
             found[i] = parsed
-            self._store(locations[i], parsed)
+            self._store(locations[i], stamps[i], parsed)
         return found  # type: ignore[return-value]  # every None was replaced
 
-    def _lookup(self, location: ManifestLocation) -> ParsedFile | None:
-        stamp = location.file_stamp
+    def _lookup(self, location: ManifestLocation, stamp: tuple[int, int] | None) -> ParsedFile | None:
         if stamp is None:  # not a real file (inside a package or an archive): no caching
             return None
         key = os.fspath(location.source)  # type: ignore[call-overload]
@@ -89,8 +89,7 @@ class ManifestCache:
                 return parsed
         return None
 
-    def _store(self, location: ManifestLocation, parsed: ParsedFile) -> None:
-        stamp = location.file_stamp
+    def _store(self, location: ManifestLocation, stamp: tuple[int, int] | None, parsed: ParsedFile) -> None:
         if stamp is None:
             return
         self.misses += 1

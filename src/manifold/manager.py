@@ -634,9 +634,12 @@ class Manager:
     def activate(self, plugin_id: str) -> bool:
         """Activate a plugin and, first, its dependencies; True when it is active afterwards."""
         record = self._record(plugin_id)
-        if record.state in ("resolved", "loaded", "inactive") and not self.config.safe_mode:
+        if self._can_activate(record):  # else no trip to the worker: nothing to do
             self._activate_each([plugin_id])
         return record.state == "active"
+
+    def _can_activate(self, record: _Record) -> bool:
+        return record.state in _ACTIVATABLE and not self.config.safe_mode
 
     def _activate_each(self, plugin_ids: Iterable[str]) -> None:
         self._each(self._activate_tree, plugin_ids)
@@ -665,7 +668,7 @@ class Manager:
         record = self._records[plugin_id]
         if record.state == "active":
             return True
-        if record.state not in ("resolved", "loaded", "inactive") or self.config.safe_mode:
+        if not self._can_activate(record):
             return False
         required = record.manifest.dependencies if record.manifest is not None else {}
         for dep in self._dependencies(plugin_id):
@@ -763,7 +766,7 @@ class Manager:
     def _block_dependents(self, plugin_id: str) -> None:
         for pid in self._dependents(plugin_id):
             record = self._records[pid]
-            if record.state in ("resolved", "loaded", "inactive"):
+            if record.state in _ACTIVATABLE:
                 manifest = record.manifest
                 if manifest is not None and plugin_id not in manifest.dependencies:
                     continue  # an optional dependency: the dependent can do without it
@@ -775,7 +778,7 @@ class Manager:
         record = self._record(plugin_id)
         if record.state == "active":
             self._each(self._deactivate_tree, [plugin_id])
-        return record.state in ("inactive", "resolved", "loaded")
+        return record.state in _ACTIVATABLE
 
     def _deactivate_tree(self, plugin_id: str) -> None:
         record = self._records[plugin_id]
@@ -807,7 +810,7 @@ class Manager:
         """
         record = self._record(plugin_id)
         for dep in reversed(self._dependents(plugin_id)):
-            if self._records[dep].state in ("active", "loaded", "inactive"):
+            if self._records[dep].state in _HOLDING_CODE:
                 self.unload(dep)
         self.deactivate(plugin_id)
         record.obj = None
@@ -1024,6 +1027,7 @@ class Manager:
 
 
 _HOLDING_CODE: tuple[State, ...] = ("active", "loaded", "inactive")
+_ACTIVATABLE: tuple[State, ...] = ("resolved", "loaded", "inactive")
 
 
 def _where(record: _Record) -> str:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from manifold._words import did_you_mean, quoted_list, show, toml_type, type_words
 from manifold.diagnostics import Problem
 from manifold.locate import KeyPath, format_path
-from manifold.shipped import SCHEMA_NAMES, SchemaName, schema_text
+from manifold.shipped import SCHEMA_NAMES, SchemaName, schema_text, shipped_text
 from manifold.verdict import quick_valid
 
 if TYPE_CHECKING:
@@ -137,10 +137,7 @@ COMPILED: tuple[CompiledName, ...] = ("plugin", "bundle", "config", "draft07")
 
 def _lean_schema(name: CompiledName) -> Any:
     if name == "draft07":
-        from importlib.resources import files
-
-        meta = files("manifold").joinpath("schemas", "draft-07.json").read_text(encoding="utf-8")
-        return _for_speed(json.loads(meta))
+        return _for_speed(json.loads(shipped_text("draft-07.json")))
     return _for_speed(load_schema(name))
 
 

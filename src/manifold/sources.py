@@ -272,9 +272,9 @@ def _archive(file: Traversable, name: str, limits: ArchiveLimits) -> list[Manife
 
 def _refused(file: Traversable, name: str, diagnostics: tuple[Diagnostic, ...]) -> ManifestLocation:
     """An archive that is not read: a location whose manifest is only the reasons why."""
-    parsed = ParsedFile(name, file, diagnostics)
     from manifold.prepared import PreparedManifest
 
+    parsed = ParsedFile(name, file, diagnostics)
     return ManifestLocation(name, PreparedManifest(file, parsed, name), file)
 
 
