@@ -70,7 +70,8 @@ else:
     start = time.perf_counter()
     import manifold
     from manifold import validate  # the package may load its modules on first use
-    import manifold.fanout, manifold.parse  # what validate() imports on first use: the reader, the fan-out
+    # what validate() imports on first use: the reader, the fan-out
+    import manifold.sources.fanout, manifold.manifest.read
     out["import_manifold"] = time.perf_counter() - start
     start = time.perf_counter()
     import jsonschema, networkx
@@ -118,8 +119,8 @@ TIMERS_CHILD = r"""
 import inspect, json, sys, time, tomllib
 import importlib.machinery
 import manifold, jsonschema, networkx
-import manifold.codescan, manifold.consistency, manifold.manifest, manifold.parse
-import manifold.semantics, manifold.validation
+import manifold.manifest.codescan, manifold.graph.consistency, manifold.manifest.model, manifold.manifest.read
+import manifold.manifest.rules, manifold.validation
 folder = sys.argv[1]
 times = {}
 

@@ -1,4 +1,4 @@
-"""Write the compiled validators of the shipped schemas: ``src/manifold/_compiled/<name>.py``.
+"""Write the compiled validators of the shipped schemas: ``src/manifold/manifest/_compiled/<name>.py``.
 
 manifold answers "is this manifest valid?" with validators that fastjsonschema generates from
 the schemas. Generating one costs about 50 ms, and importing the generated module costs about
@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from manifold.schema import COMPILED, compiled_source  # noqa: E402
+from manifold.manifest.schema import COMPILED, compiled_source  # noqa: E402
 
-TARGET = ROOT / "src" / "manifold" / "_compiled"
+TARGET = ROOT / "src" / "manifold" / "manifest" / "_compiled"
 
 
 def main() -> int:

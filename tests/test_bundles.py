@@ -14,8 +14,8 @@ from packaging.specifiers import SpecifierSet
 
 from manifold import Manager, validate
 from manifold.cli import main
-from manifold.packing import pack
-from manifold.schema import _fast_validator, _validator, load_schema, schema_text
+from manifold.manifest.schema import _fast_validator, _validator, load_schema, schema_text
+from manifold.tools.pack import pack
 
 ROOT = Path(__file__).resolve().parent.parent
 

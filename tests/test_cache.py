@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from manifold import Manager
-from manifold.cache import ManifestCache
-from manifold.sources import as_source
+from manifold.sources.cache import ManifestCache
+from manifold.sources.locations import as_source
 
 
 def make_plugins(root: Path, n: int) -> None:
@@ -36,7 +36,7 @@ from manifold import Manager
 manager = Manager([sys.argv[1]], environ={}, cache_dir=sys.argv[2])
 report = manager.activate_all()
 print(" ".join(report.active))
-heavy = ("tomli", "tomllib", "manifold.parse", "jsonschema", "networkx", "zipfile", "hashlib", "pickle")
+heavy = ("tomli", "tomllib", "manifold.manifest.read", "jsonschema", "networkx", "zipfile", "hashlib", "pickle")
 heavy += ("importlib.metadata", "email", "importlib.resources", "tempfile")
 print(sorted(name for name in heavy if name in sys.modules))
 """
@@ -69,7 +69,7 @@ def test_a_changed_manifest_invalidates_exactly_its_entry(tmp_path: Path) -> Non
     manifest.write_text(manifest.read_text().replace('version = "1.2"', 'version = "2.0"'))
     os.utime(manifest, ns=(manifest.stat().st_atime_ns, manifest.stat().st_mtime_ns + 1_000_000))
     cache = cache_of(tmp_path / "plugins", tmp_path / "cache")
-    from manifold.sources import find_manifests
+    from manifold.sources.locations import find_manifests
 
     locations = find_manifests(tmp_path / "plugins")
     parsed = {loc.file: found for loc, found in zip(locations, cache.parse_all(locations), strict=True)}
@@ -102,7 +102,7 @@ def test_a_corrupt_cache_is_ignored_and_rebuilt(tmp_path: Path, damage: bytes) -
 
 
 def _warm(tmp_path: Path) -> ManifestCache:
-    from manifold.sources import find_manifests
+    from manifold.sources.locations import find_manifests
 
     cache = cache_of(tmp_path / "plugins", tmp_path / "cache")
     cache.parse_all(find_manifests(tmp_path / "plugins"))

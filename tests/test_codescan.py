@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from manifold.codescan import _import_lines, _import_statements
+from manifold.manifest.codescan import _import_lines, _import_statements
 
 ROOT = Path(__file__).resolve().parent.parent
 STDLIB = Path(ast.__file__).parent

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import WritePlugin
 
 from manifold import Manager, validate
-from manifold.fanout import MIN_ITEMS_PER_JOB, fanout, usable_jobs
+from manifold.sources.fanout import MIN_ITEMS_PER_JOB, fanout, usable_jobs
 
 linux_only = pytest.mark.skipif(sys.platform != "linux", reason="manifold forks only on Linux")
 
@@ -133,21 +133,21 @@ def states(manager: Manager) -> dict[str, tuple[str, str | None]]:
 def test_discovery_reads_in_several_processes_with_the_same_outcome(
     write_plugin: WritePlugin, plugins: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import manifold.fanout
+    import manifold.sources.fanout
 
     write_many(write_plugin, 400)
     forks: list[int] = []
-    real = manifold.fanout._fork
+    real = manifold.sources.fanout._fork
 
     def counted(function: object, chunk: object) -> object:
         forks.append(os.getpid())
         return real(function, chunk)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(manifold.fanout, "_fork", counted)
+    monkeypatch.setattr(manifold.sources.fanout, "_fork", counted)
     cold = Manager([plugins], environ={}, cache_dir=tmp_path / "cache")
     cold.discover()
     assert len(forks) == min(len(os.sched_getaffinity(0)), 2) - 1  # 400 manifests: 2 processes at most
-    monkeypatch.setattr(manifold.fanout, "usable_jobs", lambda items, jobs=None: 1)
+    monkeypatch.setattr(manifold.sources.fanout, "usable_jobs", lambda items, jobs=None: 1)
     alone = Manager([plugins], environ={}, cache=False)
     alone.discover()
     warm = Manager([plugins], environ={}, cache_dir=tmp_path / "cache")
@@ -166,11 +166,11 @@ def test_discovery_reads_in_several_processes_with_the_same_outcome(
 def test_a_manager_with_jobs_1_never_forks(
     write_plugin: WritePlugin, plugins: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import manifold.fanout
+    import manifold.sources.fanout
 
     write_many(write_plugin, 400)
     forks: list[object] = []
-    monkeypatch.setattr(manifold.fanout, "_fork", lambda function, chunk: forks.append(chunk))
+    monkeypatch.setattr(manifold.sources.fanout, "_fork", lambda function, chunk: forks.append(chunk))
     manager = Manager([plugins], environ={}, cache=False, jobs=1)
     manager.discover()
     assert forks == []

@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import WritePlugin
 
 from manifold import Manager, validate
-from manifold.gcpause import paused
+from manifold.sources.gcpause import paused
 
 PROBE = """
 import gc
@@ -69,16 +69,16 @@ def test_discovery_and_validation_pause_it_and_plugin_code_runs_with_it_on(
         files={"gc_probe/__init__.py": PROBE},
     )
     seen: list[bool] = []
-    import manifold.parse
+    import manifold.manifest.read
 
-    real = manifold.parse.check_semantics
+    real = manifold.manifest.read.check_semantics
 
     def spy(*args: object) -> object:
         seen.append(gc.isenabled())
         return real(*args)  # type: ignore[arg-type]
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(manifold.parse, "check_semantics", spy)
+        patch.setattr(manifold.manifest.read, "check_semantics", spy)
         assert validate([plugins]).ok
         manager = Manager([plugins], environ={}, cache=False, timeout=None)
         manager.discover()

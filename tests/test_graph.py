@@ -6,7 +6,7 @@ import networkx as nx
 from hypothesis import given
 from hypothesis import strategies as st
 
-from manifold.graph import build_graph, find_cycles, load_order
+from manifold.graph.order import build_graph, find_cycles, load_order
 
 ids = st.sampled_from([f"p{i}" for i in range(12)])
 

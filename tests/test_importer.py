@@ -26,7 +26,7 @@ import pytest
 
 from manifold.errors import ManifoldError, UsageError
 from manifold.importer import PackageClaimError, PluginImporter
-from manifold.manifest import Reference
+from manifold.manifest.model import Reference
 
 _PREFIX = "_manifold_test_importer_"
 _counter = itertools.count()

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import manifold.installed
-from manifold.installed import installed_version
+import manifold.graph.installed
+from manifold.graph.installed import installed_version
 
 
 def importlib_version(name: str) -> str | None:
@@ -57,7 +57,7 @@ def fast_only(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(name: str) -> str | None:
         raise AssertionError(f"installed_version({name!r}) fell back to importlib.metadata")
 
-    monkeypatch.setattr(manifold.installed, "_importlib_version", refuse)
+    monkeypatch.setattr(manifold.graph.installed, "_importlib_version", refuse)
 
 
 def on_sys_path(monkeypatch: pytest.MonkeyPatch, *entries: Path | str) -> None:
@@ -94,7 +94,7 @@ def test_installed_distributions_are_answered_without_importlib_metadata() -> No
 
 def test_a_fresh_process_does_not_import_importlib_metadata(tmp_path: Path) -> None:
     code = (
-        "import sys, manifold.installed as m; m.installed_version('packaging'); "
+        "import sys, manifold.graph.installed as m; m.installed_version('packaging'); "
         "print(sorted(k for k in ('importlib.metadata','email','zipfile','csv') if k in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)

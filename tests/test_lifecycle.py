@@ -767,7 +767,7 @@ def test_async_plugins_activate_from_inside_a_running_event_loop(
 
 
 def test_a_call_queued_behind_one_that_hangs_still_runs() -> None:
-    from manifold.lifecycle import CallTimeout, Runner
+    from manifold.lifecycle.runner import CallTimeout, Runner
 
     runner = Runner(0.3)
     started = threading.Event()

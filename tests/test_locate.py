@@ -1,4 +1,4 @@
-"""Tests of manifold.locate: key paths mapped to lines and columns of the TOML text."""
+"""Tests of manifold.manifest.locate: key paths mapped to lines and columns of the TOML text."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import tomli_w
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from manifold.locate import KeyPath, Locator, Position, format_path
+from manifold.manifest.locate import KeyPath, Locator, Position, format_path
 
 
 def pos(text: str, path: KeyPath) -> tuple[int, int] | None:

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from manifold import Manager, validate
-from manifold.archives import ArchiveLimits, hash_list
 from manifold.cli import main
-from manifold.packing import PackError, pack
+from manifold.sources.archives import ArchiveLimits, hash_list
+from manifold.tools.pack import PackError, pack
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = '[plugin]\nid = "acme.kettle"\nversion = "1.4.0"\npackages = ["pk_kettle"]\n'
@@ -112,7 +112,7 @@ def test_pack_refuses_an_invalid_plugin(
 
 
 def test_an_interrupted_pack_leaves_no_partial_archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import manifold.packing
+    import manifold.tools.pack
 
     plugin_folder(tmp_path / "kettle")
     out = tmp_path / "dist" / "kettle.mfz"
@@ -123,7 +123,7 @@ def test_an_interrupted_pack_leaves_no_partial_archive(tmp_path: Path, monkeypat
         target.write(b"PK\x03\x04 half an archive")  # type: ignore[attr-defined]
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(manifold.packing, "write_archive", interrupted)
+    monkeypatch.setattr(manifold.tools.pack, "write_archive", interrupted)
     with pytest.raises(KeyboardInterrupt):
         pack(tmp_path / "kettle", out)
     assert [p.name for p in out.parent.iterdir()] == ["kettle.mfz"]

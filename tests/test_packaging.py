@@ -9,7 +9,7 @@ from pathlib import Path
 
 import manifold
 from manifold import validate
-from manifold.schema import SCHEMA_NAMES, schema_text
+from manifold.manifest.schema import SCHEMA_NAMES, schema_text
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from tests.test_properties import documents, mutations
 
-from manifold.schema import (
+from manifold.manifest.schema import (
     COMPILED,
     _fast_meta_validator,
     _fast_validator,
@@ -77,7 +77,7 @@ def test_validation_never_changes_the_data() -> None:
     """A validator that fills in defaults would change what the manifest says."""
     import copy
 
-    from manifold.schema import check_schema
+    from manifold.manifest.schema import check_schema
 
     for path in FIXTURES:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -103,5 +103,5 @@ def test_the_shipped_compiled_validators_are_generated_from_the_current_schemas(
     """A schema edited without running schemas/compile_validators.py would be enforced by its old version."""
     import importlib
 
-    module = importlib.import_module(f"manifold._compiled.{name}")
+    module = importlib.import_module(f"manifold.manifest._compiled.{name}")
     assert schema_digest(name) == module.SCHEMA_SHA256, "run: python schemas/compile_validators.py"  # type: ignore[arg-type]

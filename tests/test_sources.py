@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from manifold import Manager
-from manifold.sources import FolderSource, PackageSource, as_source
+from manifold.sources.locations import FolderSource, PackageSource, as_source
 
 MANIFEST = """\
 [plugin]

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.test_properties import documents
 
-from manifold.parse import loads
+from manifold.manifest.read import loads
 
 
 def read(reader: Any, text: str) -> object:

@@ -8,7 +8,7 @@ import pytest
 from tests.conftest import WritePlugin
 
 from manifold import Diagnostic, Report, validate
-from manifold.parse import parse_manifest
+from manifold.manifest.read import parse_manifest
 
 KETTLE_CODE = {"acme_kettle/__init__.py": "class Plugin:\n    pass\n\ndef boil():\n    pass\n"}
 

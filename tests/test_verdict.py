@@ -14,8 +14,8 @@ from jsonschema import Draft7Validator
 from tests.conftest import WritePlugin
 from tests.test_properties import toml_values
 
-from manifold.schema import instance_problems
-from manifold.verdict import quick_valid
+from manifold.manifest._verdict import quick_valid
+from manifold.manifest.schema import instance_problems
 
 PATTERNS = ["^a", "b$", "^[a-z]+$", "[0-9]", "^$", "x|y", "^.{2,3}$"]
 NAMES = ["a", "b", "c", "name", "size"]

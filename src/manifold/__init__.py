@@ -1,7 +1,11 @@
 """manifold: a plugin loader built on TOML manifests instead of entry points.
 
-The public names are listed once in ``__all__``; each is imported from its module on first
-use, so ``import manifold`` (and the ``manifold`` command) start fast.
+The public names are listed once, in ``__all__``; everything else in the package is private (a
+leading underscore, or a module inside one of the subpackages ``manifest``, ``sources``, ``graph``,
+``hooks``, ``lifecycle`` and ``tools``). The public modules besides this one are ``manifold.pluggy``
+(the pluggy bridge), ``manifold.testing`` (the pytest plugin) and ``manifold.cli`` (``main(argv)``,
+the command). Each name is imported from its home on first use, so ``import manifold`` (and the
+``manifold`` command) start fast.
 """
 
 from __future__ import annotations
@@ -12,80 +16,145 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~5-20 ms
 if TYPE_CHECKING:
     from typing import Any
 
-    from manifold.context import PluginContext
-    from manifold.diagnostics import Diagnostic, Report, Severity
-    from manifold.errors import ManifestError, ManifoldError, UsageError
-    from manifold.hooks import HookCaller, HookCallError, HookError, HookFailure, HookImpl, HookOutcome, SafeResult
-    from manifold.manager import ExtensionError, LoadReport, Manager, RescanResult, StrictModeError
-    from manifold.manifest import Extension, ExtensionPoint, Manifest, Reference
+    from manifold.codes import DIAGNOSTIC_CODES, REASON_CODES, DiagnosticCode, ReasonCode
+    from manifold.config import load_config
+    from manifold.errors import (
+        ArchiveError,
+        ConfigError,
+        ExtensionError,
+        HookCallError,
+        HookError,
+        ManifestError,
+        ManifoldError,
+        PackageClaimError,
+        PackError,
+        SettingsError,
+        SourceError,
+        StrictModeError,
+        UnknownPluginError,
+        UsageError,
+    )
+    from manifold.graph.gate import HostConfig
+    from manifold.hooks import HookCaller, HookFailure, HookImpl, HookOutcome, SafeResult
+    from manifold.lifecycle.context import PluginContext
+    from manifold.manager import LoadReport, Manager, RescanResult
+    from manifold.manifest.diagnostics import Diagnostic, Report, Severity
+    from manifold.manifest.model import Extension, ExtensionPoint, Manifest, Reference
     from manifold.registry import ExtensionHandle, Point
-    from manifold.states import PluginInfo, Reason, State
+    from manifold.sources.archives import ArchiveLimits, verify_archive
+    from manifold.sources.locations import ArchiveSource, FolderSource, PackageSource, Source
+    from manifold.states import Phase, PluginInfo, Reason, State
+    from manifold.tools.pack import Packed, pack
     from manifold.validation import load_manifest, validate
 
 __all__ = [
+    "DIAGNOSTIC_CODES",
+    "REASON_CODES",
+    "ArchiveError",
+    "ArchiveLimits",
+    "ArchiveSource",
+    "ConfigError",
     "Diagnostic",
+    "DiagnosticCode",
     "Extension",
     "ExtensionError",
     "ExtensionHandle",
     "ExtensionPoint",
+    "FolderSource",
     "HookCallError",
     "HookCaller",
     "HookError",
     "HookFailure",
     "HookImpl",
     "HookOutcome",
+    "HostConfig",
     "LoadReport",
     "Manager",
     "Manifest",
     "ManifestError",
     "ManifoldError",
+    "PackError",
+    "PackageClaimError",
+    "PackageSource",
+    "Packed",
+    "Phase",
     "PluginContext",
     "PluginInfo",
     "Point",
     "Reason",
+    "ReasonCode",
     "Reference",
     "Report",
     "RescanResult",
     "SafeResult",
+    "SettingsError",
     "Severity",
+    "Source",
+    "SourceError",
     "State",
     "StrictModeError",
+    "UnknownPluginError",
     "UsageError",
+    "load_config",
     "load_manifest",
+    "pack",
     "validate",
+    "verify_archive",
 ]
 
 __version__ = "0.1.0"
 
 _HOMES = {
-    "PluginContext": "context",
-    "Diagnostic": "diagnostics",
-    "Report": "diagnostics",
-    "Severity": "diagnostics",
+    "DIAGNOSTIC_CODES": "codes",
+    "DiagnosticCode": "codes",
+    "REASON_CODES": "codes",
+    "ReasonCode": "codes",
+    "load_config": "config",
+    "ArchiveError": "errors",
+    "ConfigError": "errors",
+    "ExtensionError": "errors",
+    "HookCallError": "errors",
+    "HookError": "errors",
     "ManifestError": "errors",
     "ManifoldError": "errors",
+    "PackError": "errors",
+    "PackageClaimError": "errors",
+    "SettingsError": "errors",
+    "SourceError": "errors",
+    "StrictModeError": "errors",
+    "UnknownPluginError": "errors",
     "UsageError": "errors",
-    "HookCallError": "hooks",
+    "HostConfig": "graph.gate",
     "HookCaller": "hooks",
-    "HookError": "hooks",
     "HookFailure": "hooks",
     "HookImpl": "hooks",
     "HookOutcome": "hooks",
     "SafeResult": "hooks",
-    "ExtensionError": "manager",
+    "PluginContext": "lifecycle.context",
     "LoadReport": "manager",
     "Manager": "manager",
     "RescanResult": "manager",
-    "StrictModeError": "manager",
-    "Extension": "manifest",
-    "ExtensionPoint": "manifest",
-    "Manifest": "manifest",
-    "Reference": "manifest",
+    "Diagnostic": "manifest.diagnostics",
+    "Report": "manifest.diagnostics",
+    "Severity": "manifest.diagnostics",
+    "Extension": "manifest.model",
+    "ExtensionPoint": "manifest.model",
+    "Manifest": "manifest.model",
+    "Reference": "manifest.model",
     "ExtensionHandle": "registry",
     "Point": "registry",
+    "ArchiveLimits": "sources.archives",
+    "verify_archive": "sources.archives",
+    "ArchiveSource": "sources.locations",
+    "FolderSource": "sources.locations",
+    "PackageSource": "sources.locations",
+    "Source": "sources.locations",
+    "Phase": "states",
     "PluginInfo": "states",
     "Reason": "states",
     "State": "states",
+    "Packed": "tools.pack",
+    "pack": "tools.pack",
     "load_manifest": "validation",
     "validate": "validation",
 }
@@ -101,4 +170,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted([*__all__, "__version__"])

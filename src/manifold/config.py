@@ -9,24 +9,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from manifold.diagnostics import Diagnostic
-from manifold.errors import ManifoldError
-from manifold.locate import KeyPath, format_path
-from manifold.parse import place
+from manifold.errors import ConfigError
+from manifold.manifest.diagnostics import place
+from manifold.manifest.locate import KeyPath, format_path
 
 __all__ = ["ConfigError", "HostFile", "find_config", "load_config"]
 
 CONFIG_NAME = "manifold.toml"
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
-
-
-class ConfigError(ManifoldError, ValueError):
-    """The configuration (a file or an environment variable) is not valid; says where and why."""
-
-    def __init__(self, message: str, diagnostics: tuple[Diagnostic, ...] = ()) -> None:
-        super().__init__(message)
-        self.diagnostics = diagnostics
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +77,8 @@ def _read(file: Path) -> dict[str, Any]:
         data = document.get("tool", {}).get("manifold")
         if not isinstance(data, dict):
             raise ConfigError(f"{file}: no [tool.manifold] table")
-    from manifold.diagnostics import Problem
-    from manifold.schema import schema_problems
+    from manifold.manifest.diagnostics import Problem
+    from manifold.manifest.schema import schema_problems
 
     problems = [
         Problem(p.code, prefix + p.path, _reprefix(p.message, p.path, prefix)) for p in schema_problems("config", data)

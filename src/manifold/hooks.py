@@ -27,7 +27,7 @@ from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from manifold.errors import ManifoldError
+from manifold.errors import HookCallError, HookError, ManifoldError
 from manifold.registry import ExtensionHandle, Point
 
 if TYPE_CHECKING:
@@ -46,19 +46,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("manifold")
-
-
-class HookError(ManifoldError):
-    """A hook cannot be called; ``hook`` is the id of its point."""
-
-    def __init__(self, message: str, *, hook: str) -> None:
-        super().__init__(message)
-        self.hook = hook
-
-
-class HookCallError(HookError, TypeError):
-    """A hook was called wrongly: positional, missing or unknown arguments, or synchronously
-    while some of its implementations are ``async``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,29 +32,14 @@ from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash, spec_fr
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from manifold.archives import is_archive_folder
-from manifold.errors import ManifoldError, UsageError
-from manifold.manifest import Reference
+from manifold.errors import PackageClaimError, UsageError
+from manifold.manifest.model import Reference
+from manifold.sources.archives import is_archive_folder
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
 __all__ = ["PackageClaimError", "PluginImporter"]
-
-
-class PackageClaimError(ManifoldError, ImportError):
-    """A package is already served for another plugin.
-
-    ``package`` is the top-level name, ``plugin`` the plugin that asked for it and ``owner`` the plugin
-    it is served for, or ``None`` when no plugin serves it (it is imported from elsewhere, or nobody
-    serves it at all).
-    """
-
-    def __init__(self, message: str, *, package: str, plugin: str, owner: str | None) -> None:
-        ImportError.__init__(self, message, name=package)
-        self.package = package
-        self.plugin = plugin
-        self.owner = owner
 
 
 _Kind = Literal["folder", "zip"]

@@ -17,24 +17,25 @@ from pathlib import Path
 from types import FunctionType, MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from manifold.archives import ARCHIVE_CODES, check_unchanged
-from manifold.cache import ManifestCache, default_cache_dir
-from manifold.context import PluginContext
-from manifold.diagnostics import Diagnostic
-from manifold.errors import ManifoldError
-from manifold.gate import HostConfig, Severity, gate
-from manifold.gcpause import paused
-from manifold.graph import build_graph, dependents
+from manifold.codes import ReasonCode
+from manifold.errors import ExtensionError, SettingsError, StrictModeError, UnknownPluginError
+from manifold.graph.gate import HostConfig, Severity, gate
+from manifold.graph.installed import installed_version
+from manifold.graph.order import build_graph, dependents
+from manifold.graph.resolve import resolve, unavailable_because
 from manifold.hooks import After, Before, HookCaller, Hooks, implementation_problem
 from manifold.importer import PluginImporter
-from manifold.installed import installed_version
-from manifold.lifecycle import CallTimeout, Runner
-from manifold.manifest import Cardinality, Manifest, Reference, frozen
-from manifold.redact import RedactingFilter, scrub, secrets_in
+from manifold.lifecycle.context import PluginContext
+from manifold.lifecycle.redact import RedactingFilter, scrub, secrets_in
+from manifold.lifecycle.runner import CallTimeout, Runner
+from manifold.manifest.diagnostics import Diagnostic
+from manifold.manifest.model import Cardinality, Manifest, Reference, frozen
+from manifold.manifest.settings import apply_defaults, check_values
 from manifold.registry import ExtensionHandle, Point, Registry
-from manifold.resolve import resolve, unavailable_because
-from manifold.settings import apply_defaults, check_values
-from manifold.sources import (
+from manifold.sources.archives import ARCHIVE_CODES, check_unchanged
+from manifold.sources.cache import ManifestCache, default_cache_dir
+from manifold.sources.gcpause import paused
+from manifold.sources.locations import (
     ManifestLocation,
     Source,
     SourceError,
@@ -48,29 +49,11 @@ from manifold.states import Phase, PluginInfo, Reason, State
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["ExtensionError", "LoadReport", "Manager", "RescanResult", "StrictModeError"]
+__all__ = ["LoadReport", "Manager", "RescanResult"]
 
 logger = logging.getLogger("manifold")
 
 Listener = Callable[[PluginInfo], object]
-
-
-class ExtensionError(ManifoldError, LookupError):
-    """An extension or a point cannot be used; ``point`` and ``plugin`` say which."""
-
-    def __init__(self, message: str, *, point: str, plugin: str | None = None) -> None:
-        super().__init__(message)
-        self.point = point
-        self.plugin = plugin
-
-
-class StrictModeError(ManifoldError, RuntimeError):
-    """In strict mode, plugins the host marked required are not active; ``plugins`` maps id -> reason."""
-
-    def __init__(self, plugins: Mapping[str, Reason | None]) -> None:
-        self.plugins = dict(plugins)
-        lines = "; ".join(f"{pid}: {reason or 'not active'}" for pid, reason in sorted(self.plugins.items()))
-        super().__init__(f"required plugins are not active: {lines}")
 
 
 def _now() -> datetime.datetime:
@@ -210,7 +193,7 @@ class Manager:
         self._discovered = False
         self._installed: dict[str, str | None] = {}
         self._cache_dir = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) if cache else None
-        self._jobs = jobs  # processes that read uncached manifests (manifold.fanout); None: one per CPU
+        self._jobs = jobs  # processes that read uncached manifests (manifold.sources.fanout); None: one per CPU
         self.timings: dict[str, float] = {}
         """Seconds the last ``discover``, ``gate`` and ``resolve`` steps took."""
         # Secret values from the settings never reach messages or log records.
@@ -246,7 +229,7 @@ class Manager:
             return
         self._discovered = True
         began = time.perf_counter()
-        with paused(long_lived=True):  # discovery builds long-lived objects only (see manifold.gcpause)
+        with paused(long_lived=True):  # discovery builds long-lived objects only (see manifold.sources.gcpause)
             records, diagnostics = self._read_sources()
             self.timings["discover"] = time.perf_counter() - began
             self._diagnostics = diagnostics
@@ -299,7 +282,10 @@ class Manager:
                 first = errors[0].format() if errors else "unreadable"
                 more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
                 # A refused archive says why (integrity, ...); any other manifest with errors is invalid.
-                code = errors[0].code if errors and errors[0].code in ARCHIVE_CODES else "invalid"
+                code: ReasonCode = "invalid"
+                for archive_code in ARCHIVE_CODES:
+                    if errors and errors[0].code == archive_code:
+                        code = archive_code
                 record.state, record.reason = "filtered", Reason(code, f"{first}{more}")
             records[pid] = record
         if cache is not None:
@@ -419,7 +405,7 @@ class Manager:
         )
 
     def inspect(self, plugin_id: str) -> PluginInfo:
-        """Everything known about one plugin; raises ManifoldError for an id no source has."""
+        """Everything known about one plugin; raises UnknownPluginError for an id no source has."""
         return self._record(plugin_id).info()
 
     def plugin(self, plugin_id: str) -> Any:
@@ -431,7 +417,7 @@ class Manager:
         try:
             return self._records[plugin_id]
         except KeyError:
-            raise ManifoldError(f"unknown plugin {plugin_id!r}: no source has it") from None
+            raise UnknownPluginError(plugin_id) from None
 
     @property
     def load_order(self) -> tuple[str, ...]:
@@ -463,7 +449,7 @@ class Manager:
         if cardinality not in ("many", "one"):
             raise ValueError(f'cardinality must be "many" or "one", not {cardinality!r}')
         if config_schema is not None:
-            from manifold.schema import check_schema
+            from manifold.manifest.schema import check_schema
 
             problems = check_schema(dict(config_schema), ("config_schema",))
             if problems:
@@ -901,13 +887,13 @@ class Manager:
     def update_settings(self, plugin_id: str, values: Mapping[str, Any]) -> Mapping[str, Any]:
         """Validate new settings, keep them, and tell the plugin object (``settings_changed(old, new)``).
 
-        Raises ManifoldError naming the key when they are invalid (the old settings stay).
+        Raises SettingsError listing every problem when they are invalid (the old settings stay).
         """
         record = self._record(plugin_id)
         schema = record.manifest.settings_schema if record.manifest is not None else None
-        new, problems = check_values(schema, values, (), "invalid-settings")
+        new, problems = check_values(schema, values, (), "schema")
         if problems:
-            raise ManifoldError(f"settings of {plugin_id}: {'; '.join(p.message for p in problems)}")
+            raise SettingsError(f"settings of {plugin_id}", [p.message for p in problems], plugin=plugin_id)
         old = record.settings
         record.settings = MappingProxyType(new)
         if record.context is not None:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from manifold.manifest import Cardinality, Reference
+from manifold.manifest.model import Cardinality, Reference
 from manifold.states import Reason
 
 __all__ = ["ExtensionHandle", "Point", "Registry"]

@@ -6,8 +6,10 @@ import datetime
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from manifold.codes import ReasonCode
+
 if TYPE_CHECKING:
-    from manifold.manifest import Manifest
+    from manifold.manifest.model import Manifest
 
 __all__ = ["PluginInfo", "Reason", "State"]
 
@@ -28,7 +30,7 @@ class Reason:
     where a ``failed`` plugin's code raised, and ``traceback`` holds the formatted traceback.
     """
 
-    code: str
+    code: ReasonCode
     message: str
     chain: tuple[str, ...] = ()
     phase: Phase | None = None

@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from manifold.codescan import CodeScan, scan_plugin, undeclared_imports
-from manifold.consistency import check_consistency
-from manifold.diagnostics import Diagnostic, Report, sort_diagnostics
 from manifold.errors import ManifestError
-from manifold.gcpause import paused
-from manifold.manifest import Manifest
-from manifold.parsed import ParsedFile
-from manifold.sources import ManifestLocation, find_manifests, map_manifests
+from manifold.graph.consistency import check_consistency
+from manifold.manifest.codescan import CodeScan, scan_plugin, undeclared_imports
+from manifold.manifest.diagnostics import Diagnostic, Report, sort_diagnostics
+from manifold.manifest.model import Manifest
+from manifold.manifest.parsed import ParsedFile
+from manifold.sources.gcpause import paused
+from manifold.sources.locations import ManifestLocation, find_manifests, map_manifests
 
 __all__ = ["load_manifest", "validate"]
 
@@ -25,7 +25,7 @@ def load_manifest(path: str | os.PathLike[str]) -> Manifest:
     """
     locations = find_manifests(path)
     if len(locations) != 1:
-        raise ManifestError(str(path), (Diagnostic("error", "no-manifest", "no plugin.toml here", str(path)),))
+        raise ManifestError(str(path), (Diagnostic("error", "no-manifests", "no plugin.toml here", str(path)),))
     location = locations[0]
     parsed = location.read()
     if parsed.manifest is None:
@@ -65,7 +65,7 @@ def validate(
                 continue
             seen.add(key)
             locations.append(location)
-    with paused():  # validation builds long-lived objects only, and runs no plugin code (see manifold.gcpause)
+    with paused():  # validation builds long-lived objects only, and runs no plugin code (see manifold.sources.gcpause)
         checked = _check_files(locations, check_code=check_code, jobs=jobs)
     parsed = [item for item, _ in checked]
     for item, scan in checked:

@@ -28,8 +28,8 @@ def add_doctor_command(commands: Any) -> None:
 
 def run_doctor(args: argparse.Namespace) -> int:
     from manifold.config import load_config
-    from manifold.doctor import diagnose
     from manifold.errors import UsageError
+    from manifold.tools.doctor import diagnose
 
     config = load_config(args.config)
     options = {k: v for k, v in config.options.items() if k != "environ"}

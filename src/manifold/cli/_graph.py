@@ -25,7 +25,7 @@ def add_graph_command(commands: Any) -> None:
 
 
 def run_graph(args: argparse.Namespace) -> int:
-    from manifold.describe import describe_graph, render_dot, render_mermaid
+    from manifold.tools.describe import describe_graph, render_dot, render_mermaid
 
     manager = host_manager(args, safe_mode=True)
     if args.order:

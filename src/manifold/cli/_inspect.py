@@ -26,8 +26,8 @@ def add_inspect_command(commands: Any) -> None:
 
 
 def run_inspect(args: argparse.Namespace) -> int:
-    from manifold.describe import advice, describe_plugin
     from manifold.errors import UsageError
+    from manifold.tools.describe import advice, describe_plugin
 
     manager = host_manager(args, safe_mode=True)
     if args.id not in manager.report.plugins:

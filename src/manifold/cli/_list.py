@@ -22,7 +22,7 @@ def add_list_command(commands: Any) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from manifold.describe import plugin_row
+    from manifold.tools.describe import plugin_row
 
     manager = host_manager(args, safe_mode=True)
     rows = [plugin_row(info) for info in manager.discover().plugins.values()]

@@ -24,7 +24,7 @@ def add_new_command(commands: Any) -> None:
 
 
 def run_new(args: argparse.Namespace) -> int:
-    from manifold.scaffold import SCHEMA_URL, scaffold
+    from manifold.tools.scaffold import SCHEMA_URL, scaffold
 
     folder = Path(args.dir or args.id)
     for path in scaffold(args.id, folder, schema=args.schema or SCHEMA_URL):

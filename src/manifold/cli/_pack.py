@@ -28,7 +28,7 @@ def add_pack_command(commands: Any) -> None:
 
 
 def run_pack(args: argparse.Namespace) -> int:
-    from manifold.packing import PackError, pack
+    from manifold.tools.pack import PackError, pack
 
     try:
         packed = pack(args.source, args.output)

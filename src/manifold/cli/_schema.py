@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from manifold.errors import UsageError
-from manifold.shipped import SCHEMA_NAMES
+from manifold.manifest.shipped import SCHEMA_NAMES
 
 
 def add_schema_command(commands: Any) -> None:
@@ -35,7 +35,7 @@ def add_schema_command(commands: Any) -> None:
 
 
 def run_schema(args: argparse.Namespace) -> int:
-    from manifold.shipped import schema_text
+    from manifold.manifest.shipped import schema_text
 
     text = _composed(args) if args.composed else schema_text(args.name)
     if args.output is None:
@@ -62,7 +62,7 @@ def _composed(args: argparse.Namespace) -> str:
     import json
 
     from manifold.cli._host import host_manager
-    from manifold.compose import composed_schema
+    from manifold.tools.compose import composed_schema
 
     if args.name != "plugin":
         raise UsageError("--composed specialises the plugin schema; leave out the schema name")

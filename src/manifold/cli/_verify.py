@@ -33,7 +33,7 @@ def add_verify_command(commands: Any) -> None:
 def run_verify(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from manifold.archives import DEFAULT_LIMITS, file_sha256, verify_archive
+    from manifold.sources.archives import DEFAULT_LIMITS, file_sha256, verify_archive
 
     missing = [name for name in args.archives if not Path(name).is_file()]
     if missing:

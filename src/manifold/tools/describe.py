@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from manifold.redact import redact
+from manifold.lifecycle.redact import redact
 from manifold.states import PluginInfo, Reason
 
 if TYPE_CHECKING:

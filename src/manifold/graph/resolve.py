@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from manifold.graph import find_cycles, load_order
-from manifold.manifest import Manifest, satisfies
+from manifold.graph.order import find_cycles, load_order
+from manifold.manifest.model import Manifest, satisfies
 from manifold.states import Reason
 
 __all__ = ["Resolution", "resolve", "unavailable_because"]

@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from manifold.diagnostics import Diagnostic
-from manifold.manifest import Manifest
-from manifold.parsed import ParsedFile
-from manifold.sources import ManifestLocation, map_manifests
+from manifold.manifest.diagnostics import Diagnostic
+from manifold.manifest.model import Manifest
+from manifold.manifest.parsed import ParsedFile
+from manifold.sources.locations import ManifestLocation, map_manifests
 
 __all__ = ["ManifestCache", "default_cache_dir"]
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from manifold.diagnostics import Diagnostic, Problem
-from manifold.locate import format_path
-from manifold.manifest import Manifest, Reference
-from manifold.parsed import ParsedFile
+from manifold.manifest.diagnostics import Diagnostic, Problem
+from manifold.manifest.locate import format_path
+from manifold.manifest.model import Manifest, Reference
+from manifold.manifest.parsed import ParsedFile
 
 __all__ = ["CodeScan", "ImportSite", "scan_plugin", "undeclared_imports"]
 

@@ -10,8 +10,8 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
-from manifold.manifest import ExtensionPoint
-from manifold.schema import load_schema
+from manifold.manifest.model import ExtensionPoint
+from manifold.manifest.schema import load_schema
 
 __all__ = ["composed_schema"]
 

@@ -14,7 +14,7 @@ from importlib.resources.abc import Traversable
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from manifold.parsed import ParsedFile
+    from manifold.manifest.parsed import ParsedFile
 
 __all__ = ["PreparedManifest"]
 

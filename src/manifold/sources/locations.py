@@ -9,7 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
-from manifold.archives import (
+from manifold.errors import SourceError, UsageError
+from manifold.manifest.diagnostics import Diagnostic
+from manifold.manifest.names import BUNDLE_NAME, MANIFEST_NAME
+from manifold.manifest.parsed import ParsedFile
+from manifold.sources.archives import (
     DEFAULT_LIMITS,
     ArchiveError,
     ArchiveLimits,
@@ -17,17 +21,13 @@ from manifold.archives import (
     is_archive_name,
     open_archive,
 )
-from manifold.diagnostics import Diagnostic
-from manifold.errors import UsageError
-from manifold.names import BUNDLE_NAME, MANIFEST_NAME
-from manifold.parsed import ParsedFile
 
 T = TypeVar("T")
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
-# importlib.resources (with tempfile, shutil...) and manifold.prepared (a Traversable) are imported where
+# importlib.resources (with tempfile, shutil...) and manifold.manifest.parsed (a Traversable) are imported where
 # a package source, a bundle or an archive needs them: folders of plugins do without (~7 ms at start-up).
 
 __all__ = [
@@ -67,13 +67,9 @@ class ManifestLocation:
 
     def read(self) -> ParsedFile:
         """The manifest here, read and checked on its own (``parse_manifest``)."""
-        from manifold.parse import parse_manifest  # the reader: a warm start takes manifests from the cache
+        from manifold.manifest.read import parse_manifest  # the reader: a warm start takes manifests from the cache
 
         return parse_manifest(self.source, file=self.file, root=self.root)
-
-
-class SourceError(UsageError):
-    """A source cannot be read (a missing folder, a package that is not installed)."""
 
 
 @runtime_checkable
@@ -111,7 +107,7 @@ class FolderSource:
 
 @dataclass(frozen=True, slots=True)
 class ArchiveSource:
-    """A plugin archive (``.mfz`` or ``.zip``), read in place once its checks pass (see ``manifold.archives``)."""
+    """A plugin archive (``.mfz`` or ``.zip``), read in place once its checks pass (see ``sources.archives``)."""
 
     path: Path
     limits: ArchiveLimits = DEFAULT_LIMITS
@@ -186,7 +182,7 @@ def backing_file(source: Traversable) -> str | os.PathLike[Any]:
 
     Raises TypeError when the manifest is in no file on disk.
     """
-    from manifold.prepared import PreparedManifest
+    from manifold.manifest.prepared import PreparedManifest
 
     if isinstance(source, PreparedManifest):
         source = source.file
@@ -246,9 +242,9 @@ def _regular_file(path: str) -> os.stat_result | None:
 
 
 def _bundle(file: Traversable, file_name: str, folder: Traversable, folder_name: str) -> list[ManifestLocation]:
-    """One location per member of a bundle manifest, each already read (see ``manifold.bundles``)."""
-    from manifold.bundles import read_bundle  # the bundle reader parses TOML: only for a bundle
-    from manifold.prepared import PreparedManifest
+    """One location per member of a bundle manifest, each already read (see ``manifold.manifest.bundle``)."""
+    from manifold.manifest.bundle import read_bundle  # the bundle reader parses TOML: only for a bundle
+    from manifold.manifest.prepared import PreparedManifest
 
     members = read_bundle(file, file=file_name, folder=folder, folder_name=folder_name)
     return [ManifestLocation(key, PreparedManifest(file, parsed, key), parsed.root) for key, parsed in members]
@@ -272,7 +268,7 @@ def _archive(file: Traversable, name: str, limits: ArchiveLimits) -> list[Manife
 
 def _refused(file: Traversable, name: str, diagnostics: tuple[Diagnostic, ...]) -> ManifestLocation:
     """An archive that is not read: a location whose manifest is only the reasons why."""
-    from manifold.prepared import PreparedManifest
+    from manifold.manifest.prepared import PreparedManifest
 
     parsed = ParsedFile(name, file, diagnostics)
     return ManifestLocation(name, PreparedManifest(file, parsed, name), file)
@@ -288,7 +284,7 @@ def find_manifests(path: str | os.PathLike[str], *, limits: ArchiveLimits = DEFA
     if given.is_file():
         if is_archive_name(given.name):
             return _archive(given, str(given), limits)
-        from manifold.bundles import is_bundle_file
+        from manifold.manifest.bundle import is_bundle_file
 
         if is_bundle_file(given):
             return _bundle(given, str(given), given.parent, str(given.parent) if given.parent != Path() else "")
@@ -302,16 +298,16 @@ def map_manifests(
     function: Callable[[ManifestLocation], T], locations: Sequence[ManifestLocation], jobs: int | None = None
 ) -> list[T]:
     """``[function(location) for location in locations]``, the manifest files on disk in forked processes
-    when there are hundreds (``manifold.fanout``).
+    when there are hundreds (``manifold.sources.fanout``).
 
     Bundle members and refused archives were read when their source was scanned: they are cheap,
     and their values hold the bundle's text and the archive, so they are done in this process.
     """
     if not locations:
         return []
-    import manifold.parse  # noqa: F401  # the reader, imported once here rather than in each forked process
-    from manifold.fanout import fanout  # imports pickle and may fork: only when something is read
-    from manifold.prepared import PreparedManifest
+    import manifold.manifest.read  # noqa: F401  # the reader, imported once here rather than in each forked process
+    from manifold.manifest.prepared import PreparedManifest
+    from manifold.sources.fanout import fanout  # imports pickle and may fork: only when something is read
 
     plain = [i for i, location in enumerate(locations) if not isinstance(location.source, PreparedManifest)]
     done = dict(zip(plain, fanout(function, [locations[i] for i in plain], jobs), strict=True))

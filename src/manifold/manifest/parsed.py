@@ -7,11 +7,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from manifold.manifest.diagnostics import place
+
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
-    from manifold.diagnostics import Diagnostic, Problem
-    from manifold.manifest import Manifest
+    from manifold.manifest.diagnostics import Diagnostic, Problem
+    from manifold.manifest.model import Manifest
 
 __all__ = ["ParsedFile"]
 
@@ -52,6 +54,4 @@ class ParsedFile:
 
     def place(self, problems: Iterable[Problem]) -> list[Diagnostic]:
         """Problems found in ``data``, as diagnostics at their lines in ``file``."""
-        from manifold.parse import place  # the reader; not needed for manifests from the cache
-
         return place([self.relocated(p) for p in problems], file=self.file, text=self.text, plugin=self.plugin_id)

@@ -6,12 +6,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from manifold.locate import KeyPath
+from manifold.codes import DiagnosticCode
+from manifold.manifest.locate import KeyPath, Locator, format_path
 
 if TYPE_CHECKING:
-    from manifold.manifest import Manifest
+    from manifold.manifest.model import Manifest
 
-__all__ = ["Diagnostic", "Problem", "Report", "Severity"]
+__all__ = ["Diagnostic", "Problem", "Report", "Severity", "place"]
 
 Severity = Literal["error", "warning"]
 
@@ -21,7 +22,7 @@ class Diagnostic:
     """One problem: its severity, a stable kebab-case code, a message for a person, and where it is."""
 
     severity: Severity
-    code: str
+    code: DiagnosticCode
     message: str
     file: str | None = None
     line: int | None = None
@@ -124,7 +125,34 @@ def sort_diagnostics(diagnostics: Iterable[Diagnostic], files: Sequence[str]) ->
 class Problem:
     """A problem found in a manifest's data, before it is placed in the text: code, key path, words."""
 
-    code: str
+    code: DiagnosticCode
     path: KeyPath
     message: str
     severity: Severity = "error"
+
+
+def place(problems: Iterable[Problem], *, file: str, text: str | None, plugin: str | None) -> list[Diagnostic]:
+    """Turn problems into diagnostics placed at their key's line and column in ``text``."""
+    problems = list(problems)
+    if not problems:
+        return []
+    locator = Locator(text) if text is not None else None
+    placed = []
+    for problem in problems:
+        position = None
+        if locator is not None:
+            position = locator.find(problem.path) or locator.nearest(problem.path)[1]
+        placed.append(
+            Diagnostic(
+                problem.severity,
+                problem.code,
+                problem.message,
+                file,
+                position.line if position else None,
+                position.column if position else None,
+                format_path(problem.path) or None,
+                plugin,
+            )
+        )
+    placed.sort(key=lambda d: (d.line or 0, d.column or 0))
+    return placed

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from packaging.version import Version
 
-from manifold.manifest import Manifest, parse_version, satisfies
-from manifold.settings import check_values
+from manifold.manifest.model import Manifest, parse_version, satisfies
+from manifold.manifest.settings import check_values
 from manifold.states import Reason
 
 if TYPE_CHECKING:
@@ -205,7 +205,7 @@ def _settings(manifest: Manifest, host: HostConfig) -> Reason | None:
     given = host.settings.get(manifest.id)
     if given is None or manifest.settings_schema is None:
         return None
-    _, problems = check_values(manifest.settings_schema, given, (), "invalid-settings")
+    _, problems = check_values(manifest.settings_schema, given, (), "schema")
     if not problems:
         return None
     words = "; ".join(p.message for p in problems)

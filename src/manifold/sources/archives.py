@@ -14,7 +14,7 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, TypeGuard
 
@@ -25,9 +25,10 @@ if TYPE_CHECKING:
 # zipfile, hashlib and zlib are imported by the functions that read or write archives: a host
 # whose plugins are all in folders never pays for them (~25 ms together at start-up).
 
-from manifold._words import show
-from manifold.diagnostics import Diagnostic
-from manifold.errors import ManifoldError
+from manifold.codes import ArchiveCode, DiagnosticCode
+from manifold.errors import ArchiveError
+from manifold.manifest._words import show
+from manifold.manifest.diagnostics import Diagnostic
 
 __all__ = [
     "ARCHIVE_CODES",
@@ -48,7 +49,7 @@ __all__ = [
 
 HASHES_NAME = "MANIFOLD-HASHES"
 ARCHIVE_SUFFIXES = (".mfz", ".zip")
-ARCHIVE_CODES = ("bad-archive", "unsafe-archive", "integrity")
+ARCHIVE_CODES: tuple[ArchiveCode, ...] = ("bad-archive", "unsafe-archive", "integrity")
 """The diagnostic codes of a refused archive; a plugin record of one has the code as its reason."""
 
 _MiB = 1 << 20
@@ -80,16 +81,6 @@ class ArchiveLimits:
 
 
 DEFAULT_LIMITS = ArchiveLimits()
-
-
-class ArchiveError(ManifoldError, ValueError):
-    """An archive is refused; ``diagnostics`` says every reason, each naming the entry at fault."""
-
-    def __init__(self, file: str, diagnostics: Iterable[Diagnostic]) -> None:
-        self.file = file
-        self.diagnostics = tuple(diagnostics)
-        lines = "\n".join(d.format() for d in self.diagnostics)
-        super().__init__(f"{file} is refused:\n{lines}")
 
 
 def is_archive_name(name: str) -> bool:
@@ -221,7 +212,7 @@ def _check(
     """The open archive, its problems, and the stamp of the file as it was when the checks began."""
     import zipfile
 
-    def problem(code: str, message: str) -> Diagnostic:
+    def problem(code: DiagnosticCode, message: str) -> Diagnostic:
         return Diagnostic("error", code, message, display)
 
     try:
@@ -241,13 +232,13 @@ def _check(
     return archive, problems, stamp
 
 
-def _entry_problems(infos: list[zipfile.ZipInfo], limits: ArchiveLimits) -> list[tuple[str, str]]:
+def _entry_problems(infos: list[zipfile.ZipInfo], limits: ArchiveLimits) -> list[tuple[ArchiveCode, str]]:
     """Unsafe entries: (code, message) pairs, each message starting with the entry's name."""
     import zipfile
 
     if len(infos) > limits.max_entries:
         return [("unsafe-archive", f"holds {len(infos)} entries, more than the limit of {limits.max_entries}")]
-    found: list[tuple[str, str]] = []
+    found: list[tuple[ArchiveCode, str]] = []
 
     def unsafe(info: zipfile.ZipInfo, message: str) -> None:
         found.append(("unsafe-archive", f"{show(info.orig_filename, limit=120)}: {message}"))

@@ -6,16 +6,22 @@ import contextlib
 import os
 import tempfile
 import tomllib
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from manifold.archives import DEFAULT_LIMITS, ArchiveLimits, file_sha256, is_archive_name, verify_archive, write_archive
-from manifold.bundles import BUNDLE_NAME, is_bundle_file
-from manifold.diagnostics import Diagnostic
-from manifold.errors import ManifoldError, UsageError
-from manifold.sources import MANIFEST_NAME
+from manifold.errors import PackError, UsageError
+from manifold.manifest.bundle import BUNDLE_NAME, is_bundle_file
+from manifold.manifest.diagnostics import Diagnostic
+from manifold.sources.archives import (
+    DEFAULT_LIMITS,
+    ArchiveLimits,
+    file_sha256,
+    is_archive_name,
+    verify_archive,
+    write_archive,
+)
+from manifold.sources.locations import MANIFEST_NAME
 
 __all__ = ["Kind", "PackError", "Packed", "is_excluded", "pack"]
 
@@ -23,14 +29,6 @@ Kind = Literal["plugin", "bundle"]
 ARCHIVE_SUFFIX = ".mfz"
 _EXCLUDED_NAMES = frozenset({"__pycache__", "Thumbs.db", "desktop.ini"})
 _EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".egg-info", "~", ".swp")
-
-
-class PackError(ManifoldError):
-    """The source cannot be packed (it is invalid, or holds a link); ``diagnostics`` says why."""
-
-    def __init__(self, message: str, diagnostics: Iterable[Diagnostic]) -> None:
-        super().__init__(message)
-        self.diagnostics = tuple(diagnostics)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,11 +21,11 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier
 from packaging.version import InvalidVersion, Version
 
-from manifold._words import show
-from manifold.diagnostics import Problem
-from manifold.locate import KeyPath, format_path
-from manifold.manifest import Reference, parse_marker, parse_specifier, parse_version
-from manifold.schema import check_schema
+from manifold.manifest._words import show
+from manifold.manifest.diagnostics import Problem
+from manifold.manifest.locate import KeyPath, format_path
+from manifold.manifest.model import Reference, parse_marker, parse_specifier, parse_version
+from manifold.manifest.schema import check_schema
 
 __all__ = ["check_semantics", "has_module"]
 

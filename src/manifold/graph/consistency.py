@@ -6,12 +6,12 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from manifold._words import show
-from manifold.diagnostics import Diagnostic, Problem
-from manifold.locate import KeyPath, format_path
-from manifold.manifest import Manifest, satisfies
-from manifold.parsed import ParsedFile
-from manifold.schema import instance_problems
+from manifold.manifest._words import show
+from manifold.manifest.diagnostics import Diagnostic, Problem
+from manifold.manifest.locate import KeyPath, format_path
+from manifold.manifest.model import Manifest, satisfies
+from manifold.manifest.parsed import ParsedFile
+from manifold.manifest.schema import instance_problems
 
 __all__ = ["check_consistency"]
 
@@ -111,7 +111,7 @@ def _check_claims(valid: dict[str, ParsedFile], found: _Findings) -> None:
 def _check_dependencies(
     valid: dict[str, ParsedFile], by_id: dict[str, ParsedFile], found: _Findings, *, strict: bool
 ) -> None:
-    from manifold.graph import find_cycles, load_order
+    from manifold.graph.order import find_cycles, load_order
 
     edges: dict[str, list[str]] = {}
     for pid, parsed in valid.items():

@@ -18,21 +18,21 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from manifold._words import did_you_mean, show, toml_type
-from manifold.diagnostics import Problem
-from manifold.locate import KeyPath, format_path
-from manifold.manifest import Manifest
-from manifold.names import BUNDLE_NAME, MANIFEST_NAME
-from manifold.parse import (
-    ParsedFile,
+from manifold.codes import DiagnosticCode
+from manifold.manifest._words import did_you_mean, show, toml_type
+from manifold.manifest.diagnostics import Problem, place
+from manifold.manifest.locate import KeyPath, format_path
+from manifold.manifest.model import Manifest
+from manifold.manifest.names import BUNDLE_NAME, MANIFEST_NAME
+from manifold.manifest.parsed import ParsedFile
+from manifold.manifest.read import (
     check_manifest_version,
     check_plugin_data,
     parse_manifest,
-    place,
     read_toml,
 )
-from manifold.schema import load_schema, schema_problems
-from manifold.semantics import check_semantics
+from manifold.manifest.rules import check_semantics
+from manifold.manifest.schema import load_schema, schema_problems
 
 __all__ = ["BUNDLE_NAME", "INHERITED_KEYS", "is_bundle_file", "read_bundle"]
 
@@ -40,7 +40,7 @@ INHERITED_KEYS = ("requires-api", "requires-app", "target")
 """Keys of ``[bundle]`` that every member gets unless it sets its own."""
 
 _BUNDLE_HEADER = re.compile(r"^[ \t]*\[[ \t]*bundle[ \t]*\][ \t]*(#.*)?$", re.MULTILINE)
-_FOLDER_CODES = frozenset({"missing-path", "missing-package", "missing-module"})
+_FOLDER_CODES: frozenset[DiagnosticCode] = frozenset({"missing-path", "missing-package", "missing-module"})
 """Codes of problems about files in the plugin folder: moot when the member's folder itself is wrong."""
 
 

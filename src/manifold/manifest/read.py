@@ -3,29 +3,26 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from typing import Any
 
 from tomli import TOMLDecodeError, loads  # tomllib's parser (tomllib is tomli 2.0), compiled: ~1.8x faster
 
-from manifold._words import show
-from manifold.diagnostics import Diagnostic, Problem
-from manifold.locate import Locator, format_path
-from manifold.manifest import MANIFEST_VERSIONS, Manifest
-from manifold.parsed import ParsedFile
-from manifold.prepared import PreparedManifest
-from manifold.schema import schema_problems
-from manifold.semantics import check_semantics
+from manifold.manifest._words import show
+from manifold.manifest.diagnostics import Diagnostic, Problem, place
+from manifold.manifest.model import MANIFEST_VERSIONS, Manifest
+from manifold.manifest.parsed import ParsedFile
+from manifold.manifest.prepared import PreparedManifest
+from manifold.manifest.rules import check_semantics
+from manifold.manifest.schema import schema_problems
 
 __all__ = [
-    "ParsedFile",
     "TomlFile",
     "check_manifest_version",
     "check_plugin_data",
     "parse_manifest",
-    "place",
     "read_toml",
 ]
 
@@ -93,33 +90,6 @@ def parse_manifest(source: Traversable, *, file: str, root: Traversable) -> Pars
     if not any(d.severity == "error" for d in diagnostics):
         manifest = Manifest.from_data(data, file=file, root=root)
     return ParsedFile(file, root, diagnostics, manifest, text, data, plugin_id)
-
-
-def place(problems: Iterable[Problem], *, file: str, text: str | None, plugin: str | None) -> list[Diagnostic]:
-    """Turn problems into diagnostics placed at their key's line and column in ``text``."""
-    problems = list(problems)
-    if not problems:
-        return []
-    locator = Locator(text) if text is not None else None
-    placed = []
-    for problem in problems:
-        position = None
-        if locator is not None:
-            position = locator.find(problem.path) or locator.nearest(problem.path)[1]
-        placed.append(
-            Diagnostic(
-                problem.severity,
-                problem.code,
-                problem.message,
-                file,
-                position.line if position else None,
-                position.column if position else None,
-                format_path(problem.path) or None,
-                plugin,
-            )
-        )
-    placed.sort(key=lambda d: (d.line or 0, d.column or 0))
-    return placed
 
 
 def _syntax_diagnostic(error: TOMLDecodeError, file: str, text: str) -> Diagnostic:

@@ -1,6 +1,6 @@
 """The doctor: run the host's pipeline, activation in a child process, and say what happened and what to do.
 
-Run as ``python -m manifold.doctor OPTIONS_JSON`` it is that child: it builds the manager from the
+Run as ``python -m manifold.tools.doctor OPTIONS_JSON`` it is that child: it builds the manager from the
 options, activates every plugin in load order, and prints one JSON document on stdout.
 """
 
@@ -14,9 +14,9 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from manifold.describe import advice, plugin_row
+from manifold.lifecycle.redact import MASK, is_secret, redact
 from manifold.manager import Manager
-from manifold.redact import MASK, is_secret, redact
+from manifold.tools.describe import advice, plugin_row
 
 __all__ = ["diagnose"]
 
@@ -90,7 +90,7 @@ def _child(options: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Any]
     limit = timeout * max(1, len(options.get("sources", []))) * 50 + _CHILD_TIMEOUT_PAD
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "manifold.doctor", json.dumps(dict(options))],
+            [sys.executable, "-m", "manifold.tools.doctor", json.dumps(dict(options))],
             capture_output=True,
             text=True,
             env=dict(env),

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.version import Version
 
-from manifold.manifest import Manifest
+from manifold.manifest.model import Manifest
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable

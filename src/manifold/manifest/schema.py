@@ -13,11 +13,12 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from manifold._words import did_you_mean, quoted_list, show, toml_type, type_words
-from manifold.diagnostics import Problem
-from manifold.locate import KeyPath, format_path
-from manifold.shipped import SCHEMA_NAMES, SchemaName, schema_text, shipped_text
-from manifold.verdict import quick_valid
+from manifold.codes import DiagnosticCode
+from manifold.manifest._verdict import quick_valid
+from manifold.manifest._words import did_you_mean, quoted_list, show, toml_type, type_words
+from manifold.manifest.diagnostics import Problem
+from manifold.manifest.locate import KeyPath, format_path
+from manifold.manifest.shipped import SCHEMA_NAMES, SchemaName, schema_text, shipped_text
 
 if TYPE_CHECKING:
     from jsonschema import Draft7Validator, ValidationError
@@ -129,7 +130,7 @@ def _fast_meta_validator() -> Callable[[Any], Any]:
     return _compiled("draft07")
 
 
-# The schemas whose validators are generated ahead of time into manifold/_compiled/ (by
+# The schemas whose validators are generated ahead of time into manifold/manifest/_compiled/ (by
 # schemas/compile_validators.py): generating one at run time costs about 50 ms.
 CompiledName = Literal["plugin", "bundle", "config", "draft07"]
 COMPILED: tuple[CompiledName, ...] = ("plugin", "bundle", "config", "draft07")
@@ -150,7 +151,7 @@ def schema_digest(name: CompiledName) -> str:
 
 
 def compiled_source(name: CompiledName) -> str:
-    """The text of the module ``manifold._compiled.<name>``: fastjsonschema's validator of the schema."""
+    """The text of the module ``manifold.manifest._compiled.<name>``: fastjsonschema's validator of the schema."""
     import fastjsonschema
 
     code = fastjsonschema.compile_to_code(_lean_schema(name), use_default=False)
@@ -165,7 +166,7 @@ def compiled_source(name: CompiledName) -> str:
 
 @functools.cache
 def _compiled(name: CompiledName) -> Callable[[Any], Any]:
-    module = importlib.import_module(f"manifold._compiled.{name}")
+    module = importlib.import_module(f"manifold.manifest._compiled.{name}")
     validate: Callable[[Any], Any] = module.validate
     return validate
 
@@ -177,7 +178,7 @@ def _meta_validator() -> Draft7Validator:
     return Draft7Validator(Draft7Validator.META_SCHEMA)
 
 
-def instance_problems(schema: Mapping[str, Any], instance: Any, where: KeyPath, code: str) -> list[Problem]:
+def instance_problems(schema: Mapping[str, Any], instance: Any, where: KeyPath, code: DiagnosticCode) -> list[Problem]:
     """Problems of a value against a schema a manifest embeds, reported under ``code``.
 
     A quick verdict answers first (``verdict.quick_valid``); jsonschema walks only what it does

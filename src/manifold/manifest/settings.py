@@ -6,8 +6,9 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from manifold.diagnostics import Problem
-from manifold.locate import KeyPath
+from manifold.codes import DiagnosticCode
+from manifold.manifest.diagnostics import Problem
+from manifold.manifest.locate import KeyPath
 
 __all__ = ["apply_defaults", "check_values"]
 
@@ -28,12 +29,12 @@ def apply_defaults(schema: Mapping[str, Any] | None, values: Mapping[str, Any]) 
 
 
 def check_values(
-    schema: Mapping[str, Any] | None, values: Mapping[str, Any], where: KeyPath, code: str
+    schema: Mapping[str, Any] | None, values: Mapping[str, Any], where: KeyPath, code: DiagnosticCode
 ) -> tuple[dict[str, Any], list[Problem]]:
     """Validate ``values`` against ``schema`` (``type = "object"`` implied), then fill defaults."""
     if not schema:
         return dict(values), []
-    from manifold.schema import instance_problems
+    from manifold.manifest.schema import instance_problems
 
     full = dict(schema)
     full.setdefault("type", "object")
