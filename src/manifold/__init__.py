@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from manifold.codes import DIAGNOSTIC_CODES, REASON_CODES, DiagnosticCode, ReasonCode
-    from manifold.config import load_config
+    from manifold.config import HostConfig, load_config
     from manifold.errors import (
         ArchiveError,
         ConfigError,
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
         UnknownPluginError,
         UsageError,
     )
-    from manifold.graph.gate import HostConfig
     from manifold.hooks import HookCaller, HookFailure, HookImpl, HookOutcome, SafeResult
     from manifold.lifecycle.context import PluginContext
     from manifold.manager import LoadReport, Manager, RescanResult
@@ -124,7 +123,7 @@ _HOMES = {
     "StrictModeError": "errors",
     "UnknownPluginError": "errors",
     "UsageError": "errors",
-    "HostConfig": "graph.gate",
+    "HostConfig": "config",
     "HookCaller": "hooks",
     "HookFailure": "hooks",
     "HookImpl": "hooks",

@@ -1,23 +1,132 @@
-"""Host configuration: ``manifold.toml`` or ``[tool.manifold]`` in ``pyproject.toml``, then the environment."""
+"""Host configuration: the options (``HostConfig``), from ``manifold.toml``/``[tool.manifold]`` and the environment.
+
+The options are defined once, as the fields of ``HostConfig``; ``Manager(sources, config=..., **overrides)``
+takes them as keywords. This is the only module that reads the process environment: a ``Manager`` built in
+code reads none unless the host asks (``Manager.from_config``, the command line, or ``environ=``).
+"""
 
 from __future__ import annotations
 
 import os
-import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from manifold.errors import ConfigError
+from packaging.version import Version
+
+from manifold.errors import ConfigError, UsageError
 from manifold.manifest.diagnostics import place
 from manifold.manifest.locate import KeyPath, format_path
 
-__all__ = ["ConfigError", "HostFile", "find_config", "load_config"]
+if TYPE_CHECKING:
+    from manifold.manifest.model import Manifest
+
+__all__ = ["HostConfig", "HostFile", "default_cache_dir", "find_config", "load_config", "process_environment"]
+
+Severity = Literal["error", "warning"]
 
 CONFIG_NAME = "manifold.toml"
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+@dataclass(frozen=True, slots=True)
+class HostConfig:
+    """Every option a host sets: which plugins may load (versions, lists, callbacks), their settings,
+    the time limit on plugin code, and how manifests are read (cache, processes).
+
+    ``enabled`` (when given) names the only plugins that may load; ``allow`` (when given) is the
+    operator's allow list, ``deny`` their deny list; a plugin in both is denied. Build one with
+    ``HostConfig.build(**options)``, which takes plain values (lists, version strings) and checks them.
+    """
+
+    app: str | None = None
+    app_version: Version | None = None
+    api_version: Version | None = None
+    api_severity: Severity = "error"
+    require_target: bool = False
+    enabled: frozenset[str] | None = None
+    disabled: frozenset[str] = frozenset()
+    allow: frozenset[str] | None = None
+    deny: frozenset[str] = frozenset()
+    required: frozenset[str] = frozenset()
+    strict: bool = False
+    safe_mode: bool = False
+    timeout: float | None = 20.0
+    settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    pre_activate: Callable[[Manifest], bool] | None = field(default=None, compare=False)
+    cache: bool = True
+    cache_dir: Path | None = None
+    """Where the manifest cache lives; ``None``: the user's cache folder."""
+    jobs: int | None = None
+    """Processes that read uncached manifests; ``None``: one per usable CPU when there are many."""
+
+    @classmethod
+    def build(
+        cls, base: HostConfig | None = None, /, *, environ: Mapping[str, str] | None = None, **options: Any
+    ) -> HostConfig:
+        """``base`` (or the defaults) with ``options`` given as plain values: lists for the id lists,
+        strings for versions. ``environ``, when given, is the operator's: ``MANIFOLD_ALLOW`` and
+        ``MANIFOLD_DENY`` in it extend the allow and deny lists. Raises UsageError naming every
+        unknown option and ValueError for a bad value."""
+        unknown = sorted(set(options) - _OPTION_NAMES)
+        if unknown:
+            raise UsageError(
+                f"unknown host option{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+                f"the options are {', '.join(sorted(_OPTION_NAMES))}"
+            )
+        values = {f.name: getattr(base, f.name) for f in fields(cls)} if base is not None else {}
+        for name, value in options.items():
+            convert = _CONVERT.get(name)
+            values[name] = convert(value, name) if convert is not None and value is not None else value
+        if values.get("api_severity", "error") not in ("error", "warning"):
+            raise ValueError(f'api_severity must be "error" or "warning", not {values["api_severity"]!r}')
+        if environ:
+            allow, deny = _names_in(environ.get("MANIFOLD_ALLOW")), _names_in(environ.get("MANIFOLD_DENY"))
+            if allow:
+                values["allow"] = (values.get("allow") or frozenset()) | allow
+            values["deny"] = values.get("deny", frozenset()) | deny
+        return cls(**values)
+
+
+def _version(value: Any, name: str) -> Version:
+    if isinstance(value, Version):
+        return value
+    try:
+        return Version(value)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{name}: {value!r} is not a valid PEP 440 version") from e
+
+
+def _names_in(value: str | None) -> frozenset[str]:
+    """The ids of a comma-separated list (an environment variable's), blanks ignored."""
+    return frozenset(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+_OPTION_NAMES = frozenset(f.name for f in fields(HostConfig))
+_CONVERT: dict[str, Callable[[Any, str], Any]] = {
+    "app_version": _version,
+    "api_version": _version,
+    "enabled": lambda value, _: frozenset(value),
+    "disabled": lambda value, _: frozenset(value),
+    "allow": lambda value, _: frozenset(value),
+    "deny": lambda value, _: frozenset(value),
+    "required": lambda value, _: frozenset(value),
+    "settings": lambda value, _: dict(value),
+    "cache_dir": lambda value, _: Path(value),
+}
+
+
+def default_cache_dir() -> Path:
+    """Where manifest caches live by default: ``$XDG_CACHE_HOME/manifold``, else ``~/.cache/manifold``."""
+    base = process_environment().get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "manifold"
+
+
+def process_environment() -> Mapping[str, str]:
+    """The process environment: what the command line and ``Manager.from_config`` pass as ``environ``."""
+    return os.environ
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +158,7 @@ def load_config(
 ) -> HostFile:
     """Read the configuration at ``path`` (or the one found from ``start`` upwards), then apply
     the ``MANIFOLD_*`` environment variables. Raises ConfigError naming the key or variable."""
-    env = os.environ if environ is None else environ
+    env = process_environment() if environ is None else environ
     file = Path(path) if path is not None else find_config(start)
     if file is None and required:
         raise ConfigError(
@@ -62,6 +171,8 @@ def load_config(
 
 
 def _read(file: Path) -> dict[str, Any]:
+    import tomllib  # only when a configuration file is read
+
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:

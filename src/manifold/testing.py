@@ -65,7 +65,6 @@ class PluginFolder:
 
     def manager(self, *extra_sources: str | Path, **options: Any) -> Manager:
         """A manager over this folder (then ``extra_sources``), closed when the test ends."""
-        options.setdefault("environ", {})
         options.setdefault("cache_dir", self.root.parent / ".manifold-cache")
         manager = Manager([self.root, *extra_sources], **options)
         self._managers.append(manager)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import logging
 import platform
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from packaging.version import Version
-
+from manifold.config import HostConfig
 from manifold.manifest.model import Manifest, parse_version, satisfies
 from manifold.manifest.settings import check_values
 from manifold.states import Reason
@@ -17,101 +15,9 @@ from manifold.states import Reason
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
 
-__all__ = ["HostConfig", "gate"]
+__all__ = ["gate"]
 
 logger = logging.getLogger("manifold")
-
-Severity = Literal["error", "warning"]
-
-
-def _names(values: Iterable[str] | None) -> frozenset[str] | None:
-    return None if values is None else frozenset(values)
-
-
-@dataclass(frozen=True, slots=True)
-class HostConfig:
-    """What the host says about which plugins may load: versions, lists, callbacks, settings.
-
-    ``enabled`` (when given) names the only plugins that may load; ``allow`` (when given) is the
-    operator's allow list, ``deny`` their deny list; a plugin in both is denied.
-    """
-
-    app: str | None = None
-    app_version: Version | None = None
-    api_version: Version | None = None
-    api_severity: Severity = "error"
-    require_target: bool = False
-    enabled: frozenset[str] | None = None
-    disabled: frozenset[str] = frozenset()
-    allow: frozenset[str] | None = None
-    deny: frozenset[str] = frozenset()
-    required: frozenset[str] = frozenset()
-    strict: bool = False
-    safe_mode: bool = False
-    timeout: float | None = 20.0
-    settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    pre_activate: Callable[[Manifest], bool] | None = field(default=None, compare=False)
-
-    @classmethod
-    def build(
-        cls,
-        *,
-        app: str | None = None,
-        app_version: str | Version | None = None,
-        api_version: str | Version | None = None,
-        api_severity: Severity = "error",
-        require_target: bool = False,
-        enabled: Iterable[str] | None = None,
-        disabled: Iterable[str] = (),
-        allow: Iterable[str] | None = None,
-        deny: Iterable[str] = (),
-        required: Iterable[str] = (),
-        strict: bool = False,
-        safe_mode: bool = False,
-        timeout: float | None = 20.0,
-        settings: Mapping[str, Mapping[str, Any]] | None = None,
-        pre_activate: Callable[[Manifest], bool] | None = None,
-        environ: Mapping[str, str] | None = None,
-    ) -> HostConfig:
-        """Build from plain values; ``MANIFOLD_ALLOW`` / ``MANIFOLD_DENY`` in ``environ`` extend the lists."""
-        env = environ or {}
-        env_allow = _split(env.get("MANIFOLD_ALLOW"))
-        env_deny = _split(env.get("MANIFOLD_DENY"))
-        allow_set = _names(allow)
-        if env_allow:
-            allow_set = (allow_set or frozenset()) | env_allow
-        if api_severity not in ("error", "warning"):
-            raise ValueError(f'api_severity must be "error" or "warning", not {api_severity!r}')
-        return cls(
-            app=app,
-            app_version=_version(app_version, "app_version"),
-            api_version=_version(api_version, "api_version"),
-            api_severity=api_severity,
-            require_target=require_target,
-            enabled=_names(enabled),
-            disabled=frozenset(disabled),
-            allow=allow_set,
-            deny=frozenset(deny) | env_deny,
-            required=frozenset(required),
-            strict=strict,
-            safe_mode=safe_mode,
-            timeout=timeout,
-            settings=dict(settings or {}),
-            pre_activate=pre_activate,
-        )
-
-
-def _split(value: str | None) -> frozenset[str]:
-    return frozenset(part.strip() for part in (value or "").split(",") if part.strip())
-
-
-def _version(value: str | Version | None, name: str) -> Version | None:
-    if value is None or isinstance(value, Version):
-        return value
-    try:
-        return Version(value)
-    except ValueError as e:
-        raise ValueError(f"{name}: {value!r} is not a valid PEP 440 version") from e
 
 
 def gate(manifest: Manifest, host: HostConfig, installed: Callable[[str], str | None]) -> Reason | None:

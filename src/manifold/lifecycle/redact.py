@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["MASK", "RedactingFilter", "is_secret", "redact"]
+__all__ = ["MASK", "LogRedaction", "RedactingFilter", "is_secret", "redact", "scrub", "secrets_in"]
 
 MASK = "••••••"
 _SECRET = re.compile(r"SECRET|TOKEN|PASSWORD|KEY|CREDENTIAL", re.IGNORECASE)
@@ -61,3 +62,33 @@ class RedactingFilter(logging.Filter):
             record.msg = scrub(record.getMessage(), self.secrets)
             record.args = None
         return True
+
+
+class LogRedaction:
+    """One manager's redacting filter on the loggers it watches; taken off again on ``close`` (or
+    when the manager is collected without being closed)."""
+
+    def __init__(self, owner: object, secrets: set[str]) -> None:
+        self.filter = RedactingFilter({v for v in secrets if len(v) >= 3})
+        self._watched: set[str] = set()
+        self._unwatch = weakref.finalize(owner, _remove_filter, self.filter, self._watched)
+
+    @property
+    def secrets(self) -> set[str]:
+        return self.filter.secrets
+
+    def watch(self, target: logging.Logger, *, always: bool = False) -> logging.Logger:
+        """Mask the secrets in ``target``'s records (only when there are secrets, unless ``always``)."""
+        if (always or self.filter.secrets) and self.filter not in target.filters:
+            target.addFilter(self.filter)
+            self._watched.add(target.name)
+        return target
+
+    def close(self) -> None:
+        self._unwatch()
+
+
+def _remove_filter(redactor: RedactingFilter, names: set[str]) -> None:
+    for name in names:
+        logging.getLogger(name).removeFilter(redactor)
+    names.clear()

@@ -22,7 +22,7 @@ from manifold.manifest.model import Manifest
 from manifold.manifest.parsed import ParsedFile
 from manifold.sources.locations import ManifestLocation, map_manifests
 
-__all__ = ["ManifestCache", "default_cache_dir"]
+__all__ = ["ManifestCache"]
 
 logger = logging.getLogger("manifold")
 
@@ -33,12 +33,6 @@ def _version() -> str:
     from manifold import __version__
 
     return f"manifold {__version__} format {_FORMAT} python {sys.version_info[:2]} marshal {marshal.version}"
-
-
-def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/manifold``, else ``~/.cache/manifold``."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "manifold"
 
 
 class ManifestCache:

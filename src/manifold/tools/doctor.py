@@ -7,13 +7,13 @@ options, activates every plugin in load order, and prints one JSON document on s
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
 from collections.abc import Mapping
 from typing import Any
 
+from manifold.config import process_environment
 from manifold.lifecycle.redact import MASK, is_secret, redact
 from manifold.manager import Manager
 from manifold.tools.describe import advice, plugin_row
@@ -65,7 +65,7 @@ def diagnose(
     interpreter is reported (``child`` holds its exit code and last output) instead of taking the
     caller down.
     """
-    env = dict(os.environ if environ is None else environ)
+    env = dict(process_environment() if environ is None else environ)
     public = {k: v for k, v in options.items() if k != "environ"}
     result: dict[str, Any]
     if not activate:
@@ -124,7 +124,7 @@ def _child(options: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Any]
 
 def _main(argv: list[str]) -> int:
     options = json.loads(argv[0])
-    options["environ"] = os.environ
+    options["environ"] = process_environment()
     result = _run(options, activate=True)
     sys.stdout.flush()
     print(json.dumps(result, default=str))

@@ -1,0 +1,318 @@
+"""Activation: the state machine that imports, builds, activates, deactivates and unloads plugins, in
+dependency order, under the time limit, telling the listeners; one plugin's failure stops only it
+and what needs it."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable
+from types import FunctionType
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from manifold.errors import StrictModeError
+from manifold.graph.resolve import unavailable_because
+from manifold.lifecycle.context import PluginContext
+from manifold.lifecycle.records import ACTIVATABLE, HOLDING_CODE, Plugins, Record, code_stamp, now
+from manifold.lifecycle.runner import CallTimeout, Runner
+from manifold.sources.archives import check_unchanged
+from manifold.states import Phase, PluginInfo, Reason, State
+
+if TYPE_CHECKING:
+    from manifold.config import HostConfig
+    from manifold.importer import PluginImporter
+    from manifold.lifecycle.redact import LogRedaction
+    from manifold.registry import Registry
+
+__all__ = ["Activation", "Listener", "Listeners", "construct", "traceback_of"]
+
+logger = logging.getLogger("manifold")
+
+Listener = Callable[[PluginInfo], object]
+Event = Literal["activated", "deactivated", "failed"]
+
+
+class HookState(Protocol):
+    """What activation tells the hook callers: a plugin became active, or callers must compile again."""
+
+    def activated(self, plugin_id: str) -> None: ...
+
+    def invalidate(self, point_id: str | None = None) -> None: ...
+
+
+class Listeners:
+    """The host's callbacks on activation, deactivation and failure; subscribing returns the undo."""
+
+    def __init__(self) -> None:
+        self._callbacks: dict[Event, list[Listener]] = {"activated": [], "deactivated": [], "failed": []}
+
+    def listen(self, event: Event, callback: Listener) -> Callable[[], None]:
+        callbacks = self._callbacks[event]
+        callbacks.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in callbacks:
+                callbacks.remove(callback)
+
+        return unsubscribe
+
+    def notify(self, event: Event, record: Record) -> None:
+        """Call each callback with a snapshot of ``record``; a callback that raises is logged, never propagated."""
+        info = record.info()
+        for callback in list(self._callbacks[event]):
+            try:
+                callback(info)
+            except Exception:
+                logger.exception("an on_%s listener raised for %s", event, record.id)
+
+    def clear(self) -> None:
+        for callbacks in self._callbacks.values():
+            callbacks.clear()
+
+
+class Activation:
+    """Moves plugins between ``resolved``, ``active``, ``inactive`` and ``failed``, dependencies first."""
+
+    def __init__(
+        self,
+        plugins: Plugins,
+        config: HostConfig,
+        registry: Registry,
+        importer: PluginImporter,
+        runner: Runner,
+        hooks: HookState,
+        redaction: LogRedaction,
+    ) -> None:
+        self.plugins = plugins
+        self.config = config
+        self.registry = registry
+        self.importer = importer
+        self.runner = runner
+        self.hooks = hooks
+        self.redaction = redaction
+        self.listeners = Listeners()
+
+    def can_activate(self, record: Record) -> bool:
+        return record.state in ACTIVATABLE and not self.config.safe_mode
+
+    def activate(self, plugin_ids: Iterable[str]) -> None:
+        """Activate each plugin (dependencies first) in turn."""
+        self.each(self._activate_tree, plugin_ids)
+
+    def each(self, step: Callable[[str], object], plugin_ids: Iterable[str]) -> None:
+        """``step`` each plugin in turn, in one trip to the worker thread when there is a time limit
+        (plugin code, listeners and bookkeeping run there in the same order as without one). When
+        plugin code overruns the limit, the plugins whose code was running fail with a timeout and a
+        new trip goes on with the rest."""
+        pending = deque(plugin_ids)
+
+        def body() -> None:
+            while pending:
+                step(pending[0])
+                pending.popleft()
+
+        while pending:
+            try:
+                self.runner.run(body)
+            except CallTimeout as e:
+                for record in reversed(e.running):  # innermost first: a plugin activating another
+                    if isinstance(record, Record):
+                        self.fail(record, "timeout", e)
+
+    def check_strict(self) -> None:
+        """In strict mode, raise StrictModeError when a required plugin is not active."""
+        if not self.config.strict:
+            return
+        records = self.plugins.records
+        missing = {
+            pid: records[pid].reason if pid in records else None
+            for pid in self.config.required
+            if pid not in records or records[pid].state != "active"
+        }
+        if missing:
+            raise StrictModeError(missing)
+
+    def _activate_tree(self, plugin_id: str) -> bool:
+        record = self.plugins.records[plugin_id]
+        if record.state == "active":
+            return True
+        if not self.can_activate(record):
+            return False
+        required = record.manifest.dependencies if record.manifest is not None else {}
+        for dep in self.plugins.dependencies(plugin_id):
+            if not self._activate_tree(dep) and dep in required:
+                self._unavailable(record, dep)
+                return False
+        return self._activate_one(record)
+
+    def _activate_one(self, record: Record) -> bool:
+        manifest = record.manifest
+        assert manifest is not None
+        phase: list[Phase] = ["import"]  # where the plugin's code is, for the report if it raises or hangs
+
+        def build() -> Any:  # import the code and build the plugin object (None without a class)
+            ref = manifest.plugin_class
+            if ref is None:
+                for package in manifest.packages:
+                    importlib.import_module(package)
+                return None
+            cls = self.importer.load(manifest.id, ref)
+            phase[0] = "construct"
+            return construct(cls, record.context)
+
+        # Each timed call ends where a timeout can end it: nothing after a call that overran runs.
+        try:
+            if record.state != "loaded" and record.obj is None:
+                self.importer.install()  # on first use: discovery alone leaves sys.meta_path alone
+                check_unchanged(manifest.root)  # code in an archive is imported from the file that was checked
+                self.importer.add(manifest.id, manifest.packages, manifest.code_root)
+                record.context = self.context(record)
+                record.obj = self.runner.call(build, record)
+            phase[0] = "activate"
+            activate = getattr(record.obj, "activate", None)
+            if callable(activate):
+                self.runner.call(activate, record)
+        except (Exception, SystemExit) as e:
+            self.fail(record, phase[0], e)
+            return False
+        record.activated_at = now()
+        record.code_stamp = code_stamp(manifest)
+        self.plugins.set_state(record, "active", None)
+        self.hooks.activated(record.id)  # callers compile again; historic hook calls are replayed to it
+        self.listeners.notify("activated", record)
+        return True
+
+    def context(self, record: Record) -> PluginContext:
+        """What the plugin's code receives: its id, folder, settings, logger and the host's versions."""
+        manifest = record.manifest
+        assert manifest is not None
+        return PluginContext(
+            id=manifest.id,
+            version=manifest.version,
+            root=manifest.root,
+            settings=record.settings,
+            logger=self.redaction.watch(logging.getLogger(f"manifold.plugins.{manifest.id}")),
+            manifest=manifest,
+            app=self.config.app,
+            app_version=self.config.app_version,
+            api_version=self.config.api_version,
+        )
+
+    def fail(self, record: Record, phase: Phase, error: BaseException) -> None:
+        """``record``'s code raised (or hung) in ``phase``: forget its objects and modules, block its dependents."""
+        where = "timed out" if phase == "timeout" else f"failed in {phase}"
+        detail = str(error) if phase == "timeout" else f"{type(error).__name__}: {error}"
+        message = f"{record.id} {where}: {detail}"
+        logger.error("%s", message)
+        reason = Reason("failed", message, phase=phase, error=error, traceback=traceback_of(error))
+        self.plugins.set_state(record, "failed", reason)
+        self.listeners.notify("failed", record)
+        for handle in self.registry.all_extensions():
+            if handle.plugin == record.id:
+                handle.forget()
+        self.hooks.invalidate()
+        record.obj = record.context = None
+        self.importer.remove(record.id)  # half-imported modules go too
+        self.block_dependents(record.id)
+
+    def _unavailable(self, record: Record, dep: str) -> None:
+        reason = self.plugins.records[dep].reason or Reason("failed", f"{dep} is not active")
+        self.plugins.set_state(record, "unresolved", unavailable_because(record.id, dep, reason))
+
+    def block_dependents(self, plugin_id: str) -> None:
+        """Every plugin that requires ``plugin_id`` (not optionally) becomes unresolved, with the chain."""
+        for pid in self.plugins.dependents(plugin_id):
+            record = self.plugins.records[pid]
+            if record.state in ACTIVATABLE:
+                manifest = record.manifest
+                if manifest is not None and plugin_id not in manifest.dependencies:
+                    continue  # an optional dependency: the dependent can do without it
+                self._unavailable(record, plugin_id)
+                self.block_dependents(pid)
+
+    def deactivate(self, plugin_ids: Iterable[str]) -> None:
+        """Deactivate each plugin, its active dependents first."""
+        self.each(self._deactivate_tree, plugin_ids)
+
+    def _deactivate_tree(self, plugin_id: str) -> None:
+        record = self.plugins.records[plugin_id]
+        if record.state != "active":
+            return
+        for dep in reversed(self.plugins.dependents(plugin_id)):
+            self._deactivate_tree(dep)
+        deactivate = getattr(record.obj, "deactivate", None)
+        if callable(deactivate):
+            try:
+                self.runner.call(deactivate, record)
+            except (Exception, SystemExit) as e:
+                self.fail(record, "deactivate", e)
+                return
+        self.plugins.set_state(record, "inactive", None)
+        self.hooks.invalidate()
+        self.listeners.notify("deactivated", record)
+
+    def unload(self, plugin_id: str) -> tuple[str, ...]:
+        """Deactivate the plugin (dependents first), forget its objects and remove its modules."""
+        record = self.plugins[plugin_id]
+        for dep in reversed(self.plugins.dependents(plugin_id)):
+            if self.plugins.records[dep].state in HOLDING_CODE:
+                self.unload(dep)
+        if record.state == "active":
+            self.deactivate([plugin_id])
+        record.obj = None
+        record.context = None
+        for handle in self.registry.all_extensions():
+            if handle.plugin == plugin_id:
+                handle.forget()
+                handle.error = None
+        self.hooks.invalidate()
+        removed = self.importer.remove(plugin_id)
+        if record.state in ("inactive", "loaded"):
+            self.plugins.set_state(record, "resolved", None)
+        return removed
+
+    def shut(self, record: Record) -> None:
+        """Let go of a plugin that stays present but can no longer load (a rescan took a dependency away)."""
+        deactivate = getattr(record.obj, "deactivate", None)
+        if record.state == "active" and callable(deactivate):
+            try:
+                self.runner.call(deactivate, record)
+            except (Exception, SystemExit, CallTimeout) as e:
+                logger.error("%s: deactivate raised %s: %s", record.id, type(e).__name__, e)
+        self.importer.remove(record.id)
+        self.listeners.notify("deactivated", record)
+
+    def state(self, plugin_id: str) -> State:
+        return self.plugins[plugin_id].state
+
+
+def construct(cls: type, context: PluginContext | None) -> Any:
+    """An instance of ``cls``, given the plugin's context when its constructor takes an argument."""
+    return cls(context) if context is not None and _takes_context(cls) else cls()
+
+
+def _takes_context(cls: type) -> bool:
+    init: Any = getattr(cls, "__init__", None)
+    plain = type(cls) is type and getattr(cls, "__new__", None) is object.__new__ and isinstance(init, FunctionType)
+    if plain and not hasattr(init, "__wrapped__"):  # a plain class: its __init__'s code says it, without inspect
+        code = init.__code__
+        required = code.co_argcount - 1 - len(init.__defaults__ or ())
+        return required >= 1 or bool(code.co_flags & inspect.CO_VARARGS)
+    try:
+        signature = inspect.signature(cls)
+    except (TypeError, ValueError):
+        return False
+    params = [
+        p
+        for p in signature.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+    ]
+    return len(params) >= 1 or any(p.kind is p.VAR_POSITIONAL for p in signature.parameters.values())
+
+
+def traceback_of(error: BaseException) -> str:
+    import traceback  # only when something failed
+
+    return "".join(traceback.format_exception(error))

@@ -1,0 +1,227 @@
+"""Discovery: read every source into records, gate and resolve them, register their points and
+extensions; and, on a rescan, tell what appeared, disappeared or changed."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from manifold.codes import ReasonCode
+from manifold.config import HostConfig, default_cache_dir
+from manifold.graph.gate import gate
+from manifold.graph.installed import installed_version
+from manifold.graph.order import dependents
+from manifold.graph.resolve import resolve
+from manifold.lifecycle.records import HOLDING_CODE, Plugins, Record, code_stamp, now, source_stamp
+from manifold.manifest.diagnostics import Diagnostic
+from manifold.manifest.model import frozen
+from manifold.manifest.settings import apply_defaults
+from manifold.registry import ExtensionHandle, Point, Registry
+from manifold.sources.archives import ARCHIVE_CODES
+from manifold.sources.cache import ManifestCache
+from manifold.sources.locations import ManifestLocation, Source, SourceError, map_manifests
+from manifold.states import Reason
+
+if TYPE_CHECKING:
+    from manifold.manifest.model import Manifest
+
+__all__ = ["Discovery"]
+
+logger = logging.getLogger("manifold")
+
+
+class Discovery:
+    """Turns the host's sources into records and a load order, and registers what the resolved plugins declare.
+
+    ``loader`` is the function every extension handle loads with; ``timings`` receives the seconds
+    the ``discover``, ``gate`` and ``resolve`` steps took.
+    """
+
+    def __init__(
+        self,
+        sources: tuple[Source, ...],
+        config: HostConfig,
+        registry: Registry,
+        loader: Callable[[ExtensionHandle], Any],
+        timings: dict[str, float],
+    ) -> None:
+        self.sources = sources
+        self.config = config
+        self.registry = registry
+        self.loader = loader
+        self.timings = timings
+        self.cache_dir = (config.cache_dir or default_cache_dir()) if config.cache else None
+        self._installed: dict[str, str | None] = {}
+
+    def read(self) -> tuple[dict[str, Record], tuple[Diagnostic, ...]]:
+        """A record per plugin id found in the sources (shadowed ones under ``id@file``), and the diagnostics."""
+        began = time.perf_counter()
+        records: dict[str, Record] = {}
+        diagnostics: list[Diagnostic] = []
+        found: list[tuple[Source, ManifestLocation]] = []
+        for source in self.sources:
+            try:
+                found += [(source, location) for location in source.manifests()]
+            except SourceError as e:
+                diagnostics.append(Diagnostic("warning", "source", str(e), source.name))
+        locations = [location for _, location in found]
+        cache = ManifestCache(self.cache_dir, [s.name for s in self.sources]) if self.cache_dir else None
+        # Read in forked processes when there are hundreds to read (never while other threads run).
+        jobs = self.config.jobs
+        everything = (
+            cache.parse_all(locations, jobs)
+            if cache is not None
+            else map_manifests(ManifestLocation.read, locations, jobs)
+        )
+        stamp = now()
+        for (source, location), parsed in zip(found, everything, strict=True):
+            diagnostics += parsed.diagnostics
+            pid = parsed.plugin_id or location.file
+            if pid in records:
+                winner = records[pid]
+                message = f"{pid} at {location.file} is shadowed by {winner.source} ({winner.where})"
+                shadowed = Record(
+                    f"{pid}@{location.file}",
+                    parsed.manifest,
+                    source.name,
+                    "filtered",
+                    Reason("shadowed", message),
+                    stamp,
+                    changed_at=stamp,
+                )
+                records[shadowed.id] = shadowed
+                continue
+            record = Record(pid, parsed.manifest, source.name, "discovered", discovered_at=stamp, changed_at=stamp)
+            record.stamp = location.stamp if location.stamp is not None else source_stamp(location.source)
+            if parsed.manifest is None:
+                errors = [d for d in parsed.diagnostics if d.severity == "error"]
+                first = errors[0].format() if errors else "unreadable"
+                more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+                # A refused archive says why (integrity, ...); any other manifest with errors is invalid.
+                code: ReasonCode = next((c for c in ARCHIVE_CODES if errors and errors[0].code == c), "invalid")
+                record.state, record.reason = "filtered", Reason(code, f"{first}{more}")
+            records[pid] = record
+        if cache is not None:
+            cache.save()
+        for pid in sorted(self.config.required | (self.config.enabled or frozenset())):
+            if pid not in records:
+                records[pid] = Record(
+                    pid, None, None, "filtered", Reason("not-found", f"{pid} is in no source"), changed_at=stamp
+                )
+        self.timings["discover"] = time.perf_counter() - began
+        return records, tuple(diagnostics)
+
+    def resolve(self, plugins: Plugins) -> None:
+        """Gate every record, resolve the rest into a load order, and register their points and extensions."""
+        began = time.perf_counter()
+        candidates: list[Manifest] = []
+        unavailable: dict[str, Reason] = {}
+        for record in plugins.records.values():
+            if record.manifest is None or record.state == "filtered":
+                if record.reason is not None and record.reason.code != "shadowed":
+                    unavailable[record.id] = record.reason
+                continue
+            reason = gate(record.manifest, self.config, self._installed_version)
+            if reason is not None:
+                if reason.code == "incompatible-api":
+                    logger.warning("%s; skipping it", reason.message)
+                plugins.set_state(record, "filtered", reason)
+                unavailable[record.id] = reason
+            else:
+                candidates.append(record.manifest)
+        candidates = self._claim_points(plugins, candidates, unavailable)
+        gated = time.perf_counter()
+        self.timings["gate"] = gated - began
+        resolution = resolve(candidates, unavailable)
+        plugins.needs = resolution.edges
+        plugins.needed_by = dependents(resolution.edges)
+        for pid, reason in resolution.unresolved.items():
+            plugins.set_state(plugins.records[pid], "unresolved", reason)
+        plugins.order = resolution.order
+        for index, pid in enumerate(plugins.order):
+            record = plugins.records[pid]
+            if record.state not in HOLDING_CODE:  # a rescan keeps what is already loaded
+                plugins.set_state(record, "resolved", None)
+            self._register(record, index)
+        self.timings["resolve"] = time.perf_counter() - gated
+
+    def _claim_points(
+        self, plugins: Plugins, candidates: list[Manifest], unavailable: dict[str, Reason]
+    ) -> list[Manifest]:
+        owners: dict[str, str] = {pid: p.plugin or "the host" for pid, p in self.registry.points.items()}
+        kept = []
+        for manifest in candidates:
+            clash = next(
+                (p.id for p in manifest.extension_points if owners.get(p.id, manifest.id) != manifest.id),
+                None,
+            )
+            if clash is not None:
+                reason = Reason(
+                    "duplicate-point",
+                    f"{manifest.id} declares point {clash}, already declared by {owners[clash]}",
+                )
+                plugins.set_state(plugins.records[manifest.id], "unresolved", reason)
+                unavailable[manifest.id] = reason
+                continue
+            owners.update({p.id: manifest.id for p in manifest.extension_points})
+            kept.append(manifest)
+        return kept
+
+    def _installed_version(self, name: str) -> str | None:
+        if name not in self._installed:
+            self._installed[name] = installed_version(name)
+        return self._installed[name]
+
+    def _register(self, record: Record, index: int) -> None:
+        manifest = record.manifest
+        assert manifest is not None
+        given = self.config.settings.get(record.id, {})
+        record.settings = frozen(apply_defaults(manifest.settings_schema, given))
+        for point in manifest.extension_points:
+            self.registry.add_point(
+                Point(
+                    point.id,
+                    manifest.id,
+                    point.description,
+                    point.interface,
+                    point.cardinality,
+                    point.config_schema,
+                    point.hook,
+                    point.parameters,
+                    point.firstresult,
+                )
+            )
+        for ext in manifest.extensions:
+            if ext.markers is not None and not ext.markers.evaluate():
+                logger.debug("%s: extensions[%d] skipped, markers false: %s", manifest.id, ext.index, ext.markers)
+                continue
+            handle = ExtensionHandle(
+                plugin=manifest.id,
+                point=ext.point,
+                index=ext.index,
+                ref=ext.ref,
+                id=ext.id,
+                priority=ext.priority,
+                config=ext.config,  # read-only already
+                order=index,
+                loader=self.loader,
+                wrapper=ext.wrapper,
+            )
+            self.registry.add(handle)
+
+
+def rescan_diff(old: Mapping[str, Record], new: Mapping[str, Record]) -> tuple[tuple[str, ...], ...]:
+    """The plugin ids that appeared in ``new``, disappeared from ``old``, and changed (manifest or code)."""
+    added = tuple(pid for pid in new if pid not in old and new[pid].manifest is not None)
+    removed = tuple(pid for pid in old if pid not in new and old[pid].manifest is not None)
+    changed = tuple(pid for pid in new if pid in old and new[pid].manifest is not None and _changed(old[pid], new[pid]))
+    return added, removed, changed
+
+
+def _changed(old: Record, new: Record) -> bool:
+    if old.stamp != new.stamp:
+        return True
+    holds_code = old.manifest is not None and old.state in HOLDING_CODE
+    return holds_code and old.code_stamp != code_stamp(old.manifest)  # type: ignore[arg-type]

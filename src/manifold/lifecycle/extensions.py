@@ -1,0 +1,130 @@
+"""Loading one extension: activate its plugin, check its config, import its object, check its type or hook."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from manifold.errors import ExtensionError
+from manifold.hooks import implementation_problem
+from manifold.lifecycle.activation import construct, traceback_of
+from manifold.manifest.model import Reference
+from manifold.manifest.settings import check_values
+from manifold.states import Reason
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from manifold.importer import PluginImporter
+    from manifold.lifecycle.activation import Activation
+    from manifold.registry import ExtensionHandle, Point
+
+__all__ = ["ExtensionLoader"]
+
+logger = logging.getLogger("manifold")
+
+
+class ExtensionLoader:
+    """``load(handle)`` is what every extension handle calls on first use (``handle.load()``).
+
+    ``activate(plugin_id) -> bool`` activates a plugin and its dependencies; ``invalidate(point_id)``
+    tells the hook callers an extension of the point failed.
+    """
+
+    def __init__(
+        self,
+        activation: Activation,
+        importer: PluginImporter,
+        activate: Callable[[str], bool],
+        invalidate: Callable[[str], None],
+    ) -> None:
+        self.activation = activation
+        self.importer = importer
+        self.activate = activate
+        self.invalidate = invalidate
+
+    def load(self, handle: ExtensionHandle) -> Any:
+        """Activate the plugin (dependencies first), check the config, import and check the object."""
+        point = self.activation.registry.point(handle.point)
+        if not self.activate(handle.plugin):
+            reason = self.activation.plugins.records[handle.plugin].reason
+            raise ExtensionError(
+                f"extension of {handle.plugin} to {handle.point} is unavailable: {reason}",
+                point=handle.point,
+                plugin=handle.plugin,
+            )
+        try:
+            config = self._config(handle, point)
+            if handle.ref is None:
+                if point is not None and point.hook:
+                    self._check_hook(handle, point, config)
+                return config
+            value = self.importer.load(handle.plugin, handle.ref)
+            if inspect.isclass(value):
+                value = construct(value, self.activation.plugins.records[handle.plugin].context)
+            if point is not None and point.interface is not None:
+                self._check_interface(handle, point, value)
+            if point is not None and point.hook:
+                self._check_hook(handle, point, value)
+            return value
+        except ExtensionError as e:
+            self._fail(handle, str(e), e)
+            raise
+        except Exception as e:
+            message = f"loading {handle.ref} of {handle.plugin} for {handle.point} raised {type(e).__name__}: {e}"
+            self._fail(handle, message, e)
+            raise ExtensionError(message, point=handle.point, plugin=handle.plugin) from e
+
+    def _config(self, handle: ExtensionHandle, point: Point | None) -> Mapping[str, Any]:
+        if point is None or point.config_schema is None:
+            return handle.config
+        where = ("extensions", handle.index, "config")
+        config, problems = check_values(point.config_schema, handle.config, where, "config")
+        if problems:
+            raise ExtensionError(
+                f"{handle.plugin}: {'; '.join(p.message for p in problems)}",
+                point=handle.point,
+                plugin=handle.plugin,
+            )
+        handle.config = MappingProxyType(config)
+        return handle.config
+
+    def _check_interface(self, handle: ExtensionHandle, point: Point, value: Any) -> None:
+        interface = point.interface
+        if isinstance(interface, Reference):
+            assert point.plugin is not None
+            if not self.activate(point.plugin):
+                raise ExtensionError(
+                    f"the interface of {point.id} cannot be loaded: {point.plugin} is unavailable",
+                    point=point.id,
+                    plugin=handle.plugin,
+                )
+            interface = self.importer.load(point.plugin, interface)
+        assert isinstance(interface, type)
+        ok = issubclass(value, interface) if inspect.isclass(value) else isinstance(value, interface)
+        if not ok:
+            raise ExtensionError(
+                f"{handle.ref} of {handle.plugin} is a {_type_name(value)}, not a {_type_name(interface)} "
+                f"as point {point.id} requires",
+                point=point.id,
+                plugin=handle.plugin,
+            )
+
+    def _check_hook(self, handle: ExtensionHandle, point: Point, value: Any) -> None:
+        problem = implementation_problem(point, handle, value)
+        if problem is not None:
+            where = self.activation.plugins.records[handle.plugin].where
+            raise ExtensionError(f"{where}: {problem}", point=point.id, plugin=handle.plugin)
+
+    def _fail(self, handle: ExtensionHandle, message: str, error: BaseException) -> None:
+        handle.error = Reason("failed", message, phase="extension", error=error, traceback=traceback_of(error))
+        logger.error("%s", message)
+        self.invalidate(handle.point)
+
+
+def _type_name(value: Any) -> str:
+    kind = value if inspect.isclass(value) else type(value)
+    return f"{kind.__module__}.{kind.__qualname__}"

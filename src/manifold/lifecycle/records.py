@@ -1,0 +1,204 @@
+"""The manager's state of every plugin: one mutable record per id, the load order, the dependency edges."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from manifold.errors import UnknownPluginError
+from manifold.lifecycle.redact import scrub
+from manifold.sources.locations import backing_file, file_stamp
+from manifold.states import PluginInfo, Reason, State
+
+if TYPE_CHECKING:
+    from manifold.lifecycle.context import PluginContext
+    from manifold.manifest.diagnostics import Diagnostic
+    from manifold.manifest.model import Manifest
+
+__all__ = ["ACTIVATABLE", "HOLDING_CODE", "LoadReport", "Plugins", "Record", "RescanResult", "now"]
+
+HOLDING_CODE: tuple[State, ...] = ("active", "loaded", "inactive")
+"""The states in which a plugin's code is imported and its object kept."""
+ACTIVATABLE: tuple[State, ...] = ("resolved", "loaded", "inactive")
+"""The states from which a plugin can be activated."""
+
+
+def now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+@dataclass
+class Record:
+    """The manager's mutable state of one plugin id (snapshots are PluginInfo)."""
+
+    id: str
+    manifest: Manifest | None
+    source: str | None
+    state: State
+    reason: Reason | None = None
+    discovered_at: datetime.datetime | None = None
+    activated_at: datetime.datetime | None = None
+    changed_at: datetime.datetime | None = None
+    obj: Any = None
+    context: PluginContext | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    stamp: tuple[int, int] | None = None
+    code_stamp: tuple[int, int] | None = None
+
+    def info(self) -> PluginInfo:
+        return PluginInfo(
+            self.id,
+            self.state,
+            self.reason,
+            self.source,
+            self.manifest,
+            self.discovered_at,
+            self.activated_at,
+            self.changed_at,
+        )
+
+    @property
+    def where(self) -> str:
+        """The manifest file, for messages (the id when there is none)."""
+        return self.manifest.file if self.manifest is not None else self.id
+
+    @property
+    def eager(self) -> bool:
+        return self.manifest is not None and self.manifest.activation == "eager"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadReport:
+    """Every plugin the manager knows, its state and reason, the load order and manifest diagnostics."""
+
+    plugins: Mapping[str, PluginInfo]
+    order: tuple[str, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+    def in_state(self, *states: State) -> list[PluginInfo]:
+        return [info for info in self.plugins.values() if info.state in states]
+
+    @property
+    def active(self) -> list[str]:
+        return [pid for pid in self.order if self.plugins[pid].state == "active"]
+
+    def by_reason(self) -> dict[str, list[str]]:
+        """Plugin ids grouped by the code of their reason."""
+        grouped: dict[str, list[str]] = {}
+        for info in self.plugins.values():
+            if info.reason is not None:
+                grouped.setdefault(info.reason.code, []).append(info.id)
+        return grouped
+
+
+@dataclass(frozen=True, slots=True)
+class RescanResult:
+    """What a rescan found: plugin ids that appeared, disappeared, or whose manifest or code changed."""
+
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    changed: tuple[str, ...]
+
+
+class Plugins:
+    """Every plugin's record, the load order and who needs whom; states change only through ``set_state``.
+
+    ``secrets`` are the values no reason's message may show (the settings declared secret).
+    """
+
+    def __init__(self, secrets: set[str]) -> None:
+        self.records: dict[str, Record] = {}
+        self.order: tuple[str, ...] = ()
+        self.needs: Mapping[str, list[str]] = {}
+        """Each gated plugin -> the plugins it needs (dependencies and present optional ones)."""
+        self.needed_by: dict[str, list[str]] = {}
+        self.diagnostics: tuple[Diagnostic, ...] = ()
+        self.secrets = secrets
+
+    def __getitem__(self, plugin_id: str) -> Record:
+        """The record of ``plugin_id``; raises UnknownPluginError when no source has it."""
+        try:
+            return self.records[plugin_id]
+        except KeyError:
+            raise UnknownPluginError(plugin_id) from None
+
+    def __iter__(self) -> Iterator[Record]:
+        return iter(list(self.records.values()))
+
+    def set_state(self, record: Record, state: State, reason: Reason | None) -> None:
+        """Move ``record`` to ``state`` for ``reason`` (its message with every secret masked)."""
+        if reason is not None and self.secrets:
+            reason = dataclasses.replace(reason, message=scrub(reason.message, self.secrets))
+        record.state, record.reason, record.changed_at = state, reason, now()
+
+    def report(self) -> LoadReport:
+        return LoadReport(
+            MappingProxyType({pid: r.info() for pid, r in self.records.items()}), self.order, self.diagnostics
+        )
+
+    def dependencies(self, plugin_id: str) -> list[str]:
+        """The gated plugins ``plugin_id`` needs, sorted."""
+        return sorted(need for need in self.needs.get(plugin_id, ()) if need in self.needs)
+
+    def dependents(self, plugin_id: str) -> list[str]:
+        """The plugins that need ``plugin_id`` directly."""
+        return self.needed_by.get(plugin_id, [])
+
+    def all_dependents(self, plugin_id: str) -> set[str]:
+        """The plugins that need ``plugin_id``, directly or through others."""
+        found: set[str] = set()
+        todo = [plugin_id]
+        while todo:
+            for other in self.dependents(todo.pop()):
+                if other not in found:
+                    found.add(other)
+                    todo.append(other)
+        return found
+
+
+def source_stamp(source: Any) -> tuple[int, int] | None:
+    """The stamp of the file on disk behind a manifest (a bundle file, an archive, or itself)."""
+    try:
+        return file_stamp(backing_file(source))
+    except TypeError:
+        return None
+
+
+def code_stamp(manifest: Manifest) -> tuple[int, int]:
+    """The number of the plugin's Python files and their latest modification time (0, 0 if unknown)."""
+    count = latest = 0
+    root = manifest.code_root
+    if not isinstance(root, Path):
+        return 0, 0  # not a real folder (an archive): its stamp is the manifest's
+    for package in manifest.packages:
+        for mtime in _python_mtimes(os.path.join(root, package)):
+            count += 1
+            latest = max(latest, mtime)
+    return count, latest
+
+
+def _python_mtimes(package: str) -> Iterator[int]:
+    """The modification times of a package's Python files (every ``.py`` under ``package/``, or ``package.py``)."""
+    try:
+        entries = list(os.scandir(package))  # a package folder, the usual case, first: a failed call costs more
+    except OSError:
+        try:
+            mtime = os.stat(f"{package}.py").st_mtime_ns
+        except OSError:
+            return
+        yield mtime
+        return
+    for entry in entries:
+        try:
+            if entry.name.endswith(".py") and entry.is_file():
+                yield entry.stat().st_mtime_ns
+            elif entry.is_dir() and entry.name != "__pycache__":
+                yield from _python_mtimes(entry.path)
+        except OSError:
+            continue
