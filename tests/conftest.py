@@ -7,6 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests take their number of examples from the profile: "default" keeps the suite quick
+# where it is run often; "thorough" (``pytest --hypothesis-profile=thorough``, run by CI on the
+# property tests) tries eight times as many.
+settings.register_profile("default", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("default")
 
 WritePlugin = Callable[..., Path]
 

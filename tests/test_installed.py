@@ -14,7 +14,7 @@ from importlib.machinery import PathFinder
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import manifold.graph.installed
@@ -354,7 +354,6 @@ def respell(name: str, data: st.DataObject) -> str:
     return "".join(chars)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(dists=st.lists(st.tuples(NAME, VERSION), min_size=1, max_size=5), data=st.data())
 def test_any_distribution_name_in_any_spelling(
     dists: list[tuple[str, str]], data: st.DataObject, tmp_path_factory: pytest.TempPathFactory

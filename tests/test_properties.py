@@ -113,7 +113,6 @@ def mutations(draw: st.DrawFn) -> dict[str, Any]:
     return data
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutations())
 def test_mutations_of_a_valid_manifest_never_raise(data: dict[str, Any]) -> None:
     with tempfile.TemporaryDirectory() as folder:

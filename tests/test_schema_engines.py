@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from tests.test_properties import documents, mutations
 
 from manifold.manifest.schema import (
@@ -50,19 +50,16 @@ def test_trailing_newline_is_rejected_by_both() -> None:
     assert [p.code for p in schema_problems("plugin", data)] == ["schema"]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutations())
 def test_both_engines_agree_on_mutated_manifests(data: dict[str, Any]) -> None:
     assert fast_accepts(data) == slow_accepts(data)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents)
 def test_both_engines_agree_on_arbitrary_documents(data: dict[str, Any]) -> None:
     assert fast_accepts(data) == slow_accepts(data)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents)
 def test_both_engines_agree_on_embedded_schemas(schema: dict[str, Any]) -> None:
     try:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import tomli
 import tomli_w
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from tests.test_properties import documents
 
@@ -39,14 +39,12 @@ def test_what_toml_1_0_refuses_is_refused(text: str) -> None:
     assert read(loads, text) == read(tomllib.loads, text)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents)
 def test_the_same_documents(data: dict[str, Any]) -> None:
     text = tomli_w.dumps(data)
     assert read(loads, text) == read(tomllib.loads, text) == data
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents, st.integers(min_value=0), st.text(alphabet="=[]{},.\"'#\\\n \t01ab:-+eE_", min_size=1, max_size=4))
 def test_the_same_verdicts_and_messages_on_damaged_documents(data: dict[str, Any], at: int, insert: str) -> None:
     text = tomli_w.dumps(data)

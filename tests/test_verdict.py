@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft7Validator
 from tests.conftest import WritePlugin
@@ -61,7 +61,6 @@ schemas = st.recursive(st.booleans() | keyword_tables(st.just({})), keyword_tabl
 instances = toml_values | st.sampled_from([math.nan, math.inf, 1.0, True, 1, [1, 1.0], {"a": "ab"}, "abc"])
 
 
-@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(schemas, instances)
 def test_the_quick_verdict_is_jsonschemas(schema: Any, instance: Any) -> None:
     verdict = quick_valid(schema, instance)
