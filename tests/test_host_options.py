@@ -113,3 +113,19 @@ def test_add_point_reports_every_problem_at_once(manifold_plugins: PluginFolder)
     assert raised.value.problems[0] == 'cardinality must be "many" or "one", not \'few\''
     assert raised.value.problems[1].startswith("config_schema.type: not a valid JSON Schema")
     assert len(raised.value.problems) == 2
+
+
+def test_a_configuration_that_is_not_toml_is_placed_by_the_one_toml_reader(tmp_path: Path) -> None:
+    from manifold import ConfigError, load_config
+
+    (tmp_path / "manifold.toml").write_text('app = "notes"\ntimeout = = 5\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_config(tmp_path / "manifold.toml", environ={})
+    file = tmp_path / "manifold.toml"
+    assert str(raised.value) == (
+        f"{file} is not a valid configuration:\n{file}:2:11: error[toml-syntax]: invalid TOML: Invalid value"
+    )
+    assert [d.code for d in raised.value.diagnostics] == ["toml-syntax"]
+    (tmp_path / "manifold.toml").write_bytes(b'app = "caf\xe9"\n')
+    with pytest.raises(ConfigError, match=r"the configuration is not UTF-8: byte 0xe9 cannot be decoded"):
+        load_config(tmp_path / "manifold.toml", environ={})

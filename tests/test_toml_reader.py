@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tests.test_properties import documents
 
-from manifold.manifest.read import loads
+from manifold.manifest.toml import loads
 
 
 def read(reader: Any, text: str) -> object:

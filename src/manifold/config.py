@@ -171,16 +171,13 @@ def load_config(
 
 
 def _read(file: Path) -> dict[str, Any]:
-    import tomllib  # only when a configuration file is read
+    from manifold.manifest.toml import read_toml  # the TOML reader: only when a configuration file is read
 
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{file}: cannot read the configuration: {e}") from e
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{file}: invalid TOML: {e}") from e
+    read = read_toml(file, file=str(file), what="configuration")
+    if read.data is None or read.text is None:
+        assert read.error is not None
+        raise ConfigError(f"{file} is not a valid configuration:\n{read.error.format()}", (read.error,))
+    text, document = read.text, read.data
     prefix: KeyPath = ()
     data: Any = document
     if file.name == "pyproject.toml":

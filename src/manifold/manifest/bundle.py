@@ -29,10 +29,10 @@ from manifold.manifest.read import (
     check_manifest_version,
     check_plugin_data,
     parse_manifest,
-    read_toml,
 )
 from manifold.manifest.rules import check_semantics
 from manifold.manifest.schema import load_schema, schema_problems
+from manifold.manifest.toml import read_toml
 
 __all__ = ["BUNDLE_NAME", "INHERITED_KEYS", "is_bundle_file", "read_bundle"]
 

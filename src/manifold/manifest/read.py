@@ -2,61 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from typing import Any
 
-from tomli import TOMLDecodeError, loads  # tomllib's parser (tomllib is tomli 2.0), compiled: ~1.8x faster
-
 from manifold.manifest._words import show
-from manifold.manifest.diagnostics import Diagnostic, Problem, place
+from manifold.manifest.diagnostics import Problem, place
 from manifold.manifest.model import MANIFEST_VERSIONS, Manifest
 from manifold.manifest.parsed import ParsedFile
 from manifold.manifest.prepared import PreparedManifest
 from manifold.manifest.rules import check_semantics
 from manifold.manifest.schema import schema_problems
+from manifold.manifest.toml import read_toml
 
-__all__ = [
-    "TomlFile",
-    "check_manifest_version",
-    "check_plugin_data",
-    "parse_manifest",
-    "read_toml",
-]
-
-_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
-_TOML_END = re.compile(r"\s*\(at end of document\)$")
-
-
-@dataclass(frozen=True, slots=True)
-class TomlFile:
-    """A TOML file after reading: its text and data, or (``data`` is ``None``) the error saying why not."""
-
-    text: str | None = None
-    data: dict[str, Any] | None = None
-    error: Diagnostic | None = None
-
-
-def read_toml(source: Traversable, *, file: str) -> TomlFile:
-    """Read, decode (UTF-8) and parse the TOML manifest ``source``, named ``file`` in messages."""
-    try:
-        raw = source.read_bytes()
-    except OSError as e:
-        reason = e.strerror or str(e)
-        return TomlFile(error=Diagnostic("error", "read-error", f"cannot read the manifest: {reason}", file))
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        column = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
-        message = f"the manifest is not UTF-8: byte 0x{raw[e.start]:02x} cannot be decoded"
-        return TomlFile(error=Diagnostic("error", "encoding", message, file, line, column))
-    try:
-        return TomlFile(text, loads(text))
-    except TOMLDecodeError as e:
-        return TomlFile(text, error=_syntax_diagnostic(e, file, text))
+__all__ = ["check_manifest_version", "check_plugin_data", "parse_manifest"]
 
 
 def check_plugin_data(data: Mapping[str, Any], root: Traversable) -> list[Problem]:
@@ -90,19 +49,6 @@ def parse_manifest(source: Traversable, *, file: str, root: Traversable) -> Pars
     if not any(d.severity == "error" for d in diagnostics):
         manifest = Manifest.from_data(data, file=file, root=root)
     return ParsedFile(file, root, diagnostics, manifest, text, data, plugin_id)
-
-
-def _syntax_diagnostic(error: TOMLDecodeError, file: str, text: str) -> Diagnostic:
-    message = str(error)
-    line = column = None
-    if match := _TOML_POSITION.search(message):
-        line, column = int(match[1]), int(match[2])
-        message = message[: match.start()]
-    elif match := _TOML_END.search(message):
-        lines = text.split("\n")  # TOML counts lines by "\n" only (splitlines would also split on \x1e, \f, ...)
-        line, column = len(lines), len(lines[-1]) + 1
-        message = message[: match.start()] + " at the end of the file"
-    return Diagnostic("error", "toml-syntax", f"invalid TOML: {message}", file, line, column)
 
 
 def check_manifest_version(data: Mapping[str, Any]) -> list[Problem]:
