@@ -6,11 +6,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from manifold._files import write_atomic
 from manifold.errors import UsageError
 from manifold.manifest.shipped import SCHEMA_NAMES
 
@@ -44,16 +44,7 @@ def run_schema(args: argparse.Namespace) -> int:
     target = Path(args.output)
     if not target.parent.is_dir():
         raise UsageError(f"{args.output}: the folder {target.parent} does not exist")
-    import tempfile  # only to write a file: the command's start stays light
-
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_atomic(target, text)
     print(f"wrote {args.output}", file=sys.stderr)
     return 0
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
+import io
 import os
-import tempfile
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
 
+from manifold._files import write_atomic
 from manifold.errors import PackError, UsageError
 from manifold.manifest.bundle import BUNDLE_NAME, is_bundle_file
 from manifold.manifest.diagnostics import Diagnostic
@@ -149,24 +149,19 @@ def _collect(base: Path, folder: Path, *, exclude: Path) -> dict[str, bytes]:
 
 
 def _write(target: Path, files: dict[str, bytes], limits: ArchiveLimits) -> str:
-    """Write the archive to a hidden temporary file next to ``target``, check it, rename it; its SHA-256."""
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            write_archive(out, files)
-            out.flush()
-            os.fsync(out.fileno())
+    """Write the archive atomically, checked before it replaces ``target`` as a loaded one is; its SHA-256."""
+    out = io.BytesIO()
+    write_archive(out, files)
+    digests: list[str] = []
+
+    def check(temporary: Path) -> None:
         problems = verify_archive(temporary, name=str(target), limits=limits)
         if problems:
             raise PackError(f"{target} would be refused when loaded; nothing was packed", problems)
-        os.chmod(temporary, 0o644)
-        digest = file_sha256(temporary)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    return digest
+        digests.append(file_sha256(temporary))
+
+    write_atomic(target, out.getvalue(), check=check)
+    return digests[0]
 
 
 # -- writing an archive ----------------------------------------------------------------------------
