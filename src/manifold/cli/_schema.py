@@ -52,16 +52,10 @@ def run_schema(args: argparse.Namespace) -> int:
 def _composed(args: argparse.Namespace) -> str:
     import json
 
-    from manifold.cli._host import host_manager
-    from manifold.tools.compose import composed_schema
+    from manifold.tools.compose import composed_schema, declared_points
+    from manifold.tools.host import host_manager
 
     if args.name != "plugin":
         raise UsageError("--composed specialises the plugin schema; leave out the schema name")
-    manager = host_manager(args, safe_mode=True)
-    points = [
-        point
-        for info in manager.discover().plugins.values()
-        if info.manifest is not None and info.state != "filtered"
-        for point in info.manifest.extension_points
-    ]
-    return json.dumps(composed_schema(points), indent=2, ensure_ascii=False) + "\n"
+    manager = host_manager(args.config, args.path, safe_mode=True)
+    return json.dumps(composed_schema(declared_points(manager)), indent=2, ensure_ascii=False) + "\n"
