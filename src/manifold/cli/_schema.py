@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from manifold._files import write_atomic
 from manifold.errors import UsageError
 from manifold.manifest.shipped import SCHEMA_NAMES
 
@@ -44,6 +43,8 @@ def run_schema(args: argparse.Namespace) -> int:
     target = Path(args.output)
     if not target.parent.is_dir():
         raise UsageError(f"{args.output}: the folder {target.parent} does not exist")
+    from manifold._files import write_atomic  # only to write a file: the command's start stays light
+
     write_atomic(target, text)
     print(f"wrote {args.output}", file=sys.stderr)
     return 0
