@@ -16,15 +16,9 @@ import pytest
 
 from manifold import Manager, validate
 from manifold.cli import main
-from manifold.sources.archives import (
-    ArchiveError,
-    ArchiveLimits,
-    hash_list,
-    open_archive,
-    verify_archive,
-    write_archive,
-)
+from manifold.sources.archives import ArchiveError, ArchiveLimits, open_archive, verify_archive
 from manifold.sources.locations import ArchiveSource, FolderSource, as_source
+from manifold.tools.pack import hash_list, write_archive
 
 MANIFEST = b'[plugin]\nid = "acme.bad"\nversion = "1"\npackages = ["bad_pkg"]\nclass = "bad_pkg:Plugin"\n'
 BAD_CODE = b"import pathlib\npathlib.Path('ran.txt').write_text('the code ran')\nclass Plugin:\n    pass\n"

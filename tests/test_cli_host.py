@@ -197,6 +197,19 @@ def test_doctor_without_activation_checks_required_are_resolved(
     assert ghost["advice"] == "install the plugin into one of the sources, or drop it from enabled/required"
 
 
+def test_doctor_prints_diagnostics_as_validate_does(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    write_plugin(tmp_path / "plugins", "fine", "class Plugin: ...\n")
+    (tmp_path / "plugins" / "fine" / "plugin.toml").write_text('[plugin]\nid = "fine"\nversion = "x.y"\n')
+    (tmp_path / "plugins" / "broken.mfz").write_bytes(b"not a zip")
+    code, out, _ = run(capsys, "doctor", "--path", str(tmp_path / "plugins"))
+    assert code == 0
+    assert out.splitlines()[-2:] == [
+        f"{tmp_path}/plugins/broken.mfz: error[bad-archive]: not a zip archive (File is not a zip file)",
+        f'{tmp_path}/plugins/fine/plugin.toml:3:1: error[version]: plugin.version: "x.y" is not a valid PEP 440 '
+        'version (e.g. "1.2.0", "2.0rc1")',
+    ]
+
+
 def test_new_scaffolds_a_plugin_that_validates_lists_and_passes_its_test(tmp_path: Path) -> None:
     done = script("new", "acme.timer", "plugins/timer", cwd=tmp_path)
     assert done.returncode == 0, done.stderr

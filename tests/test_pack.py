@@ -13,8 +13,8 @@ import pytest
 
 from manifold import Manager, validate
 from manifold.cli import main
-from manifold.sources.archives import ArchiveLimits, hash_list
-from manifold.tools.pack import PackError, pack
+from manifold.sources.archives import ArchiveLimits
+from manifold.tools.pack import PackError, hash_list, pack
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = '[plugin]\nid = "acme.kettle"\nversion = "1.4.0"\npackages = ["pk_kettle"]\n'

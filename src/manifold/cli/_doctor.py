@@ -27,17 +27,14 @@ def add_doctor_command(commands: Any) -> None:
 
 
 def run_doctor(args: argparse.Namespace) -> int:
-    from manifold.config import load_config
-    from manifold.errors import UsageError
-    from manifold.tools.doctor import diagnose
+    from manifold.manifest.diagnostics import Diagnostic
+    from manifold.tools.describe import reason_text
+    from manifold.tools.doctor import diagnose, not_ready
+    from manifold.tools.host import host_options
 
-    config = load_config(args.config)
-    options = {k: v for k, v in config.options.items() if k != "environ"}
-    if args.path:
-        options["sources"] = list(args.path)
-    if not options.get("sources"):
-        raise UsageError("no plugin sources: pass --path, or --config with a file that lists sources")
-    result = diagnose(options, activate=args.activate, environ=config.options.get("environ"))
+    options = host_options(args.config, args.path)
+    environ = options.pop("environ", None)
+    result = diagnose(options, activate=args.activate, environ=environ)
     if args.format == "json":
         print_json(result)
         return 0 if result["ok"] else 1
@@ -49,13 +46,12 @@ def run_doctor(args: argparse.Namespace) -> int:
     rows = []
     for plugin in result["plugins"]:
         seconds = plugin["seconds"]
-        reason = plugin["reason"]
         rows.append(
             [
                 plugin["id"],
                 paint(plugin["state"], STATE_COLOURS.get(plugin["state"], "dim")),
                 f"{seconds * 1000:.1f} ms" if seconds is not None else "-",
-                f"{reason['code']}: {reason['message']}" if reason else "",
+                reason_text(plugin["reason"]),
             ]
         )
     print(table(["ID", "STATE", "TIME", "REASON"], rows) if rows else "no plugins")
@@ -66,11 +62,9 @@ def run_doctor(args: argparse.Namespace) -> int:
             print(f"  {plugin_id}: {text}")
     if result["child"]:
         print(f"\nthe child process exited with code {result['child']['exit']}:\n{result['child']['stderr']}")
-    for d in result["diagnostics"]:
-        print(f"{d['file']}:{d['line'] or ''}:{d['column'] or ''}: {d['severity']}[{d['code']}]: {d['message']}")
-    missing = {
-        pid: state for pid, state in result["required"].items() if state != ("active" if args.activate else "resolved")
-    }
+    for data in result["diagnostics"]:
+        print(Diagnostic.from_dict(data).format())
+    missing = not_ready(result, activate=args.activate)
     if missing:
         print("\nrequired plugins not ready: " + ", ".join(f"{k} ({v})" for k, v in missing.items()))
         return 1

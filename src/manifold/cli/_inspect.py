@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from manifold.cli._host import add_host_options, host_manager
+from manifold.cli._host import add_host_options
 from manifold.cli._output import print_json
 
 
@@ -26,12 +26,10 @@ def add_inspect_command(commands: Any) -> None:
 
 
 def run_inspect(args: argparse.Namespace) -> int:
-    from manifold.errors import UsageError
-    from manifold.tools.describe import advice, describe_plugin
+    from manifold.tools.describe import advice, describe_plugin, reason_text
+    from manifold.tools.host import host_manager
 
-    manager = host_manager(args, safe_mode=True)
-    if args.id not in manager.report.plugins:
-        raise UsageError(f"no plugin {args.id!r} in {', '.join(s.name for s in manager.sources)}")
+    manager = host_manager(args.config, args.path, safe_mode=True)
     data = describe_plugin(manager, args.id)
     if args.format == "json":
         print_json(data)
@@ -39,7 +37,7 @@ def run_inspect(args: argparse.Namespace) -> int:
     reason = data["reason"]
     lines = [
         f"{data['id']} {data['version'] or ''}".rstrip(),
-        f"  state:        {data['state']}" + (f" ({reason['code']}: {reason['message']})" if reason else ""),
+        f"  state:        {data['state']}" + (f" ({reason_text(reason)})" if reason else ""),
     ]
     if reason:
         info = manager.inspect(args.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from manifold.cli._host import add_host_options, host_manager
+from manifold.cli._host import add_host_options
 from manifold.cli._output import STATE_COLOURS, paint, print_json, table
 
 
@@ -22,12 +22,11 @@ def add_list_command(commands: Any) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from manifold.tools.describe import plugin_row
+    from manifold.tools.describe import list_plugins
+    from manifold.tools.host import host_manager
 
-    manager = host_manager(args, safe_mode=True)
-    rows = [plugin_row(info) for info in manager.discover().plugins.values()]
-    if not args.all:
-        rows = [row for row in rows if row["state"] != "filtered"]
+    manager = host_manager(args.config, args.path, safe_mode=True)
+    rows = list_plugins(manager, filtered=args.all)
     if args.format == "json":
         print_json({"plugins": rows, "order": list(manager.load_order)})
         return 0

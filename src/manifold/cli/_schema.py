@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -44,16 +43,9 @@ def run_schema(args: argparse.Namespace) -> int:
     target = Path(args.output)
     if not target.parent.is_dir():
         raise UsageError(f"{args.output}: the folder {target.parent} does not exist")
-    import tempfile  # only to write a file: the command's start stays light
+    from manifold._files import write_atomic  # only to write a file: the command's start stays light
 
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_atomic(target, text)
     print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
@@ -61,16 +53,10 @@ def run_schema(args: argparse.Namespace) -> int:
 def _composed(args: argparse.Namespace) -> str:
     import json
 
-    from manifold.cli._host import host_manager
-    from manifold.tools.compose import composed_schema
+    from manifold.tools.compose import composed_schema, declared_points
+    from manifold.tools.host import host_manager
 
     if args.name != "plugin":
         raise UsageError("--composed specialises the plugin schema; leave out the schema name")
-    manager = host_manager(args, safe_mode=True)
-    points = [
-        point
-        for info in manager.discover().plugins.values()
-        if info.manifest is not None and info.state != "filtered"
-        for point in info.manifest.extension_points
-    ]
-    return json.dumps(composed_schema(points), indent=2, ensure_ascii=False) + "\n"
+    manager = host_manager(args.config, args.path, safe_mode=True)
+    return json.dumps(composed_schema(declared_points(manager)), indent=2, ensure_ascii=False) + "\n"

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from manifold.cli._output import print_json
-from manifold.errors import UsageError
 
 
 def add_verify_command(commands: Any) -> None:
@@ -31,36 +29,31 @@ def add_verify_command(commands: Any) -> None:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from dataclasses import replace
+    from manifold.tools.verify import verify_archives
 
-    from manifold.sources.archives import DEFAULT_LIMITS, file_sha256, verify_archive
-
-    missing = [name for name in args.archives if not Path(name).is_file()]
-    if missing:
-        raise UsageError(f"{missing[0]}: no such file")
-    options = {
-        "max_entry_size": args.max_entry_size,
-        "max_total_size": args.max_total_size,
-        "max_ratio": args.max_ratio,
-    }
-    limits = replace(DEFAULT_LIMITS, **{key: value for key, value in options.items() if value is not None})
-    results = []
-    for name in args.archives:
-        results.append((name, verify_archive(name, limits=limits), file_sha256(name)))
+    results = verify_archives(
+        args.archives, max_entry_size=args.max_entry_size, max_total_size=args.max_total_size, max_ratio=args.max_ratio
+    )
+    ok = all(result.ok for result in results)
     if args.format == "json":
         print_json(
             {
-                "ok": not any(problems for _, problems, _ in results),
+                "ok": ok,
                 "archives": [
-                    {"file": name, "ok": not problems, "sha256": digest, "diagnostics": [d.to_dict() for d in problems]}
-                    for name, problems, digest in results
+                    {
+                        "file": result.file,
+                        "ok": result.ok,
+                        "sha256": result.sha256,
+                        "diagnostics": [d.to_dict() for d in result.problems],
+                    }
+                    for result in results
                 ],
             }
         )
     else:
-        for name, problems, digest in results:
-            for problem in problems:
+        for result in results:
+            for problem in result.problems:
                 print(problem.format())
-            if not problems:
-                print(f"{name}: ok, sha256 {digest}")
-    return 1 if any(problems for _, problems, _ in results) else 0
+            if result.ok:
+                print(f"{result.file}: ok, sha256 {result.sha256}")
+    return 0 if ok else 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -46,6 +46,11 @@ class Diagnostic:
             props.append(f"col={self.column}")
         props.append(f"title={_escape_property(f'manifold {self.code}')}")
         return f"::{self.severity} {','.join(props)}::{_escape_data(self.message)}"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Diagnostic:
+        """The diagnostic ``to_dict`` gave (e.g. read back from JSON)."""
+        return cls(**data)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -5,7 +5,8 @@ An archive (``.mfz``, or ``.zip``) holds a plugin folder or a bundle folder, and
 (the format of ``sha256sum``), sorted by name. Reading an archive checks first the entries (their
 names, kinds and sizes: no ``..``, absolute names, links, duplicates, encryption or zip bombs) and
 then the content of every file against the list; any problem refuses the whole archive. Writing one
-(``write_archive``) is reproducible: sorted entries, fixed timestamps and permissions.
+is packing's job (``manifold.tools.pack``); the rules both sides share (entry names, the hash-list
+line) are stated here once.
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, TypeGuard
+from typing import TYPE_CHECKING, TypeGuard
 
 if TYPE_CHECKING:
     import zipfile
@@ -38,13 +38,13 @@ __all__ = [
     "ArchiveError",
     "ArchiveLimits",
     "check_unchanged",
+    "entry_name_problem",
     "file_sha256",
-    "hash_list",
+    "hash_line",
     "is_archive_folder",
     "is_archive_name",
     "open_archive",
     "verify_archive",
-    "write_archive",
 ]
 
 HASHES_NAME = "MANIFOLD-HASHES"
@@ -53,14 +53,10 @@ ARCHIVE_CODES: tuple[ArchiveCode, ...] = ("bad-archive", "unsafe-archive", "inte
 """The diagnostic codes of a refused archive; a plugin record of one has the code as its reason."""
 
 _MiB = 1 << 20
-_FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
-_FILE_MODE = 0o100644
-_FOLDER_MODE = 0o040755
-_MSDOS_FOLDER = 0x10
-_UNIX = 3  # ZipInfo.create_system: the high 16 bits of external_attr are a Unix mode
 _CHUNK = 1 << 16
 _CHECKED = "_manifold_checked"  # on an archive open_archive checked: (its name, the stamp of the file checked)
-_HASH_LINE = re.compile(r"([0-9a-f]{64})  (.+)")
+_HASH_SEPARATOR = "  "  # sha256sum's: two spaces between the hash and the name
+_HASH_LINE = re.compile(rf"([0-9a-f]{{64}}){_HASH_SEPARATOR}(.+)")
 _DRIVE = re.compile(r"[A-Za-z]:")
 
 
@@ -159,48 +155,9 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
-def hash_list(files: Mapping[str, bytes]) -> bytes:
-    """The ``MANIFOLD-HASHES`` text for ``files`` (name -> content): ``<sha256>  <name>`` lines, sorted."""
-    import hashlib
-
-    lines = (f"{hashlib.sha256(files[n]).hexdigest()}  {n}\n" for n in sorted(files))
-    return "".join(lines).encode("utf-8")
-
-
-def write_archive(target: IO[bytes], files: Mapping[str, bytes]) -> None:
-    """Write a reproducible archive of ``files`` (name -> content, ``/``-separated) and their hash list.
-
-    The same files always give the same bytes: entries sorted by name, a folder entry for each
-    folder, fixed timestamps (1980-01-01) and permissions (0644 files, 0755 folders), deflated
-    at level 9, no comments and no extra fields.
-    """
-    import zipfile
-
-    for name in files:
-        reason = _name_problem(name) or ("a reserved name" if name == HASHES_NAME else None)
-        if reason is None and name.endswith("/"):
-            reason = "a folder's name"
-        if reason is not None:
-            raise ValueError(f"{name!r} cannot be a file in an archive: {reason}")
-    entries: dict[str, bytes | None] = dict(files)
-    entries[HASHES_NAME] = hash_list(files)
-    for name in files:
-        parts = name.split("/")[:-1]
-        for end in range(1, len(parts) + 1):
-            entries.setdefault("/".join(parts[:end]) + "/", None)
-    with zipfile.ZipFile(target, "w") as archive:
-        for name in sorted(entries):
-            content = entries[name]
-            info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
-            info.create_system = _UNIX
-            if content is None:
-                info.external_attr = (_FOLDER_MODE << 16) | _MSDOS_FOLDER
-                info.compress_type = zipfile.ZIP_STORED
-                archive.writestr(info, b"")
-            else:
-                info.external_attr = _FILE_MODE << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
-                archive.writestr(info, content, compresslevel=9)
+def hash_line(sha256: str, name: str) -> str:
+    """One line of ``MANIFOLD-HASHES``: ``<sha256>  <name>`` and a newline, the line the checks read back."""
+    return f"{sha256}{_HASH_SEPARATOR}{name}\n"
 
 
 # -- the checks ------------------------------------------------------------------------------------
@@ -248,7 +205,7 @@ def _entry_problems(infos: list[zipfile.ZipInfo], limits: ArchiveLimits) -> list
     total = 0
     for info in infos:
         name = info.filename
-        reason = "a NUL character in the name" if info.orig_filename != name else _name_problem(name)
+        reason = "a NUL character in the name" if info.orig_filename != name else entry_name_problem(name)
         if reason is not None:
             unsafe(info, reason)
             continue
@@ -302,7 +259,7 @@ def _entry_problems(infos: list[zipfile.ZipInfo], limits: ArchiveLimits) -> list
     return found
 
 
-def _name_problem(name: str) -> str | None:
+def entry_name_problem(name: str) -> str | None:
     """Why an entry name is unsafe, or None: it must be a plain relative ``/``-separated path."""
     if not name:
         return "an empty name"

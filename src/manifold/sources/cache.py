@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from manifold._files import write_atomic
 from manifold.manifest.diagnostics import Diagnostic
 from manifold.manifest.model import Manifest
 from manifold.manifest.parsed import ParsedFile
@@ -99,18 +100,9 @@ class ManifestCache:
         """Write what this run read, if anything changed (atomically; failures only logged)."""
         if not self.misses and self._fresh.keys() == self._entries.keys():
             return
-        import tempfile
-
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".manifests-", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as file:
-                    marshal.dump((_version(), _marshalable(self._fresh)), file)
-                os.replace(tmp, self.path)
-            except BaseException:
-                os.unlink(tmp)
-                raise
+            data = marshal.dumps((_version(), _marshalable(self._fresh)))
+            write_atomic(self.path, data, parents=True, mode=0o600)  # the user's own cache
         except (OSError, ValueError) as e:
             logger.debug("manifest cache %s not written: %s", self.path, e)
         self._entries = dict(self._fresh)

@@ -1,4 +1,4 @@
-"""What the command line and tools build on the library: describe, doctor, pack, scaffold, compose.
+"""What the command line builds on the library: host, describe, doctor, pack (+ writing), verify, scaffold, compose.
 
 Internal: the public names are those of ``manifold``; nothing here is a stable API.
 """

@@ -8,12 +8,25 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from manifold.manifest.model import ExtensionPoint
 from manifold.manifest.schema import load_schema
 
-__all__ = ["composed_schema"]
+if TYPE_CHECKING:
+    from manifold.manager import Manager
+
+__all__ = ["composed_schema", "declared_points"]
+
+
+def declared_points(manager: Manager) -> list[ExtensionPoint]:
+    """The points the host's plugins declare, filtered-out plugins left aside; imports no plugin code."""
+    return [
+        point
+        for info in manager.discover().plugins.values()
+        if info.manifest is not None and info.state != "filtered"
+        for point in info.manifest.extension_points
+    ]
 
 
 def composed_schema(points: Iterable[ExtensionPoint]) -> dict[str, Any]:

@@ -5,13 +5,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from manifold.errors import UsageError
 from manifold.lifecycle.redact import redact
 from manifold.states import PluginInfo, Reason
 
 if TYPE_CHECKING:
     from manifold.manager import Manager
 
-__all__ = ["advice", "describe_graph", "describe_plugin", "plugin_row", "render_dot", "render_mermaid"]
+__all__ = [
+    "advice",
+    "describe_graph",
+    "describe_plugin",
+    "list_plugins",
+    "plugin_row",
+    "reason_text",
+    "render_dot",
+    "render_mermaid",
+]
 
 
 def reason_dict(reason: Reason | None) -> dict[str, Any] | None:
@@ -23,6 +33,11 @@ def reason_dict(reason: Reason | None) -> dict[str, Any] | None:
     if reason.phase:
         data["phase"] = reason.phase
     return data
+
+
+def reason_text(reason: Mapping[str, Any] | None) -> str:
+    """A reason as ``reason_dict`` gives it, in one line: ``code: message``; empty for none."""
+    return f"{reason['code']}: {reason['message']}" if reason else ""
 
 
 def plugin_row(info: PluginInfo) -> dict[str, Any]:
@@ -37,8 +52,19 @@ def plugin_row(info: PluginInfo) -> dict[str, Any]:
     }
 
 
+def list_plugins(manager: Manager, *, filtered: bool = False) -> list[dict[str, Any]]:
+    """The rows of every plugin the host discovers (``plugin_row``); those filtered out only with ``filtered``."""
+    rows = [plugin_row(info) for info in manager.discover().plugins.values()]
+    return rows if filtered else [row for row in rows if row["state"] != "filtered"]
+
+
 def describe_plugin(manager: Manager, plugin_id: str) -> dict[str, Any]:
-    """Everything about one plugin, secrets redacted: what ``manifold inspect`` shows."""
+    """Everything about one plugin, secrets redacted: what ``manifold inspect`` shows.
+
+    Raises UsageError when no source of the host has ``plugin_id``.
+    """
+    if plugin_id not in manager.report.plugins:
+        raise UsageError(f"no plugin {plugin_id!r} in {', '.join(s.name for s in manager.sources)}")
     info = manager.inspect(plugin_id)
     data = plugin_row(info)
     manifest = info.manifest

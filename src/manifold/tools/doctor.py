@@ -18,7 +18,7 @@ from manifold.lifecycle.redact import MASK, is_secret, redact
 from manifold.manager import Manager
 from manifold.tools.describe import advice, plugin_row
 
-__all__ = ["diagnose"]
+__all__ = ["diagnose", "not_ready"]
 
 _CHILD_TIMEOUT_PAD = 30.0
 _PROGRESS = "manifold-doctor: activating "
@@ -75,14 +75,20 @@ def diagnose(
         result = _child(public, env)
     required = list(options.get("required", []))
     states = {p["id"]: p["state"] for p in result["plugins"]}
-    wanted = "active" if activate else "resolved"
     result["required"] = {pid: states.get(pid, "not-found") for pid in required}
-    result["ok"] = all(state == wanted for state in result["required"].values())
+    result["ok"] = not not_ready(result, activate=activate)
     result["settings"] = redact(options.get("settings", {}))
     result["environment"] = {
         k: (MASK if is_secret(k) else v) for k, v in sorted(env.items()) if k.startswith("MANIFOLD_")
     }
     return result
+
+
+def not_ready(result: Mapping[str, Any], *, activate: bool) -> dict[str, str]:
+    """The required plugins of a ``diagnose`` result that are not ready (active with ``activate``,
+    else resolved), with the state each is in."""
+    wanted = "active" if activate else "resolved"
+    return {pid: state for pid, state in result["required"].items() if state != wanted}
 
 
 def _child(options: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Any]:

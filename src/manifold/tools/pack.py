@@ -2,33 +2,41 @@
 
 from __future__ import annotations
 
-import contextlib
+import io
 import os
-import tempfile
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import IO, Literal
 
+from manifold._files import write_atomic
 from manifold.errors import PackError, UsageError
 from manifold.manifest.bundle import BUNDLE_NAME, is_bundle_file
 from manifold.manifest.diagnostics import Diagnostic
 from manifold.sources.archives import (
     DEFAULT_LIMITS,
+    HASHES_NAME,
     ArchiveLimits,
+    entry_name_problem,
     file_sha256,
+    hash_line,
     is_archive_name,
     verify_archive,
-    write_archive,
 )
 from manifold.sources.locations import MANIFEST_NAME
 
-__all__ = ["Kind", "PackError", "Packed", "is_excluded", "pack"]
+__all__ = ["Kind", "PackError", "Packed", "hash_list", "is_excluded", "pack", "write_archive"]
 
 Kind = Literal["plugin", "bundle"]
 ARCHIVE_SUFFIX = ".mfz"
 _EXCLUDED_NAMES = frozenset({"__pycache__", "Thumbs.db", "desktop.ini"})
 _EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".egg-info", "~", ".swp")
+_FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
+_FILE_MODE = 0o100644
+_FOLDER_MODE = 0o040755
+_MSDOS_FOLDER = 0x10
+_UNIX = 3  # ZipInfo.create_system: the high 16 bits of external_attr are a Unix mode
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,21 +149,63 @@ def _collect(base: Path, folder: Path, *, exclude: Path) -> dict[str, bytes]:
 
 
 def _write(target: Path, files: dict[str, bytes], limits: ArchiveLimits) -> str:
-    """Write the archive to a hidden temporary file next to ``target``, check it, rename it; its SHA-256."""
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            write_archive(out, files)
-            out.flush()
-            os.fsync(out.fileno())
+    """Write the archive atomically, checked before it replaces ``target`` as a loaded one is; its SHA-256."""
+    out = io.BytesIO()
+    write_archive(out, files)
+    digests: list[str] = []
+
+    def check(temporary: Path) -> None:
         problems = verify_archive(temporary, name=str(target), limits=limits)
         if problems:
             raise PackError(f"{target} would be refused when loaded; nothing was packed", problems)
-        os.chmod(temporary, 0o644)
-        digest = file_sha256(temporary)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    return digest
+        digests.append(file_sha256(temporary))
+
+    write_atomic(target, out.getvalue(), check=check)
+    return digests[0]
+
+
+# -- writing an archive ----------------------------------------------------------------------------
+
+
+def hash_list(files: Mapping[str, bytes]) -> bytes:
+    """The ``MANIFOLD-HASHES`` text for ``files`` (name -> content): ``<sha256>  <name>`` lines, sorted."""
+    import hashlib
+
+    lines = (hash_line(hashlib.sha256(files[n]).hexdigest(), n) for n in sorted(files))
+    return "".join(lines).encode("utf-8")
+
+
+def write_archive(target: IO[bytes], files: Mapping[str, bytes]) -> None:
+    """Write a reproducible archive of ``files`` (name -> content, ``/``-separated) and their hash list.
+
+    The same files always give the same bytes: entries sorted by name, a folder entry for each
+    folder, fixed timestamps (1980-01-01) and permissions (0644 files, 0755 folders), deflated
+    at level 9, no comments and no extra fields.
+    """
+    import zipfile
+
+    for name in files:
+        reason = entry_name_problem(name) or ("a reserved name" if name == HASHES_NAME else None)
+        if reason is None and name.endswith("/"):
+            reason = "a folder's name"
+        if reason is not None:
+            raise ValueError(f"{name!r} cannot be a file in an archive: {reason}")
+    entries: dict[str, bytes | None] = dict(files)
+    entries[HASHES_NAME] = hash_list(files)
+    for name in files:
+        parts = name.split("/")[:-1]
+        for end in range(1, len(parts) + 1):
+            entries.setdefault("/".join(parts[:end]) + "/", None)
+    with zipfile.ZipFile(target, "w") as archive:
+        for name in sorted(entries):
+            content = entries[name]
+            info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
+            info.create_system = _UNIX
+            if content is None:
+                info.external_attr = (_FOLDER_MODE << 16) | _MSDOS_FOLDER
+                info.compress_type = zipfile.ZIP_STORED
+                archive.writestr(info, b"")
+            else:
+                info.external_attr = _FILE_MODE << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, content, compresslevel=9)

@@ -9,6 +9,7 @@ from typing import Any
 
 import tomli_w
 
+from manifold._files import write_atomic
 from manifold.errors import UsageError
 
 __all__ = ["SCHEMA_URL", "scaffold"]
@@ -98,8 +99,7 @@ def scaffold(plugin_id: str, folder: Path, *, schema: str = SCHEMA_URL) -> list[
     written = []
     for relative, text in files.items():
         path = folder / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_atomic(path, text, parents=True)
         written.append(path)
     return written
 

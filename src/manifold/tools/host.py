@@ -1,0 +1,34 @@
+"""The host a command looks at: its configuration and environment, with the sources given in place of its own."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from manifold.config import load_config
+from manifold.errors import UsageError
+
+if TYPE_CHECKING:
+    from manifold.manager import Manager
+
+__all__ = ["host_manager", "host_options"]
+
+
+def host_options(config: str | os.PathLike[str] | None, paths: Sequence[str] | None) -> dict[str, Any]:
+    """The Manager options of ``config`` (or the configuration found upwards) and the environment,
+    ``paths`` replacing its sources when given; UsageError when no source is known at all."""
+    options = dict(load_config(config).options)
+    if paths:
+        options["sources"] = list(paths)
+    if not options.get("sources"):
+        raise UsageError("no plugin sources: pass --path, or --config with a file that lists sources")
+    return options
+
+
+def host_manager(config: str | os.PathLike[str] | None, paths: Sequence[str] | None, **overrides: Any) -> Manager:
+    """The manager of ``host_options(config, paths)``, with ``overrides`` (e.g. ``safe_mode=True``) on top."""
+    from manifold.manager import Manager
+
+    options = {**host_options(config, paths), **overrides}
+    return Manager(options.pop("sources"), **options)
