@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +73,7 @@ def pack(
     archive that is loaded (``limits``), then renamed: an interrupted pack leaves no ``output``.
     Raises UsageError when ``source`` is none of those.
     """
+    from manifold.manifest.toml import read_toml
     from manifold.validation import validate
 
     given = Path(source)
@@ -81,7 +81,8 @@ def pack(
     report = validate([folder if kind == "plugin" else manifest])  # exactly what the archive will hold
     if not report.ok:
         raise PackError(f"{given} is not valid; nothing was packed", report.errors)
-    data = tomllib.loads(manifest.read_text(encoding="utf-8-sig"))
+    data = read_toml(manifest, file=str(manifest)).data
+    assert data is not None  # validate() read the same file
     identity = data["bundle" if kind == "bundle" else "plugin"]
     plugin_id, version = str(identity["id"]), str(identity["version"])
     target = Path(output) if output is not None else Path(f"{plugin_id}-{version}{ARCHIVE_SUFFIX}")
