@@ -17,12 +17,11 @@ from pathlib import Path
 from types import FunctionType, MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from manifold.codes import ReasonCode
 from manifold.errors import ExtensionError, SettingsError, StrictModeError, UnknownPluginError
 from manifold.graph.gate import HostConfig, Severity, gate
 from manifold.graph.installed import installed_version
 from manifold.graph.order import build_graph, dependents
-from manifold.graph.resolve import resolve, unavailable_because
+from manifold.graph.rules import check_set, invalid_reason, shadowed, unavailable_because
 from manifold.hooks import After, Before, HookCaller, Hooks, implementation_problem
 from manifold.importer import PluginImporter
 from manifold.lifecycle.context import PluginContext
@@ -32,7 +31,7 @@ from manifold.manifest.diagnostics import Diagnostic
 from manifold.manifest.model import Cardinality, Manifest, Reference, frozen
 from manifold.manifest.settings import apply_defaults, check_values
 from manifold.registry import ExtensionHandle, Point, Registry
-from manifold.sources.archives import ARCHIVE_CODES, check_unchanged
+from manifold.sources.archives import check_unchanged
 from manifold.sources.cache import ManifestCache, default_cache_dir
 from manifold.sources.gcpause import paused
 from manifold.sources.locations import (
@@ -256,12 +255,14 @@ class Manager:
             if cache is not None
             else map_manifests(ManifestLocation.read, locations, self._jobs)
         )
-        for (source, location), parsed in zip(found, everything, strict=True):
+        pids = [parsed.plugin_id or location.file for (_, location), parsed in zip(found, everything, strict=True)]
+        earlier = shadowed(pids)
+        for index, ((source, location), parsed) in enumerate(zip(found, everything, strict=True)):
             diagnostics += parsed.diagnostics
-            pid = parsed.plugin_id or location.file
-            if pid in records:
+            pid = pids[index]
+            if index in earlier:
                 winner = records[pid]
-                shadowed = _Record(
+                shadow = _Record(
                     f"{pid}@{location.file}",
                     parsed.manifest,
                     source.name,
@@ -273,20 +274,12 @@ class Manager:
                     now,
                     changed_at=now,
                 )
-                records[shadowed.id] = shadowed
+                records[shadow.id] = shadow
                 continue
             record = _Record(pid, parsed.manifest, source.name, "discovered", discovered_at=now, changed_at=now)
             record.stamp = location.stamp if location.stamp is not None else _stamp(location.source)
             if parsed.manifest is None:
-                errors = [d for d in parsed.diagnostics if d.severity == "error"]
-                first = errors[0].format() if errors else "unreadable"
-                more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-                # A refused archive says why (integrity, ...); any other manifest with errors is invalid.
-                code: ReasonCode = "invalid"
-                for archive_code in ARCHIVE_CODES:
-                    if errors and errors[0].code == archive_code:
-                        code = archive_code
-                record.state, record.reason = "filtered", Reason(code, f"{first}{more}")
+                record.state, record.reason = "filtered", invalid_reason(parsed.diagnostics)
             records[pid] = record
         if cache is not None:
             cache.save()
@@ -314,42 +307,22 @@ class Manager:
                 unavailable[record.id] = reason
             else:
                 candidates.append(record.manifest)
-        candidates = self._claim_points(candidates, unavailable)
         gated = time.perf_counter()
         self.timings["gate"] = gated - began
-        resolution = resolve(candidates, unavailable)
-        self._needs = resolution.edges
-        self._needed_by = dependents(resolution.edges)
+        points = {pid: p.plugin for pid, p in self._registry.points.items()}
+        verdict = check_set(candidates, unavailable=unavailable, points=points)
+        self._needs = verdict.edges
+        self._needed_by = dependents(verdict.edges)
         self._graph = None
-        for pid, reason in resolution.unresolved.items():
+        for pid, reason in verdict.reasons.items():
             self._set(self._records[pid], "unresolved", reason)
-        self._order = resolution.order
+        self._order = verdict.order
         for index, pid in enumerate(self._order):
             record = self._records[pid]
             if record.state not in _HOLDING_CODE:  # a rescan keeps what is already loaded
                 self._set(record, "resolved", None)
             self._register(record, index)
         self.timings["resolve"] = time.perf_counter() - gated
-
-    def _claim_points(self, candidates: list[Manifest], unavailable: dict[str, Reason]) -> list[Manifest]:
-        owners: dict[str, str] = {pid: p.plugin or "the host" for pid, p in self._registry.points.items()}
-        kept = []
-        for manifest in candidates:
-            clash = next(
-                (p.id for p in manifest.extension_points if owners.get(p.id, manifest.id) != manifest.id),
-                None,
-            )
-            if clash is not None:
-                reason = Reason(
-                    "duplicate-point",
-                    f"{manifest.id} declares point {clash}, already declared by {owners[clash]}",
-                )
-                self._set(self._records[manifest.id], "unresolved", reason)
-                unavailable[manifest.id] = reason
-                continue
-            owners.update({p.id: manifest.id for p in manifest.extension_points})
-            kept.append(manifest)
-        return kept
 
     def _installed_version(self, name: str) -> str | None:
         if name not in self._installed:
@@ -1008,12 +981,18 @@ class Manager:
 
     def _set(self, record: _Record, state: State, reason: Reason | None) -> None:
         if reason is not None and self._redactor.secrets:
-            reason = dataclasses.replace(reason, message=scrub(reason.message, self._redactor.secrets))
+            reason = _scrubbed(reason, self._redactor.secrets)
         record.state, record.reason, record.changed_at = state, reason, _now()
 
 
 _HOLDING_CODE: tuple[State, ...] = ("active", "loaded", "inactive")
 _ACTIVATABLE: tuple[State, ...] = ("resolved", "loaded", "inactive")
+
+
+def _scrubbed(reason: Reason, secrets: set[str]) -> Reason:
+    """``reason`` without the secrets, in its words and in those of its root cause."""
+    cause = _scrubbed(reason.cause, secrets) if reason.cause is not None else None
+    return dataclasses.replace(reason, message=scrub(reason.message, secrets), cause=cause)
 
 
 def _where(record: _Record) -> str:
