@@ -119,7 +119,7 @@ TIMERS_CHILD = r"""
 import inspect, json, sys, time, tomllib
 import importlib.machinery
 import manifold, jsonschema, networkx
-import manifold.manifest.codescan, manifold.graph.consistency, manifold.manifest.model, manifold.manifest.read
+import manifold.manifest.codescan, manifold.graph.rules, manifold.manifest.model, manifold.manifest.read
 import manifold.manifest.rules, manifold.validation
 folder = sys.argv[1]
 times = {}
@@ -359,7 +359,7 @@ STAGES: tuple[tuple[str, str | tuple[str, ...], tuple[str, ...], str | None], ..
     ),
     ("    Manifest.from_data (packaging)", "manifold/manifest.py", ("from_data",), None),
     ("    place (locate), per file", "manifold/parse.py", ("place",), "manifold/parse.py"),
-    ("  check_consistency", "manifold/consistency.py", ("check_consistency",), None),
+    ("  check_consistency", "manifold/graph/rules.py", ("check_consistency",), None),
     (
         "    config vs config-schema (jsonschema)",
         "manifold/schema.py",
@@ -367,7 +367,7 @@ STAGES: tuple[tuple[str, str | tuple[str, ...], tuple[str, ...], str | None], ..
         None,
     ),
     ("    graph, cycles (networkx)", "manifold/graph.py", ("build_graph", "find_cycles"), None),
-    ("    place (locate)", "manifold/parse.py", ("place",), "manifold/consistency.py"),
+    ("    place (locate)", "manifold/parse.py", ("place",), "manifold/graph/rules.py"),
     ("  scan_plugin (code, per plugin)", "manifold/codescan.py", ("scan_plugin",), None),
     ("    read + ast.parse", "manifold/codescan.py", ("_parse",), None),
     ("    references: _bound_names", "manifold/codescan.py", ("_reference_problems",), None),

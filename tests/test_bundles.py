@@ -285,7 +285,7 @@ def test_a_member_error_has_the_member_path_line_and_message(plugins: Path) -> N
     d = only(validate(["plugins/kit/bundle.toml"]).diagnostics, "version-conflict")
     assert (d.file, d.line, d.column, d.path) == ("plugins/kit/bundle.toml", 22, 1, 'plugins[2].dependencies."acme.b"')
     assert d.message == (
-        'plugins[2].dependencies."acme.b": requires acme.b >=2, but plugins/kit/bundle.toml has version 1'
+        'plugins[2].dependencies."acme.b": acme.c needs acme.b >=2, but acme.b is version 1 (plugins/kit/bundle.toml)'
     )
 
 

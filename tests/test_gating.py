@@ -227,7 +227,7 @@ def test_missing_dependency_and_version_conflict(manifold_plugins: PluginFolder)
     assert reason_of(manager, "a") == (
         "unresolved",
         "missing-dependency",
-        "a needs ghost, which is in no source",
+        "a needs ghost, but no manifest found has the id ghost",
     )
     assert reason_of(manager, "b") == (
         "unresolved",
@@ -293,12 +293,12 @@ def test_duplicate_point_keeps_the_earlier_plugin(manifold_plugins: PluginFolder
     assert reason_of(manager, "b") == (
         "unresolved",
         "duplicate-point",
-        "b declares point shared.point, already declared by a",
+        f"b declares point shared.point, which a ({manifold_plugins.root}/a/plugin.toml) already declares",
     )
     assert reason_of(manager, "c") == (
         "unresolved",
         "duplicate-point",
-        "c declares point host.point, already declared by the host",
+        "c declares point host.point, which the host already declares",
     )
 
 

@@ -176,7 +176,7 @@ REASON_CODES: Mapping[tuple[ReasonCode, ...], tuple[str, str]] = {
     ),
     ("dependency-unavailable",): (
         "unresolved",
-        "a dependency is unavailable; `reason.chain` names the way to the cause",
+        "a dependency is unavailable; `reason.chain` names the way to the cause, `reason.cause` is its reason",
     ),
     ("failed",): (
         "failed",

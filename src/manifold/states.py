@@ -26,7 +26,8 @@ class Reason:
     """Why a plugin is not (or no longer) available: a stable code and words for a person.
 
     ``chain`` names the plugins a ``dependency-unavailable`` reason goes through, from this
-    plugin's dependency to the plugin at the root of the problem; ``phase`` and ``error`` say
+    plugin's dependency to the plugin at the root of the problem, and ``cause`` is the root
+    plugin's own reason (a ``cycle`` reason's ``chain`` is the cycle); ``phase`` and ``error`` say
     where a ``failed`` plugin's code raised, and ``traceback`` holds the formatted traceback.
     """
 
@@ -36,6 +37,7 @@ class Reason:
     phase: Phase | None = None
     error: BaseException | None = field(default=None, compare=False)
     traceback: str = field(default="", compare=False)
+    cause: Reason | None = None
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"

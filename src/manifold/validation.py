@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from manifold.errors import ManifestError
-from manifold.graph.consistency import check_consistency
+from manifold.graph.rules import check_set, invalid_reason
+from manifold.manifest._words import show
 from manifold.manifest.codescan import CodeScan, scan_plugin, undeclared_imports
-from manifold.manifest.diagnostics import Diagnostic, Report, sort_diagnostics
+from manifold.manifest.diagnostics import Diagnostic, Problem, Report, sort_diagnostics
 from manifold.manifest.model import Manifest
 from manifold.manifest.parsed import ParsedFile
 from manifold.sources.gcpause import paused
@@ -71,7 +72,7 @@ def validate(
     for item, scan in checked:
         diagnostics += item.diagnostics
         diagnostics += scan.diagnostics
-    diagnostics += check_consistency(parsed, strict=strict)
+    diagnostics += _set_diagnostics(parsed, strict=strict)
     if check_code:
         diagnostics += undeclared_imports(checked)
     manifest_files = {p.file for p in parsed}
@@ -87,6 +88,35 @@ def validate(
         and p.plugin_id not in failed_code
     )
     return Report(sort_diagnostics(diagnostics, [p.file for p in parsed]), manifests)
+
+
+def _set_diagnostics(files: Sequence[ParsedFile], *, strict: bool) -> list[Diagnostic]:
+    """The findings of the rules about a set (``manifold.graph.rules``), placed in their files.
+
+    The first file of an id is the plugin; a later one is a ``duplicate-id``. A dependency that is
+    in none of ``files`` may live in another source of the host, so it is a warning unless ``strict``.
+    """
+    by_id: dict[str, ParsedFile] = {}
+    problems: dict[int, list[Problem]] = {}  # by id() of the file: a bundle file holds many
+    for item in files:
+        if item.plugin_id is None:
+            continue
+        first = by_id.setdefault(item.plugin_id, item)
+        if first is not item:
+            message = f"plugin.id: {show(item.plugin_id)} is already the id of {first.file}; plugin ids must be unique"
+            problems.setdefault(id(item), []).append(Problem("duplicate-id", ("plugin", "id"), message))
+    verdict = check_set(
+        [p.manifest for p in by_id.values() if p.manifest is not None],
+        unavailable={pid: invalid_reason(p.diagnostics) for pid, p in by_id.items() if p.manifest is None},
+        missing="error" if strict else "warning",
+        extensions=True,
+    )
+    for finding in verdict.findings:
+        problems.setdefault(id(by_id[finding.plugin]), []).append(finding.as_problem())
+    diagnostics = []
+    for item in files:
+        diagnostics += item.place(problems.get(id(item), []))
+    return diagnostics
 
 
 def _check_files(

@@ -13,7 +13,7 @@ from types import FunctionType
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from manifold.errors import StrictModeError
-from manifold.graph.resolve import unavailable_because
+from manifold.graph.rules import unavailable_because
 from manifold.lifecycle.context import PluginContext
 from manifold.lifecycle.records import ACTIVATABLE, HOLDING_CODE, Plugins, Record, code_stamp, now
 from manifold.lifecycle.runner import CallTimeout, Runner

@@ -8,18 +8,16 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from manifold.codes import ReasonCode
 from manifold.config import HostConfig, default_cache_dir
 from manifold.graph.gate import gate
 from manifold.graph.installed import installed_version
 from manifold.graph.order import dependents
-from manifold.graph.resolve import resolve
+from manifold.graph.rules import check_set, invalid_reason, shadowed
 from manifold.lifecycle.records import HOLDING_CODE, Plugins, Record, code_stamp, now, source_stamp
 from manifold.manifest.diagnostics import Diagnostic
 from manifold.manifest.model import frozen
 from manifold.manifest.settings import apply_defaults
 from manifold.registry import ExtensionHandle, Point, Registry
-from manifold.sources.archives import ARCHIVE_CODES
 from manifold.sources.cache import ManifestCache
 from manifold.sources.locations import ManifestLocation, Source, SourceError, map_manifests
 from manifold.states import Reason
@@ -76,13 +74,15 @@ class Discovery:
             else map_manifests(ManifestLocation.read, locations, jobs)
         )
         stamp = now()
-        for (source, location), parsed in zip(found, everything, strict=True):
+        pids = [parsed.plugin_id or location.file for (_, location), parsed in zip(found, everything, strict=True)]
+        earlier = shadowed(pids)  # the earlier source keeps an id
+        for index, ((source, location), parsed) in enumerate(zip(found, everything, strict=True)):
             diagnostics += parsed.diagnostics
-            pid = parsed.plugin_id or location.file
-            if pid in records:
+            pid = pids[index]
+            if index in earlier:
                 winner = records[pid]
                 message = f"{pid} at {location.file} is shadowed by {winner.source} ({winner.where})"
-                shadowed = Record(
+                shadow = Record(
                     f"{pid}@{location.file}",
                     parsed.manifest,
                     source.name,
@@ -91,17 +91,12 @@ class Discovery:
                     stamp,
                     changed_at=stamp,
                 )
-                records[shadowed.id] = shadowed
+                records[shadow.id] = shadow
                 continue
             record = Record(pid, parsed.manifest, source.name, "discovered", discovered_at=stamp, changed_at=stamp)
             record.stamp = location.stamp if location.stamp is not None else source_stamp(location.source)
             if parsed.manifest is None:
-                errors = [d for d in parsed.diagnostics if d.severity == "error"]
-                first = errors[0].format() if errors else "unreadable"
-                more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-                # A refused archive says why (integrity, ...); any other manifest with errors is invalid.
-                code: ReasonCode = next((c for c in ARCHIVE_CODES if errors and errors[0].code == c), "invalid")
-                record.state, record.reason = "filtered", Reason(code, f"{first}{more}")
+                record.state, record.reason = "filtered", invalid_reason(parsed.diagnostics)
             records[pid] = record
         if cache is not None:
             cache.save()
@@ -131,43 +126,21 @@ class Discovery:
                 unavailable[record.id] = reason
             else:
                 candidates.append(record.manifest)
-        candidates = self._claim_points(plugins, candidates, unavailable)
         gated = time.perf_counter()
         self.timings["gate"] = gated - began
-        resolution = resolve(candidates, unavailable)
-        plugins.needs = resolution.edges
-        plugins.needed_by = dependents(resolution.edges)
-        for pid, reason in resolution.unresolved.items():
+        points = {pid: p.plugin for pid, p in self.registry.points.items()}
+        verdict = check_set(candidates, unavailable=unavailable, points=points)
+        plugins.needs = verdict.edges
+        plugins.needed_by = dependents(verdict.edges)
+        for pid, reason in verdict.reasons.items():
             plugins.set_state(plugins.records[pid], "unresolved", reason)
-        plugins.order = resolution.order
+        plugins.order = verdict.order
         for index, pid in enumerate(plugins.order):
             record = plugins.records[pid]
             if record.state not in HOLDING_CODE:  # a rescan keeps what is already loaded
                 plugins.set_state(record, "resolved", None)
             self._register(record, index)
         self.timings["resolve"] = time.perf_counter() - gated
-
-    def _claim_points(
-        self, plugins: Plugins, candidates: list[Manifest], unavailable: dict[str, Reason]
-    ) -> list[Manifest]:
-        owners: dict[str, str] = {pid: p.plugin or "the host" for pid, p in self.registry.points.items()}
-        kept = []
-        for manifest in candidates:
-            clash = next(
-                (p.id for p in manifest.extension_points if owners.get(p.id, manifest.id) != manifest.id),
-                None,
-            )
-            if clash is not None:
-                reason = Reason(
-                    "duplicate-point",
-                    f"{manifest.id} declares point {clash}, already declared by {owners[clash]}",
-                )
-                plugins.set_state(plugins.records[manifest.id], "unresolved", reason)
-                unavailable[manifest.id] = reason
-                continue
-            owners.update({p.id: manifest.id for p in manifest.extension_points})
-            kept.append(manifest)
-        return kept
 
     def _installed_version(self, name: str) -> str | None:
         if name not in self._installed:

@@ -134,7 +134,7 @@ class Plugins:
     def set_state(self, record: Record, state: State, reason: Reason | None) -> None:
         """Move ``record`` to ``state`` for ``reason`` (its message with every secret masked)."""
         if reason is not None and self.secrets:
-            reason = dataclasses.replace(reason, message=scrub(reason.message, self.secrets))
+            reason = _scrubbed(reason, self.secrets)
         record.state, record.reason, record.changed_at = state, reason, now()
 
     def report(self) -> LoadReport:
@@ -160,6 +160,12 @@ class Plugins:
                     found.add(other)
                     todo.append(other)
         return found
+
+
+def _scrubbed(reason: Reason, secrets: set[str]) -> Reason:
+    """``reason`` without the secrets, in its words and in those of its root cause."""
+    cause = _scrubbed(reason.cause, secrets) if reason.cause is not None else None
+    return dataclasses.replace(reason, message=scrub(reason.message, secrets), cause=cause)
 
 
 def source_stamp(source: Any) -> tuple[int, int] | None:
