@@ -23,7 +23,7 @@ from manifold.graph.gate import HostConfig, Severity, gate
 from manifold.graph.installed import installed_version
 from manifold.graph.order import build_graph, dependents
 from manifold.graph.resolve import resolve, unavailable_because
-from manifold.hooks import After, Before, HookCaller, Hooks, implementation_problem
+from manifold.hooks import After, Before, HookCaller, HookRelay, attach_implementation
 from manifold.importer import PluginImporter
 from manifold.lifecycle.context import PluginContext
 from manifold.lifecycle.redact import RedactingFilter, scrub, secrets_in
@@ -184,8 +184,12 @@ class Manager:
         self._diagnostics: tuple[Diagnostic, ...] = ()
         self._registry = Registry()
         self._loader = self._load_extension  # one bound method for every handle, not one each
-        self._hooks = Hooks(self)
-        self._registry.watch(self._hooks.invalidate)
+        self._hooks = HookRelay(
+            self._registry,
+            extensions=lambda point_id: self.extensions(point_id),  # looked up on each use
+            plugin_state=lambda plugin_id: self._record(plugin_id).state,
+            load=ExtensionHandle.load,
+        )
         self._host_points: dict[str, Point] = {}
         self._importer = PluginImporter()
         self._runner = Runner(timeout)
@@ -569,7 +573,7 @@ class Manager:
             )
 
     def _check_hook(self, handle: ExtensionHandle, point: Point, value: Any) -> None:
-        problem = implementation_problem(point, handle, value)
+        problem = attach_implementation(point, handle, value)  # built once, kept on the handle for the callers
         if problem is not None:
             manifest = self._records[handle.plugin].manifest
             where = manifest.file if manifest is not None else handle.plugin
