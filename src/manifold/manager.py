@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from manifold.config import HostConfig
 from manifold.errors import ExtensionError, SettingsError
-from manifold.hooks import After, Before, HookCaller, Hooks
+from manifold.hooks import After, Before, HookCaller, HookRelay
 from manifold.importer import PluginImporter
 from manifold.lifecycle.activation import Activation, Listener
 from manifold.lifecycle.discovery import Discovery, rescan_diff
@@ -62,8 +62,12 @@ class Manager:
         self._redaction = LogRedaction(self, secrets_in(self.config.settings))
         self._plugins = Plugins(self._redaction.secrets)
         self._registry = Registry()
-        self._hooks = Hooks(self)
-        self._registry.watch(self._hooks.invalidate)
+        self._hooks = HookRelay(
+            self._registry,
+            extensions=lambda point_id: self.extensions(point_id),  # looked up on each use
+            plugin_state=lambda plugin_id: self._plugins[plugin_id].state,
+            load=ExtensionHandle.load,
+        )
         self._importer = PluginImporter()
         self._activation = Activation(
             self._plugins,

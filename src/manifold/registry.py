@@ -34,6 +34,8 @@ class ExtensionHandle:
     A light handle: reading ``plugin``, ``id``, ``priority`` and ``config`` imports nothing.
     ``error`` is set when loading it failed (it is then left out of the point's extensions).
     ``wrapper`` marks a hook implementation that wraps the others (a generator function).
+    ``hook_impl`` holds, for a contribution to a hook, the point and the implementation built from
+    the object when it loaded (``manifold.hooks``), so that callers reuse it; it goes with the object.
     """
 
     __slots__ = (
@@ -41,6 +43,7 @@ class ExtensionHandle:
         "_value",
         "config",
         "error",
+        "hook_impl",
         "id",
         "index",
         "order",
@@ -75,6 +78,7 @@ class ExtensionHandle:
         self.order = order
         self.wrapper = wrapper
         self.error: Reason | None = None
+        self.hook_impl: tuple[Point, Any] | None = None
         self._loader = loader
         self._value: Any = _UNSET
 
@@ -92,6 +96,7 @@ class ExtensionHandle:
     def forget(self) -> None:
         """Drop the loaded object (when its plugin is unloaded)."""
         self._value = _UNSET
+        self.hook_impl = None
 
     def __repr__(self) -> str:
         name = f"{self.plugin}:{self.id}" if self.id else f"{self.plugin}[{self.index}]"

@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from manifold.errors import ExtensionError
-from manifold.hooks import implementation_problem
+from manifold.hooks import attach_implementation
 from manifold.lifecycle.activation import construct, traceback_of
 from manifold.manifest.model import Reference
 from manifold.manifest.settings import check_values
@@ -114,7 +114,7 @@ class ExtensionLoader:
             )
 
     def _check_hook(self, handle: ExtensionHandle, point: Point, value: Any) -> None:
-        problem = implementation_problem(point, handle, value)
+        problem = attach_implementation(point, handle, value)  # built once, kept on the handle for the callers
         if problem is not None:
             where = self.activation.plugins.records[handle.plugin].where
             raise ExtensionError(f"{where}: {problem}", point=point.id, plugin=handle.plugin)

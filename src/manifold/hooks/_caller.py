@@ -1,0 +1,278 @@
+"""The hook callers of one host, kept compiled for their current implementations, and the relay that feeds them.
+
+When the implementations change (extensions added or removed, an extension or a plugin failed, a
+plugin activated, deactivated or unloaded) a caller is only marked stale. The next call loads the
+implementations (importing the lazy plugins that have some) and compiles a function for exactly
+that list (``manifold.hooks._codegen``). That function becomes the ``__call__`` of the caller's own
+class, so calling the caller is one Python call plus the implementations' own calls.
+
+The relay knows nothing of the manager: the host hands it its registry, the extensions of a point,
+the state of a plugin and how to load an extension.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from manifold.errors import HookCallError, HookError, ManifoldError
+from manifold.hooks._codegen import compilable, generate
+from manifold.hooks._execution import (
+    After,
+    Before,
+    Monitors,
+    SafeResult,
+    Steps,
+    arun,
+    general,
+    monitored,
+    returned,
+    run,
+    safe_steps,
+    steps,
+)
+from manifold.hooks._impl import HookImpl, attached, check_arguments, refuse_async
+from manifold.registry import ExtensionHandle, Point, Registry
+from manifold.states import State
+
+__all__ = ["HookCaller", "HookRelay"]
+
+logger = logging.getLogger("manifold")
+
+_History = list[tuple[Mapping[str, Any], Callable[[Any], object] | None]]
+
+
+class HookCaller:
+    """Calls the implementations of one hook; get it from ``manager.hook(point_id)``.
+
+    ``caller(**kwargs)`` returns the list of non-None results (``firstresult``: the first one, or
+    None); ``call_safe`` logs and skips implementations that raise; ``await acall(**kwargs)``
+    awaits ``async`` implementations; ``call_historic`` also calls plugins activated later.
+    Each caller is the only instance of a class of its own, whose ``__call__`` is the code
+    compiled for the current implementations (or, when stale, this one, which compiles it).
+    """
+
+    __slots__ = ("_generation", "_impls", "_point", "_relay", "id")
+
+    def __init__(self, relay: HookRelay, point_id: str) -> None:
+        self.id = point_id
+        self._relay = relay
+        self._generation = 0
+        self._impls: tuple[HookImpl, ...] | None = None
+        self._point: Point | None = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Call every implementation with ``kwargs``; see the class."""
+        return self._compile()[2](self, *args, **kwargs)
+
+    @property
+    def implementations(self) -> tuple[HookImpl, ...]:
+        """The implementations in call order (wrappers included); loads them, like a call."""
+        return self._current()[1]
+
+    def call_safe(self, **kwargs: Any) -> SafeResult:
+        """Call every implementation; one that raises an ``Exception`` is logged and skipped."""
+        point, impls = self._current()
+        check_arguments(point, (), kwargs)
+        refuse_async(point, impls)
+        call = safe_steps(point.id, impls, kwargs, firstresult=point.firstresult)
+        result: SafeResult = run(self._relay.monitored(point.id, impls, kwargs, call))
+        return result
+
+    async def acall(self, **kwargs: Any) -> Any:
+        """Call every implementation, awaiting the ``async`` ones, in order; returns as a plain call."""
+        point, impls = self._current()
+        check_arguments(point, (), kwargs)
+        call = steps(point.id, impls, kwargs, firstresult=point.firstresult)
+        return await arun(self._relay.monitored(point.id, impls, kwargs, call))
+
+    def call_historic(self, result_callback: Callable[[Any], object] | None = None, **kwargs: Any) -> None:
+        """Call the implementations of the plugins active now (importing nothing) and remember the
+        call: every plugin activated later gets it too, right after its activation. Each non-None
+        result goes to ``result_callback``; ``firstresult`` does not apply."""
+        point, impls = self._current(active=True)
+        check_arguments(point, (), kwargs)
+        refuse_async(point, impls)
+        kwargs = dict(kwargs)
+        self._relay.remember(point.id, kwargs, result_callback)
+        self._relay.historic(point.id, impls, kwargs, result_callback)
+
+    def __repr__(self) -> str:
+        count = "stale" if self._impls is None else f"{len(self._impls)} implementations"
+        return f"<hook {self.id}: {count}>"
+
+    # --------------------------------------------------------------- compiling
+    def _current(self, *, active: bool = False) -> tuple[Point, tuple[HookImpl, ...]]:
+        if active:
+            return self._relay.implementations(self.id, active=True)
+        point, impls = self._point, self._impls
+        if point is None or impls is None:
+            point, impls, _ = self._compile()
+        return point, impls
+
+    def _compile(self) -> tuple[Point, tuple[HookImpl, ...], Callable[..., Any]]:
+        """Load the implementations, compile the call and install it (unless it went stale meanwhile)."""
+        for _ in range(3):  # loading may activate plugins, which marks this caller stale: read again
+            generation = self._generation
+            point, impls = self._relay.implementations(self.id)
+            if self._generation == generation:
+                break
+        function = _compile(point, impls, self._relay.monitors)
+        if self._generation == generation:
+            self._point, self._impls = point, impls
+            type(self).__call__ = function  # type: ignore[method-assign]
+            if self._generation != generation:  # marked stale while installing: let the next call compile
+                self._stale()
+        return point, impls, function
+
+    def _stale(self) -> None:
+        self._generation += 1
+        self._impls = None
+        type(self).__call__ = HookCaller.__call__  # type: ignore[method-assign]
+
+
+def _compile(point: Point, impls: tuple[HookImpl, ...], monitors: Monitors) -> Callable[..., Any]:
+    """The ``__call__`` for exactly these implementations: generated code when it can be written,
+    the general loop otherwise; inside the monitors when there are some."""
+    fast = generate(point, impls) if compilable(point, impls) else general(point, impls)
+    if not monitors:
+        return fast
+
+    def call(self: HookCaller, *args: Any, **kwargs: Any) -> Any:
+        check_arguments(point, args, kwargs)
+        return run(monitored(monitors, point.id, impls, kwargs, returned(fast, self, **kwargs)))
+
+    return call
+
+
+class HookRelay:
+    """The hook callers of one host, the historic calls to replay and the monitors.
+
+    The host gives it its ``registry`` (the points; the relay marks a caller stale when its point
+    or its extensions change), ``extensions(point_id)`` (the point's extensions in call order, the
+    failed ones left out), ``plugin_state(plugin_id)`` and ``load(handle)`` (the extension's object,
+    activating its plugin first; raises ManifoldError when it cannot, having logged why).
+    """
+
+    def __init__(
+        self,
+        registry: Registry,
+        *,
+        extensions: Callable[[str], Iterable[ExtensionHandle]],
+        plugin_state: Callable[[str], State],
+        load: Callable[[ExtensionHandle], Any],
+    ) -> None:
+        self._registry = registry
+        self._extensions = extensions
+        self._plugin_state = plugin_state
+        self._load = load
+        self._callers: dict[str, HookCaller] = {}
+        self._history: dict[str, _History] = {}
+        self.monitors: Monitors = ()
+        registry.watch(self.invalidate)
+
+    def caller(self, point_id: str) -> HookCaller:
+        caller = self._callers.get(point_id)
+        if caller is None:
+            kind: type[HookCaller] = type(f"HookCaller[{point_id}]", (HookCaller,), {"__slots__": ()})
+            caller = self._callers.setdefault(point_id, kind(self, point_id))
+        return caller
+
+    def invalidate(self, point_id: str | None = None) -> None:
+        """Mark the caller of ``point_id`` (None: every caller) stale; the next call compiles again."""
+        if point_id is None:
+            for caller in list(self._callers.values()):
+                caller._stale()
+        elif point_id in self._callers:
+            self._callers[point_id]._stale()
+
+    def implementations(self, point_id: str, *, active: bool = False) -> tuple[Point, tuple[HookImpl, ...]]:
+        """The point and its implementations in call order, loaded (which activates lazy plugins,
+        unless ``active``: then only those of plugins that are active now)."""
+        point = self._registry.point(point_id)
+        if point is None or not point.hook:
+            what = "no point of that id is declared" if point is None else "the point is not a hook"
+            raise HookError(f"hook {point_id}: {what}", hook=point_id)
+        callable_states = ("active",) if active else ("resolved", "loaded", "active")
+        impls: list[HookImpl] = []
+        for handle in self._extensions(point_id):
+            if self._plugin_state(handle.plugin) not in callable_states:
+                continue  # deactivated by the host, failed or unavailable
+            impl = self._implementation(point, handle)
+            if impl is not None:
+                impls.append(impl)
+        wrappers = [i for i in impls if i.wrapper]
+        return point, tuple(wrappers + [i for i in impls if not i.wrapper])
+
+    def _implementation(self, point: Point, handle: ExtensionHandle) -> HookImpl | None:
+        try:
+            value = self._load(handle)
+        except ManifoldError:
+            return None  # the host logged it and marked the extension or the plugin failed
+        return attached(point, handle, value)
+
+    def monitored(self, point_id: str, impls: tuple[HookImpl, ...], kwargs: Mapping[str, Any], call: Steps) -> Steps:
+        """``call`` inside the current monitors."""
+        return monitored(self.monitors, point_id, impls, kwargs, call)
+
+    # --------------------------------------------------------------- historic calls
+    def remember(self, point_id: str, kwargs: Mapping[str, Any], callback: Callable[[Any], object] | None) -> None:
+        self._history.setdefault(point_id, []).append((kwargs, callback))
+
+    def historic(
+        self,
+        point_id: str,
+        impls: tuple[HookImpl, ...],
+        kwargs: Mapping[str, Any],
+        callback: Callable[[Any], object] | None,
+    ) -> None:
+        """One historic call: every result, not only the first, goes to ``callback``."""
+        results = run(self.monitored(point_id, impls, kwargs, steps(point_id, impls, kwargs, firstresult=False)))
+        if callback is not None:
+            for value in results:
+                callback(value)
+
+    def activated(self, plugin_id: str) -> None:
+        """A plugin became active: every caller is stale, and the plugin gets the historic calls."""
+        self.invalidate()
+        for point_id, calls in list(self._history.items()):
+            point = self._registry.point(point_id)
+            if point is None:
+                continue
+            for handle in self._extensions(point_id):
+                if handle.plugin != plugin_id or handle.wrapper:
+                    continue
+                impl = self._implementation(point, handle)
+                if impl is not None:
+                    self._replay(point_id, impl, calls)
+
+    def _replay(self, point_id: str, impl: HookImpl, calls: Sequence[tuple[Mapping[str, Any], Any]]) -> None:
+        for kwargs, callback in calls:
+            try:
+                if impl.is_async:
+                    message = f"hook {point_id}: cannot replay a historic call to async {impl}"
+                    raise HookCallError(message, hook=point_id)
+                self.historic(point_id, (impl,), kwargs, callback)
+            except Exception:
+                logger.exception("hook %s: replaying a historic call to %s raised", point_id, impl)
+
+    # --------------------------------------------------------------- monitors
+    def monitor(self, before: Before | None, after: After | None) -> Callable[[], None]:
+        entry = (before, after)
+        self.monitors = (*self.monitors, entry)
+        self.invalidate()
+
+        def remove() -> None:
+            if entry in self.monitors:
+                monitors = list(self.monitors)
+                monitors.remove(entry)
+                self.monitors = tuple(monitors)
+                self.invalidate()
+
+        return remove
+
+    def close(self) -> None:
+        self._history.clear()
+        self.monitors = ()
+        self.invalidate()

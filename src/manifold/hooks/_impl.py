@@ -1,0 +1,173 @@
+"""One hook implementation: built from a loaded extension with its signature checked, and the checks of a call.
+
+An implementation takes any subset of the hook's declared parameters, in any order; the ones it
+takes are passed by position while they line up with its signature, by name after that.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from manifold.errors import HookCallError
+from manifold.registry import ExtensionHandle, Point
+
+__all__ = [
+    "MISSING",
+    "HookImpl",
+    "attach_implementation",
+    "attached",
+    "bad_call",
+    "check_arguments",
+    "implementation",
+    "refuse_async",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class HookImpl:
+    """One implementation of a hook: the loaded callable, the declared arguments it takes
+    (``positional`` passed by position, ``keywords`` by name) and the extension it comes from."""
+
+    plugin: str
+    handle: ExtensionHandle
+    function: Callable[..., Any]
+    positional: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    wrapper: bool = False
+    is_async: bool = False
+
+    @property
+    def argnames(self) -> tuple[str, ...]:
+        return self.positional + self.keywords
+
+    def call(self, kwargs: Mapping[str, Any]) -> Any:
+        """Call it with its share of ``kwargs`` (the slow, general way; compiled callers do not use it)."""
+        return self.function(*[kwargs[n] for n in self.positional], **{n: kwargs[n] for n in self.keywords})
+
+    def __str__(self) -> str:
+        return f"{self.plugin} ({self.handle.ref})"
+
+
+def implementation(point: Point, handle: ExtensionHandle, value: Any) -> HookImpl | str:
+    """``value`` (a loaded extension of the hook ``point``) as an implementation, or what is wrong
+    with it: a message starting with the extension's key path."""
+    where = f"extensions[{handle.index}]"
+    if handle.ref is None:
+        return f"{where}: a contribution to hook {point.id} needs a ref naming the callable to call"
+    name = f"{handle.ref} of {handle.plugin}"
+    if not callable(value):
+        return (
+            f"{where}.ref: {name} is not callable (a {type(value).__name__}); hook {point.id} calls its contributions"
+        )
+    try:
+        parameters = inspect.signature(value).parameters.values()
+    except (TypeError, ValueError):
+        return f"{where}.ref: the parameters of {name} cannot be read, so hook {point.id} cannot call it"
+    declared = point.parameters
+    positional: list[str] = []
+    keywords: list[str] = []
+    skipped: str | None = None  # an undeclared parameter with a default: what follows goes by name
+    takes_rest = False
+    for p in parameters:
+        if p.kind is p.VAR_POSITIONAL:
+            skipped = skipped or p.name
+        elif p.kind is p.VAR_KEYWORD:
+            takes_rest = True
+        elif p.name not in declared:
+            if p.default is p.empty:
+                its = ", ".join(declared) or "none"
+                return (
+                    f"{where}.ref: {name} takes parameter {p.name!r}, which hook {point.id} does not declare "
+                    f"(its parameters: {its})"
+                )
+            if p.kind is not p.KEYWORD_ONLY:
+                skipped = skipped or p.name
+        elif p.kind is p.KEYWORD_ONLY or (skipped and p.kind is p.POSITIONAL_OR_KEYWORD):
+            keywords.append(p.name)
+        elif skipped and p.kind is p.POSITIONAL_ONLY:
+            return (
+                f"{where}.ref: {name} takes {p.name!r} by position only, after {skipped!r}, "
+                f"which hook {point.id} does not pass"
+            )
+        else:
+            positional.append(p.name)
+    if takes_rest:
+        named = {p.name for p in parameters}
+        keywords += [n for n in declared if n not in named]
+    if handle.wrapper and not _is(inspect.isgeneratorfunction, value):
+        return f"{where}.ref: {name} is a wrapper (wrapper = true) but not a generator function; it must yield once"
+    return HookImpl(
+        handle.plugin,
+        handle,
+        value,
+        tuple(positional),
+        tuple(keywords),
+        handle.wrapper,
+        _is(inspect.iscoroutinefunction, value),
+    )
+
+
+def attach_implementation(point: Point, handle: ExtensionHandle, value: Any) -> str | None:
+    """Build the implementation of the hook ``point`` from ``value``, the object ``handle`` loaded, and
+    keep it on the handle for the callers; or say what makes ``value`` unusable (see ``implementation``)."""
+    impl = implementation(point, handle, value)
+    if isinstance(impl, str):
+        return impl
+    handle.hook_impl = (point, impl)
+    return None
+
+
+def attached(point: Point, handle: ExtensionHandle, value: Any) -> HookImpl | None:
+    """The implementation of the hook ``point`` that ``value``, the object ``handle`` loaded, gives:
+    the one built when it loaded, or (when the point was declared after that) one built now; None
+    when ``value`` is unusable."""
+    kept = handle.hook_impl
+    if kept is not None and kept[0] is point and kept[1].function is value:
+        return kept[1]  # type: ignore[no-any-return]
+    impl = implementation(point, handle, value)
+    return impl if isinstance(impl, HookImpl) else None
+
+
+def _is(test: Callable[[Any], bool], value: Any) -> bool:
+    """``test`` on a function, or on the ``__call__`` of a callable object."""
+    return test(value) or (not inspect.isroutine(value) and test(type(value).__call__))
+
+
+# ------------------------------------------------------------------- checking a call
+MISSING: Any = object()
+"""The default of every parameter of a compiled call: the argument was not given."""
+
+
+def check_arguments(point: Point, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+    """Raise HookCallError unless ``kwargs`` are exactly the hook's parameters (and ``args`` empty)."""
+    problems = []
+    if args:
+        problems.append(f"takes keyword arguments only, got {len(args)} positional")
+    missing = [n for n in point.parameters if n not in kwargs]
+    if missing:
+        problems.append(f"missing argument{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}")
+    unknown = [n for n in kwargs if n not in point.parameters]
+    if unknown:
+        problems.append(f"unknown argument{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}")
+    if problems:
+        its = ", ".join(point.parameters) or "none"
+        raise HookCallError(f"hook {point.id}: {'; '.join(problems)} (its parameters: {its})", hook=point.id)
+
+
+def bad_call(point: Point, args: tuple[Any, ...], extra: Mapping[str, Any], values: tuple[Any, ...]) -> None:
+    """The compiled code found a wrong call: raise the error ``check_arguments`` words."""
+    kwargs = {n: v for n, v in zip(point.parameters, values, strict=True) if v is not MISSING}
+    check_arguments(point, args, {**kwargs, **extra})
+
+
+def refuse_async(point: Point, impls: Sequence[HookImpl]) -> None:
+    """Raise HookCallError when a plain (not awaited) call meets an ``async`` implementation."""
+    asynchronous = [str(i) for i in impls if i.is_async]
+    if asynchronous:
+        raise HookCallError(
+            f"hook {point.id} has async implementations ({', '.join(asynchronous)}); await its acall() instead",
+            hook=point.id,
+        )

@@ -1,0 +1,183 @@
+"""The generated fast path of a hook call does exactly what the general loop does.
+
+For random hooks (parameters, ``firstresult``) and random implementations (returning a value, None
+or raising; taking any subset of the parameters, in any order, by position or by name) with random
+wrappers (passing the result on, replacing it, raising before or after their ``yield``, recovering
+from an exception, yielding never or twice), and random calls (right or wrong arguments), both
+give the same result or the same error (type, message and notes) after the same calls, in the
+same order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from manifold.hooks._codegen import compilable, generate
+from manifold.hooks._execution import general
+from manifold.hooks._impl import HookImpl, implementation
+from manifold.manifest.model import Reference
+from manifold.registry import ExtensionHandle, Point
+
+NAMES = ("kettle", "water", "cup", "lid")
+RETURNS = ("value", "none", "raise")
+WRAPS = ("pass", "replace", "raise_before", "raise_after", "recover", "never", "twice")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One implementation: what it does, the parameters it takes (in order) and how."""
+
+    behaviour: str
+    wrapper: bool
+    takes: tuple[str, ...]
+    by_name: tuple[bool, ...]  # per parameter taken: keyword-only
+    extra: int | None  # where an undeclared parameter with a default goes, if any
+
+
+def _source(name: str, spec: Spec) -> str:
+    params: list[str] = []
+    keyword_only: list[str] = []
+    for i, (param, by_name) in enumerate(zip(spec.takes, spec.by_name, strict=True)):
+        if spec.extra == i:
+            params.append("extra=None")
+        if by_name:
+            keyword_only.append(param)
+        else:  # after ``extra``, a default too (the call passes it by name)
+            params.append(param if spec.extra is None or i < spec.extra else f"{param}=None")
+    if spec.extra is not None and spec.extra >= len(spec.takes):
+        params.append("extra=None")
+    signature = ", ".join(params + (["*", *keyword_only] if keyword_only else []))
+    got = "{" + ", ".join(f"{p!r}: {p}" for p in spec.takes) + "}"
+    body = [f"def {name}({signature}):", f"    LOG.append(({name!r}, {got}))"]
+    if not spec.wrapper:
+        body.append(
+            {
+                "value": f"    return {name!r}",
+                "none": "    return None",
+                "raise": f"    raise ValueError({name!r} + ' failed')",
+            }[spec.behaviour]
+        )
+        return "\n".join(body)
+    body += {
+        "pass": ["    result = yield", f"    LOG.append(({name!r}, 'after', result))", "    return result"],
+        "replace": ["    yield", f"    return [{name!r}]"],
+        "raise_before": [f"    raise LookupError({name!r} + ' before')", "    yield"],
+        "raise_after": ["    yield", f"    raise LookupError({name!r} + ' after')"],
+        "recover": [
+            "    try:",
+            "        return (yield)",
+            "    except ValueError as e:",
+            f"        LOG.append(({name!r}, 'recovered', str(e)))",
+            f"        return {name!r} + ' recovered'",
+        ],
+        "never": ["    if False:", "        yield"],
+        "twice": ["    yield", "    yield"],
+    }[spec.behaviour]
+    return "\n".join(body)
+
+
+@st.composite
+def specs(draw: st.DrawFn, params: tuple[str, ...], *, wrapper: bool) -> Spec:
+    takes = tuple(draw(st.permutations(params))[: draw(st.integers(0, len(params)))])
+    by_name = tuple(draw(st.lists(st.booleans(), min_size=len(takes), max_size=len(takes))))
+    extra = draw(st.none() | st.integers(0, len(takes)))
+    behaviour = draw(st.sampled_from(WRAPS if wrapper else RETURNS))
+    return Spec(behaviour, wrapper, takes, by_name, extra)
+
+
+@st.composite
+def hooks(draw: st.DrawFn) -> tuple[Point, list[Spec], dict[str, Any], tuple[Any, ...]]:
+    params = tuple(draw(st.permutations(NAMES))[: draw(st.integers(0, len(NAMES)))])
+    point = Point("acme.kettle-on", hook=True, parameters=params, firstresult=draw(st.booleans()))
+    inner = draw(st.lists(specs(params, wrapper=False), max_size=6))
+    wrappers = draw(st.lists(specs(params, wrapper=True), max_size=4))
+    everything = draw(st.permutations(inner + wrappers))
+    kwargs: dict[str, Any] = {p: f"{p}-{i}" for i, p in enumerate(params)}
+    args: tuple[Any, ...] = ()
+    wrong = draw(st.sampled_from(["none", "none", "none", "missing", "unknown", "positional"]))
+    if wrong == "missing" and params:
+        del kwargs[draw(st.sampled_from(params))]
+    elif wrong == "unknown":
+        kwargs["spout"] = 1
+    elif wrong == "positional":
+        args = ("k",)
+    return point, everything, kwargs, args
+
+
+def _impls(point: Point, specs: list[Spec], log: list[Any]) -> tuple[HookImpl, ...]:
+    impls = []
+    for index, spec in enumerate(specs):
+        name = f"f{index}"
+        namespace: dict[str, Any] = {"LOG": log}
+        exec(_source(name, spec), namespace)
+        handle = ExtensionHandle(
+            plugin=f"p{index}",
+            point=point.id,
+            index=0,
+            ref=Reference("pkg", name),
+            id=None,
+            priority=0,
+            config={},
+            order=index,
+            loader=lambda handle: None,
+            wrapper=spec.wrapper,
+        )
+        impl = implementation(point, handle, namespace[name])
+        assert isinstance(impl, HookImpl), impl
+        impls.append(impl)
+    return tuple(impls)
+
+
+def _outcome(call: Callable[[], Any], log: list[Any]) -> tuple[Any, list[Any]]:
+    log.clear()
+    try:
+        result: Any = ("returned", call())
+    except Exception as e:
+        result = ("raised", type(e), str(e), getattr(e, "__notes__", None))
+    return result, list(log)
+
+
+@settings(max_examples=400, deadline=None)
+@given(hooks())
+def test_the_generated_call_and_the_general_loop_agree(case: tuple[Point, list[Spec], dict[str, Any], Any]) -> None:
+    point, spec_list, kwargs, args = case
+    log: list[Any] = []
+    impls = _impls(point, spec_list, log)
+    assert compilable(point, impls)
+    fast, slow = generate(point, impls), general(point, impls)
+    generated = _outcome(lambda: fast(None, *args, **kwargs), log)
+    looped = _outcome(lambda: slow(None, *args, **kwargs), log)
+    assert generated == looped
+
+
+def test_the_property_covers_every_kind_of_implementation() -> None:
+    """A spot check that the strategies reach the interesting cases: one of each, in one call."""
+    point = Point("acme.kettle-on", hook=True, parameters=("kettle", "water"))
+    spec_list = [
+        Spec("recover", True, ("water",), (True,), None),
+        Spec("pass", True, (), (), 0),
+        Spec("value", False, ("water", "kettle"), (False, False), 1),
+        Spec("none", False, ("kettle",), (True,), None),
+        Spec("raise", False, ("kettle", "water"), (False, True), None),
+    ]
+    log: list[Any] = []
+    impls = _impls(point, spec_list, log)
+    kwargs = {"kettle": "k", "water": "w"}
+    generated = _outcome(lambda: generate(point, impls)(None, **kwargs), log)
+    assert generated == (
+        ("returned", "f0 recovered"),
+        [
+            ("f0", {"water": "w"}),
+            ("f1", {}),
+            ("f2", {"water": "w", "kettle": "k"}),
+            ("f3", {"kettle": "k"}),
+            ("f4", {"kettle": "k", "water": "w"}),
+            ("f0", "recovered", "f4 failed"),
+        ],
+    )
+    assert _outcome(lambda: general(point, impls)(None, **kwargs), log) == generated
