@@ -142,7 +142,7 @@ def _outcome(call: Callable[[], Any], log: list[Any]) -> tuple[Any, list[Any]]:
     return result, list(log)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(deadline=None)
 @given(hooks())
 def test_the_generated_call_and_the_general_loop_agree(case: tuple[Point, list[Spec], dict[str, Any], Any]) -> None:
     point, spec_list, kwargs, args = case
