@@ -129,3 +129,15 @@ def test_a_configuration_that_is_not_toml_is_placed_by_the_one_toml_reader(tmp_p
     (tmp_path / "manifold.toml").write_bytes(b'app = "caf\xe9"\n')
     with pytest.raises(ConfigError, match=r"the configuration is not UTF-8: byte 0xe9 cannot be decoded"):
         load_config(tmp_path / "manifold.toml", environ={})
+
+
+def test_every_key_of_the_configuration_schema_is_a_host_option() -> None:
+    import dataclasses
+    import json
+
+    schema = json.loads((ROOT / "schemas" / "config.schema.json").read_text(encoding="utf-8"))
+    options = {f.name for f in dataclasses.fields(HostConfig)} | {"sources"}
+    keys = {key.replace("-", "_") for key in schema["properties"]}
+    assert schema["additionalProperties"] is False
+    assert sorted(keys - options) == []
+    assert sorted(options - keys) == ["cache", "pre_activate"]  # only in code: a callback, and turning the cache off

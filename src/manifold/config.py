@@ -195,24 +195,16 @@ def _read(file: Path) -> dict[str, Any]:
         diagnostics = tuple(place(problems, file=str(file), text=text, plugin=None))
         lines = "\n".join(d.format() for d in diagnostics)
         raise ConfigError(f"{file} is not a valid configuration:\n{lines}", diagnostics)
-    folder = file.parent
     options: dict[str, Any] = {}
-    if "sources" in data:
-        options["sources"] = [_source(s, folder) for s in data["sources"]]
-    for key in ("app", "app-version", "api-version", "api-severity", "require-target", "strict", "safe-mode"):
-        if key in data:
-            options[key.replace("-", "_")] = data[key]
-    for key in ("enabled", "disabled", "allow", "deny", "required"):
-        if key in data:
-            options[key] = list(data[key])
-    if "timeout" in data:
-        options["timeout"] = data["timeout"] or None
-    if "jobs" in data:
-        options["jobs"] = data["jobs"]
-    if "settings" in data:
-        options["settings"] = data["settings"]
-    if "cache-dir" in data:
-        options["cache_dir"] = str(folder / os.path.expanduser(data["cache-dir"]))
+    for key, value in data.items():  # the schema admits only the HostConfig fields (kebab-case) and sources
+        name = key.replace("-", "_")
+        if name == "sources":
+            value = [_source(s, file.parent) for s in value]
+        elif name == "timeout":
+            value = value or None  # 0: no limit
+        elif name == "cache_dir":
+            value = str(file.parent / os.path.expanduser(value))
+        options[name] = value
     return options
 
 

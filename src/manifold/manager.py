@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from manifold.config import HostConfig
@@ -17,8 +16,7 @@ from manifold.lifecycle.discovery import Discovery, rescan_diff
 from manifold.lifecycle.extensions import ExtensionLoader
 from manifold.lifecycle.records import ACTIVATABLE, HOLDING_CODE, LoadReport, Plugins, RescanResult
 from manifold.lifecycle.redact import LogRedaction, secrets_in
-from manifold.lifecycle.runner import CallTimeout, Runner
-from manifold.manifest.settings import check_values
+from manifold.lifecycle.runner import Runner
 from manifold.registry import ExtensionHandle, Point, Registry
 from manifold.sources.gcpause import paused
 from manifold.sources.locations import Source, as_source
@@ -324,42 +322,11 @@ class Manager:
         Raises SettingsError listing every problem when they are invalid (the old settings stay).
         """
         self._ensure()
-        record = self._plugins[plugin_id]
-        schema = record.manifest.settings_schema if record.manifest is not None else None
-        new, problems = check_values(schema, values, (), "schema")
-        if problems:
-            raise SettingsError(f"settings of {plugin_id}", [p.message for p in problems], plugin=plugin_id)
-        old = record.settings
-        record.settings = MappingProxyType(new)
-        if record.context is not None:
-            record.context = self._activation.context(record)
-        changed = getattr(record.obj, "settings_changed", None)
-        if callable(changed):
-            try:
-                self._activation.runner.call(lambda: changed(old, record.settings), record)
-            except Exception:
-                logger.exception("%s: settings_changed raised", plugin_id)
-        return record.settings
+        return self._activation.update_settings(self._plugins[plugin_id], values)
 
     def health(self) -> dict[str, dict[str, Any]]:
         """``{"status": "ok" | "error", ...}`` per active plugin, from its object's optional ``health()``."""
-        results: dict[str, dict[str, Any]] = {}
-        for pid in self._plugins.order:
-            record = self._plugins.records[pid]
-            if record.state != "active":
-                continue
-            check = getattr(record.obj, "health", None)
-            if not callable(check):
-                results[pid] = {"status": "ok"}
-                continue
-            try:
-                value = self._activation.runner.call(check, record)
-            except (Exception, CallTimeout) as e:
-                results[pid] = {"status": "error", "error": f"{type(e).__name__}: {e}"}
-                continue
-            results[pid] = dict(value) if isinstance(value, Mapping) else {"status": "ok", "detail": value}
-            results[pid].setdefault("status", "ok")
-        return results
+        return self._activation.health()
 
     def rescan(self) -> RescanResult:
         """Read the sources again: unload what disappeared, reload what changed, add what appeared.

@@ -8,17 +8,18 @@ import importlib
 import inspect
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable
-from types import FunctionType
+from collections.abc import Callable, Iterable, Mapping
+from types import FunctionType, MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from manifold.errors import StrictModeError
+from manifold.errors import SettingsError, StrictModeError
 from manifold.graph.rules import unavailable_because
 from manifold.lifecycle.context import PluginContext
 from manifold.lifecycle.records import ACTIVATABLE, HOLDING_CODE, Plugins, Record, code_stamp, now
 from manifold.lifecycle.runner import CallTimeout, Runner
+from manifold.manifest.settings import check_values
 from manifold.sources.archives import check_unchanged
-from manifold.states import Phase, PluginInfo, Reason, State
+from manifold.states import Phase, PluginInfo, Reason
 
 if TYPE_CHECKING:
     from manifold.config import HostConfig
@@ -284,8 +285,43 @@ class Activation:
         self.importer.remove(record.id)
         self.listeners.notify("deactivated", record)
 
-    def state(self, plugin_id: str) -> State:
-        return self.plugins[plugin_id].state
+    def update_settings(self, record: Record, values: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Check and keep new settings, rebuild the context, and tell the object (``settings_changed``)."""
+        schema = record.manifest.settings_schema if record.manifest is not None else None
+        new, problems = check_values(schema, values, (), "schema")
+        if problems:
+            raise SettingsError(f"settings of {record.id}", [p.message for p in problems], plugin=record.id)
+        old = record.settings
+        record.settings = MappingProxyType(new)
+        if record.context is not None:
+            record.context = self.context(record)
+        changed = getattr(record.obj, "settings_changed", None)
+        if callable(changed):
+            try:
+                self.runner.call(lambda: changed(old, record.settings), record)
+            except Exception:
+                logger.exception("%s: settings_changed raised", record.id)
+        return record.settings
+
+    def health(self) -> dict[str, dict[str, Any]]:
+        """``{"status": "ok" | "error", ...}`` per active plugin, from its object's optional ``health()``."""
+        results: dict[str, dict[str, Any]] = {}
+        for pid in self.plugins.order:
+            record = self.plugins.records[pid]
+            if record.state != "active":
+                continue
+            check = getattr(record.obj, "health", None)
+            if not callable(check):
+                results[pid] = {"status": "ok"}
+                continue
+            try:
+                value = self.runner.call(check, record)
+            except (Exception, CallTimeout) as e:
+                results[pid] = {"status": "error", "error": f"{type(e).__name__}: {e}"}
+                continue
+            results[pid] = dict(value) if isinstance(value, Mapping) else {"status": "ok", "detail": value}
+            results[pid].setdefault("status", "ok")
+        return results
 
 
 def construct(cls: type, context: PluginContext | None) -> Any:
