@@ -137,6 +137,8 @@ def _identity(location: ManifestLocation) -> object:
     its real path."""
     if location.identity is not None:
         return location.identity
+    if location.parsed is not None:  # a bundle member or a refused archive: one of several in its file
+        return os.path.realpath(location.file)
     try:
         found = os.stat(location.source)  # type: ignore[arg-type]  # a Traversable that is not a path: TypeError
     except (TypeError, OSError):

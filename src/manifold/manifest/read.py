@@ -10,7 +10,6 @@ from manifold.manifest._words import show
 from manifold.manifest.diagnostics import Problem, place
 from manifold.manifest.model import MANIFEST_VERSIONS, Manifest
 from manifold.manifest.parsed import ParsedFile
-from manifold.manifest.prepared import PreparedManifest
 from manifold.manifest.rules import check_semantics
 from manifold.manifest.schema import schema_problems
 from manifold.manifest.toml import read_toml
@@ -30,13 +29,7 @@ def check_plugin_data(data: Mapping[str, Any], root: Traversable) -> list[Proble
 
 
 def parse_manifest(source: Traversable, *, file: str, root: Traversable) -> ParsedFile:
-    """Read and validate the manifest at ``source`` (named ``file`` in messages) of the plugin in ``root``.
-
-    A PreparedManifest (a bundle member, a refused archive) was read when its source was
-    scanned: its result is returned as it is.
-    """
-    if isinstance(source, PreparedManifest):
-        return source.parsed
+    """Read and validate the manifest at ``source`` (named ``file`` in messages) of the plugin in ``root``."""
     read = read_toml(source, file=file)
     if read.data is None:
         assert read.error is not None

@@ -59,14 +59,22 @@ class ManifestLocation:
     identity: tuple[int, int] | None = None
     """``(st_dev, st_ino)`` of ``source`` from the same ``stat``: what tells two paths of one file apart
     from two files."""
+    parsed: ParsedFile | None = None
+    """The manifest as read while the source was scanned: a bundle's members (``source`` is the bundle
+    file) and a refused archive (``source`` is the archive) are known only by reading their file."""
 
     @property
     def file_stamp(self) -> tuple[int, int] | None:
-        """``(size, mtime_ns)`` of ``source`` if it is a file on disk, else None."""
+        """``(size, mtime_ns)`` of ``source`` if it is the manifest's own file on disk, else None (never
+        cached by file name and time: a bundle member is not its file's own content)."""
+        if self.parsed is not None:
+            return None
         return self.stamp if self.stamp is not None else file_stamp(self.source)
 
     def read(self) -> ParsedFile:
-        """The manifest here, read and checked on its own (``parse_manifest``)."""
+        """The manifest here, read and checked on its own (``parse_manifest``), or as read during the scan."""
+        if self.parsed is not None:
+            return self.parsed
         from manifold.manifest.read import parse_manifest  # the reader: a warm start takes manifests from the cache
 
         return parse_manifest(self.source, file=self.file, root=self.root)
@@ -182,10 +190,6 @@ def backing_file(source: Traversable) -> str | os.PathLike[Any]:
 
     Raises TypeError when the manifest is in no file on disk.
     """
-    from manifold.manifest.prepared import PreparedManifest
-
-    if isinstance(source, PreparedManifest):
-        source = source.file
     if is_archive_folder(source) and source.root.filename is not None:
         return source.root.filename
     if isinstance(source, os.PathLike):
@@ -244,10 +248,9 @@ def _regular_file(path: str) -> os.stat_result | None:
 def _bundle(file: Traversable, file_name: str, folder: Traversable, folder_name: str) -> list[ManifestLocation]:
     """One location per member of a bundle manifest, each already read (see ``manifold.manifest.bundle``)."""
     from manifold.manifest.bundle import read_bundle  # the bundle reader parses TOML: only for a bundle
-    from manifold.manifest.prepared import PreparedManifest
 
     members = read_bundle(file, file=file_name, folder=folder, folder_name=folder_name)
-    return [ManifestLocation(key, PreparedManifest(file, parsed, key), parsed.root) for key, parsed in members]
+    return [ManifestLocation(key, file, parsed.root, parsed=parsed) for key, parsed in members]
 
 
 def _archive(file: Traversable, name: str, limits: ArchiveLimits) -> list[ManifestLocation]:
@@ -268,10 +271,7 @@ def _archive(file: Traversable, name: str, limits: ArchiveLimits) -> list[Manife
 
 def _refused(file: Traversable, name: str, diagnostics: tuple[Diagnostic, ...]) -> ManifestLocation:
     """An archive that is not read: a location whose manifest is only the reasons why."""
-    from manifold.manifest.prepared import PreparedManifest
-
-    parsed = ParsedFile(name, file, diagnostics)
-    return ManifestLocation(name, PreparedManifest(file, parsed, name), file)
+    return ManifestLocation(name, file, file, parsed=ParsedFile(name, file, diagnostics))
 
 
 def find_manifests(path: str | os.PathLike[str], *, limits: ArchiveLimits = DEFAULT_LIMITS) -> list[ManifestLocation]:
@@ -306,9 +306,8 @@ def map_manifests(
     if not locations:
         return []
     import manifold.manifest.read  # noqa: F401  # the reader, imported once here rather than in each forked process
-    from manifold.manifest.prepared import PreparedManifest
     from manifold.sources.fanout import fanout  # imports pickle and may fork: only when something is read
 
-    plain = [i for i, location in enumerate(locations) if not isinstance(location.source, PreparedManifest)]
+    plain = [i for i, location in enumerate(locations) if location.parsed is None]
     done = dict(zip(plain, fanout(function, [locations[i] for i in plain], jobs), strict=True))
     return [done[i] if i in done else function(location) for i, location in enumerate(locations)]
