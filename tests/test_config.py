@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from manifold import Manager
-from manifold.config import ConfigError, find_config, load_config
+from manifold import ConfigError, Manager, load_config
+from manifold.config import find_config
 from manifold.testing import PluginFolder
 
 CONFIG = """\

@@ -24,9 +24,8 @@ from typing import Any
 
 import pytest
 
-from manifold.errors import ManifoldError, UsageError
-from manifold.importer import PackageClaimError, PluginImporter
-from manifold.manifest.model import Reference
+from manifold import ManifoldError, PackageClaimError, Reference, UsageError
+from manifold.importer import PluginImporter
 
 _PREFIX = "_manifold_test_importer_"
 _counter = itertools.count()

@@ -102,3 +102,18 @@ def test_no_module_spells_a_code_outside_the_typed_places() -> None:
             if not re.match(r"\s*:\s*\w+\[(DiagnosticCode|ReasonCode|ArchiveCode)", match[2]):
                 own_lists.append(f"{path.name}: {match[1]}")
     assert own_lists == []
+
+
+def test_tests_take_public_names_from_manifold() -> None:
+    """A test may reach into a private module for a private helper it tests, never for a public name."""
+    import ast
+
+    public = set(manifold.__all__)
+    found = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("manifold."):
+                if node.module in PUBLIC_MODULES:
+                    continue
+                found += [f"{path.name}: {node.module}.{a.name}" for a in node.names if a.name in public]
+    assert found == []

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from manifold.config import HostConfig
 from manifold.errors import ExtensionError, SettingsError
-from manifold.hooks import After, Before, HookCaller, HookRelay
 from manifold.importer import PluginImporter
 from manifold.lifecycle.activation import Activation, Listener
 from manifold.lifecycle.discovery import Discovery, rescan_diff
@@ -24,6 +23,7 @@ from manifold.sources.locations import Source, as_source
 if TYPE_CHECKING:
     import networkx as nx
 
+    from manifold.hooks import After, Before, HookCaller, HookRelay
     from manifold.manifest.model import Cardinality
     from manifold.states import PluginInfo
 
@@ -60,12 +60,7 @@ class Manager:
         self._redaction = LogRedaction(self, secrets_in(self.config.settings))
         self._plugins = Plugins(self._redaction.secrets)
         self._registry = Registry()
-        self._hooks = HookRelay(
-            self._registry,
-            extensions=lambda point_id: self.extensions(point_id),  # looked up on each use
-            plugin_state=lambda plugin_id: self._plugins[plugin_id].state,
-            load=ExtensionHandle.load,
-        )
+        self._hooks: HookRelay | None = None  # built when the host first asks for a hook
         self._importer = PluginImporter()
         self._activation = Activation(
             self._plugins,
@@ -73,10 +68,9 @@ class Manager:
             self._registry,
             self._importer,
             Runner(self.config.timeout),
-            self._hooks,
             self._redaction,
         )
-        self._extensions = ExtensionLoader(self._activation, self._importer, self.activate, self._hooks.invalidate)
+        self._extensions = ExtensionLoader(self._activation, self._importer, self.activate)
         self._discovery = Discovery(self.sources, self.config, self._registry, self._extensions.load, self.timings)
         self._graph: nx.DiGraph[str] | None = None
         self._discovered = False
@@ -220,12 +214,25 @@ class Manager:
         if not point.hook:
             message = f"extension point {point_id!r} is not a hook (declare it with hook = true)"
             raise ExtensionError(message, point=point_id)
-        return self._hooks.caller(point_id)
+        return self._relay().caller(point_id)
 
     def monitor_hooks(self, *, before: Before | None = None, after: After | None = None) -> Callable[[], None]:
         """Trace every hook call: ``before(hook, impls, kwargs)`` ahead of it, ``after(outcome, hook,
         impls, kwargs)`` after it (``outcome.result`` or ``outcome.exception``). Returns the undo."""
-        return self._hooks.monitor(before, after)
+        return self._relay().monitor(before, after)
+
+    def _relay(self) -> HookRelay:
+        """The hook callers, built on first use: a host that calls no hook imports none of ``hooks/``."""
+        if self._hooks is None:
+            from manifold.hooks import HookRelay
+
+            self._hooks = self._activation.hooks = HookRelay(
+                self._registry,
+                extensions=lambda point_id: self.extensions(point_id),  # looked up on each use
+                plugin_state=lambda plugin_id: self._plugins[plugin_id].state,
+                load=ExtensionHandle.load,
+            )
+        return self._hooks
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> LoadReport:
@@ -374,7 +381,8 @@ class Manager:
         self._activation.runner.close()
         self._redaction.close()
         self._activation.listeners.clear()
-        self._hooks.close()
+        if self._hooks is not None:
+            self._hooks.close()
 
     def __enter__(self) -> Manager:
         return self

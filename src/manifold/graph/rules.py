@@ -24,7 +24,6 @@ from manifold.manifest._words import show
 from manifold.manifest.diagnostics import Diagnostic, Problem, Severity
 from manifold.manifest.locate import KeyPath, format_path
 from manifold.manifest.model import Manifest, satisfies
-from manifold.manifest.schema import instance_problems
 from manifold.sources.archives import ARCHIVE_CODES
 from manifold.states import Reason
 
@@ -308,6 +307,8 @@ def _check_cycles(by_id: Mapping[str, Manifest], knotted: Mapping[str, list[str]
 
 def _check_extensions(manifests: Sequence[Manifest], found: _Found) -> None:
     """Each extension's point is declared, its config fits the point's schema, and a ``one`` point gets one."""
+    from manifold.manifest.schema import instance_problems  # validate only: a host checks configs on load
+
     points = {point.id: point for manifest in manifests for point in manifest.extension_points}
     contributions: dict[str, list[tuple[Manifest, int]]] = {}
     for manifest in manifests:

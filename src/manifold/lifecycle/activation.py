@@ -83,7 +83,6 @@ class Activation:
         registry: Registry,
         importer: PluginImporter,
         runner: Runner,
-        hooks: HookState,
         redaction: LogRedaction,
     ) -> None:
         self.plugins = plugins
@@ -91,9 +90,15 @@ class Activation:
         self.registry = registry
         self.importer = importer
         self.runner = runner
-        self.hooks = hooks
+        self.hooks: HookState | None = None
+        """The hook callers, once the host asked for one (they compile again when plugins change)."""
         self.redaction = redaction
         self.listeners = Listeners()
+
+    def invalidate_hooks(self, point_id: str | None = None) -> None:
+        """The hook callers (of ``point_id``, or all) compile again on their next call."""
+        if self.hooks is not None:
+            self.hooks.invalidate(point_id)
 
     def can_activate(self, record: Record) -> bool:
         return record.state in ACTIVATABLE and not self.config.safe_mode
@@ -181,7 +186,8 @@ class Activation:
         record.activated_at = now()
         record.code_stamp = code_stamp(manifest)
         self.plugins.set_state(record, "active", None)
-        self.hooks.activated(record.id)  # callers compile again; historic hook calls are replayed to it
+        if self.hooks is not None:
+            self.hooks.activated(record.id)  # callers compile again; historic hook calls are replayed to it
         self.listeners.notify("activated", record)
         return True
 
@@ -213,7 +219,7 @@ class Activation:
         for handle in self.registry.all_extensions():
             if handle.plugin == record.id:
                 handle.forget()
-        self.hooks.invalidate()
+        self.invalidate_hooks()
         record.obj = record.context = None
         self.importer.remove(record.id)  # half-imported modules go too
         self.block_dependents(record.id)
@@ -251,7 +257,7 @@ class Activation:
                 self.fail(record, "deactivate", e)
                 return
         self.plugins.set_state(record, "inactive", None)
-        self.hooks.invalidate()
+        self.invalidate_hooks()
         self.listeners.notify("deactivated", record)
 
     def unload(self, plugin_id: str) -> tuple[str, ...]:
@@ -268,7 +274,7 @@ class Activation:
             if handle.plugin == plugin_id:
                 handle.forget()
                 handle.error = None
-        self.hooks.invalidate()
+        self.invalidate_hooks()
         removed = self.importer.remove(plugin_id)
         if record.state in ("inactive", "loaded"):
             self.plugins.set_state(record, "resolved", None)

@@ -9,7 +9,6 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from manifold.errors import ExtensionError
-from manifold.hooks import attach_implementation
 from manifold.lifecycle.activation import construct, traceback_of
 from manifold.manifest.model import Reference
 from manifold.manifest.settings import check_values
@@ -30,8 +29,7 @@ logger = logging.getLogger("manifold")
 class ExtensionLoader:
     """``load(handle)`` is what every extension handle calls on first use (``handle.load()``).
 
-    ``activate(plugin_id) -> bool`` activates a plugin and its dependencies; ``invalidate(point_id)``
-    tells the hook callers an extension of the point failed.
+    ``activate(plugin_id) -> bool`` activates a plugin and its dependencies.
     """
 
     def __init__(
@@ -39,12 +37,10 @@ class ExtensionLoader:
         activation: Activation,
         importer: PluginImporter,
         activate: Callable[[str], bool],
-        invalidate: Callable[[str], None],
     ) -> None:
         self.activation = activation
         self.importer = importer
         self.activate = activate
-        self.invalidate = invalidate
 
     def load(self, handle: ExtensionHandle) -> Any:
         """Activate the plugin (dependencies first), check the config, import and check the object."""
@@ -114,6 +110,8 @@ class ExtensionLoader:
             )
 
     def _check_hook(self, handle: ExtensionHandle, point: Point, value: Any) -> None:
+        from manifold.hooks import attach_implementation  # only for a hook point
+
         problem = attach_implementation(point, handle, value)  # built once, kept on the handle for the callers
         if problem is not None:
             where = self.activation.plugins.records[handle.plugin].where
@@ -122,7 +120,7 @@ class ExtensionLoader:
     def _fail(self, handle: ExtensionHandle, message: str, error: BaseException) -> None:
         handle.error = Reason("failed", message, phase="extension", error=error, traceback=traceback_of(error))
         logger.error("%s", message)
-        self.invalidate(handle.point)
+        self.activation.invalidate_hooks(handle.point)  # the callers of the point leave it out
 
 
 def _type_name(value: Any) -> str:

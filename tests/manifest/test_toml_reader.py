@@ -10,7 +10,7 @@ import tomli
 import tomli_w
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.test_properties import documents
+from tests.manifest.test_properties import documents
 
 from manifold.manifest.toml import loads
 

@@ -12,7 +12,7 @@ import pytest
 
 from manifold.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 CONTRIBUTION = """\
 #:schema ../composed.json

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from manifold import Manager
-from manifold.sources.locations import FolderSource, PackageSource, as_source
+from manifold import FolderSource, Manager, PackageSource
+from manifold.sources.locations import as_source
 
 MANIFEST = """\
 [plugin]

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from manifold import Manager, validate
+from manifold import ArchiveError, ArchiveLimits, ArchiveSource, FolderSource, Manager, validate, verify_archive
 from manifold.cli import main
-from manifold.sources.archives import ArchiveError, ArchiveLimits, open_archive, verify_archive
-from manifold.sources.locations import ArchiveSource, FolderSource, as_source
+from manifold.sources.archives import open_archive
+from manifold.sources.locations import as_source
 from manifold.tools.pack import hash_list, write_archive
 
 MANIFEST = b'[plugin]\nid = "acme.bad"\nversion = "1"\npackages = ["bad_pkg"]\nclass = "bad_pkg:Plugin"\n'

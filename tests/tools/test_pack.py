@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from manifold import Manager, validate
+from manifold import ArchiveLimits, Manager, PackError, pack, validate
 from manifold.cli import main
-from manifold.sources.archives import ArchiveLimits
-from manifold.tools.pack import PackError, hash_list, pack
+from manifold.tools.pack import hash_list
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = '[plugin]\nid = "acme.kettle"\nversion = "1.4.0"\npackages = ["pk_kettle"]\n'
 
 

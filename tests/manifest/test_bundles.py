@@ -12,12 +12,11 @@ from typing import Any
 import pytest
 from packaging.specifiers import SpecifierSet
 
-from manifold import Manager, validate
+from manifold import Manager, pack, validate
 from manifold.cli import main
 from manifold.manifest.schema import _fast_validator, _validator, load_schema, schema_text
-from manifold.tools.pack import pack
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 KIT = """\
 [bundle]

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft7Validator
 from tests.conftest import WritePlugin
-from tests.test_properties import toml_values
+from tests.manifest.test_properties import toml_values
 
 from manifold.manifest._verdict import quick_valid
 from manifold.manifest.schema import instance_problems

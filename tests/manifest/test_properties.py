@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from manifold import DIAGNOSTIC_CODES, ManifestError, load_manifest, validate
 from manifold.manifest.read import parse_manifest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = tomllib.loads((ROOT / "manifests" / "plugin.toml").read_text(encoding="utf-8"))
 
 CODES = set(DIAGNOSTIC_CODES)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import WritePlugin
-from tests.test_validate_file import check, only
+from tests.manifest.test_validate_file import check, only
 
 from manifold import validate
 

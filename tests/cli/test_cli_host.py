@@ -13,7 +13,7 @@ import pytest
 
 from manifold.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = str(ROOT / "examples" / "plugins")
 SCRIPT = shutil.which("manifold", path=os.path.dirname(sys.executable)) or "manifold"
 

@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from manifold import ExtensionError, Manager, load_manifest
-from manifold.hooks import HookCallError, HookError, HookOutcome
+from manifold import ExtensionError, HookCallError, HookError, HookOutcome, Manager, load_manifest
 from manifold.testing import PluginFolder
 
 _counter = itertools.count()

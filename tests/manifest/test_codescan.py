@@ -10,7 +10,7 @@ import pytest
 
 from manifold.manifest.codescan import _import_lines, _import_statements
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STDLIB = Path(ast.__file__).parent
 FILES = sorted(ROOT.glob("src/**/*.py")) + sorted(ROOT.glob("tests/**/*.py")) + sorted(STDLIB.glob("*.py"))[:150]
 

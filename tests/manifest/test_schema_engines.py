@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from hypothesis import given
-from tests.test_properties import documents, mutations
+from tests.manifest.test_properties import documents, mutations
 
 from manifold.manifest.schema import (
     COMPILED,
@@ -20,7 +20,7 @@ from manifold.manifest.schema import (
     schema_problems,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PLUGIN_MANIFESTS = [path for path in (ROOT / "manifests").glob("*.toml") if path.name != "bundle.toml"]
 FIXTURES = sorted((ROOT / "tests" / "fixtures" / "editors").glob("*/*.toml")) + sorted(PLUGIN_MANIFESTS)
 

@@ -17,11 +17,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from manifold import ExtensionHandle, HookImpl, Point, Reference
 from manifold.hooks._codegen import compilable, generate
 from manifold.hooks._execution import general
-from manifold.hooks._impl import HookImpl, implementation
-from manifold.manifest.model import Reference
-from manifold.registry import ExtensionHandle, Point
+from manifold.hooks._impl import implementation
 
 NAMES = ("kettle", "water", "cup", "lid")
 RETURNS = ("value", "none", "raise")
