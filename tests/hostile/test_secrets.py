@@ -128,6 +128,7 @@ class Plugin:
             sub.exception("it raised with %s", self.token)
         sub.warning("where: %s", self.token, stack_info=True)
         logging.getLogger("manifold").error("host logger: %s", self.token)
+        self.context.logger.info("with extra", extra={"detail": f"token {self.token!r}"})
 """
 
 
@@ -145,9 +146,11 @@ def test_child_loggers_of_a_plugin_logger_and_their_tracebacks_are_masked(
         "manifold.plugins.leaky.sub",
         "manifold.plugins.leaky.sub",
         "manifold",
+        "manifold.plugins.leaky",
     ]
     assert caplog.messages[0] == f"child logger: {MASK}"
     assert caplog.messages[4] == f"host logger: {MASK}"
+    assert leaks(caplog.records[5].detail, value) == []
     formatter = logging.Formatter()
     for record in caplog.records:
         assert leaks(formatter.format(record), value) == []

@@ -59,7 +59,8 @@ def scrub_reason(reason: Reason, secrets: Secrets) -> Reason:
 
 def scrub_record(record: logging.LogRecord, secrets: Secrets) -> None:
     """Mask ``secrets`` in a log record: its message (formatted now), its traceback (kept as text in
-    ``exc_text``; ``exc_info`` is cleared, as the exception carries the secret) and its stack."""
+    ``exc_text``; ``exc_info`` is cleared, as the exception carries the secret), its stack and the
+    text fields given with ``extra=`` (those a record has by the time it is filtered)."""
     if not secrets:
         return
     record.msg, record.args = secrets.scrub(_message(record)), None
@@ -70,6 +71,12 @@ def scrub_record(record: logging.LogRecord, secrets: Secrets) -> None:
         record.exc_text = secrets.scrub(record.exc_text)
     if record.stack_info:
         record.stack_info = secrets.scrub(record.stack_info)
+    for name, value in vars(record).items():
+        if name not in _STANDARD and isinstance(value, str):  # fields given with extra=...
+            setattr(record, name, secrets.scrub(value))
+
+
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
 def _message(record: logging.LogRecord) -> str:
