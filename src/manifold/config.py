@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from packaging.version import Version
 
+from manifold._secrets import redact
 from manifold.errors import ConfigError, UsageError
 from manifold.manifest.diagnostics import place
 from manifold.manifest.locate import KeyPath, format_path
@@ -88,6 +89,14 @@ class HostConfig:
                 values["allow"] = (values.get("allow") or frozenset()) | allow
             values["deny"] = values.get("deny", frozenset()) | deny
         return cls(**values)
+
+    def __repr__(self) -> str:
+        """The options, with the settings under secret keys masked."""
+        shown = (
+            f"{f.name}={redact(self.settings) if f.name == 'settings' else getattr(self, f.name)!r}"
+            for f in fields(self)
+        )
+        return f"HostConfig({', '.join(shown)})"
 
 
 def _version(value: Any, name: str) -> Version:

@@ -14,7 +14,7 @@ from manifold.lifecycle.activation import Activation, Listener
 from manifold.lifecycle.discovery import Discovery, rescan_diff
 from manifold.lifecycle.extensions import ExtensionLoader
 from manifold.lifecycle.records import ACTIVATABLE, HOLDING_CODE, LoadReport, Plugins, RescanResult
-from manifold.lifecycle.redact import LogRedaction, secrets_in
+from manifold.lifecycle.redact import LogRedaction, Secrets, secrets_in
 from manifold.lifecycle.runner import Runner
 from manifold.registry import ExtensionHandle, Point, Registry
 from manifold.sources.gcpause import paused
@@ -56,9 +56,10 @@ class Manager:
         self.config = HostConfig.build(config, environ=environ, **overrides)
         self.timings: dict[str, float] = {}
         """Seconds the last ``discover``, ``gate`` and ``resolve`` steps took."""
-        # Secret values from the settings never reach messages or log records.
-        self._redaction = LogRedaction(self, secrets_in(self.config.settings))
-        self._plugins = Plugins(self._redaction.secrets)
+        # Secret values from the settings never reach reasons, errors, log records or output.
+        self._secrets = Secrets(secrets_in(self.config.settings))
+        self._redaction = LogRedaction(self, self._secrets)
+        self._plugins = Plugins(self._secrets)
         self._registry = Registry()
         self._hooks: HookRelay | None = None  # built when the host first asks for a hook
         self._importer = PluginImporter()
@@ -104,7 +105,7 @@ class Manager:
         self._discovered = True
         with paused(long_lived=True):  # discovery builds long-lived objects only (see sources/gcpause.py)
             self._plugins.records, self._plugins.diagnostics = self._discovery.read()
-            self._redaction.watch(logger, always=True)
+            self._redaction.watch(logger)
             self._discovery.resolve(self._plugins)
 
     # ----------------------------------------------------------------- reading state
@@ -327,9 +328,16 @@ class Manager:
         """Validate new settings, keep them, and tell the plugin object (``settings_changed(old, new)``).
 
         Raises SettingsError listing every problem when they are invalid (the old settings stay).
+        Values under secret keys are secrets from then on, masked like those of the host's settings.
         """
         self._ensure()
         return self._activation.update_settings(self._plugins[plugin_id], values)
+
+    def redact(self, value: Any) -> Any:
+        """``value`` (a string, or JSON-like data) as it may be shown: every secret the manager knows
+        (its settings under secret keys, and those passed to ``update_settings``) masked in every
+        string, in any of the forms it prints as."""
+        return self._secrets.scrub_data(value)
 
     def health(self) -> dict[str, dict[str, Any]]:
         """``{"status": "ok" | "error", ...}`` per active plugin, from its object's optional ``health()``."""

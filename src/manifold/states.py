@@ -35,7 +35,7 @@ class Reason:
     message: str
     chain: tuple[str, ...] = ()
     phase: Phase | None = None
-    error: BaseException | None = field(default=None, compare=False)
+    error: BaseException | None = field(default=None, compare=False, repr=False)
     traceback: str = field(default="", compare=False)
     cause: Reason | None = None
 

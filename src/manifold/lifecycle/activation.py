@@ -16,6 +16,7 @@ from manifold.errors import SettingsError, StrictModeError
 from manifold.graph.rules import unavailable_because
 from manifold.lifecycle.context import PluginContext
 from manifold.lifecycle.records import ACTIVATABLE, HOLDING_CODE, Plugins, Record, code_stamp, now
+from manifold.lifecycle.redact import error_text, safe_str, secrets_in, traceback_of
 from manifold.lifecycle.runner import CallTimeout, Runner
 from manifold.manifest.settings import check_values
 from manifold.sources.archives import check_unchanged
@@ -24,7 +25,7 @@ from manifold.states import Phase, PluginInfo, Reason
 if TYPE_CHECKING:
     from manifold.config import HostConfig
     from manifold.importer import PluginImporter
-    from manifold.lifecycle.redact import LogRedaction
+    from manifold.lifecycle.redact import LogRedaction, Secrets
     from manifold.registry import Registry
 
 __all__ = ["Activation", "Listener", "Listeners", "construct", "traceback_of"]
@@ -210,11 +211,13 @@ class Activation:
     def fail(self, record: Record, phase: Phase, error: BaseException) -> None:
         """``record``'s code raised (or hung) in ``phase``: forget its objects and modules, block its dependents."""
         where = "timed out" if phase == "timeout" else f"failed in {phase}"
-        detail = str(error) if phase == "timeout" else f"{type(error).__name__}: {error}"
-        message = f"{record.id} {where}: {detail}"
-        logger.error("%s", message)
-        reason = Reason("failed", message, phase=phase, error=error, traceback=traceback_of(error))
-        self.plugins.set_state(record, "failed", reason)
+        detail = safe_str(error) if phase == "timeout" else error_text(error)
+        reason = Reason(
+            "failed", f"{record.id} {where}: {detail}", phase=phase, error=error, traceback=traceback_of(error)
+        )
+        self.plugins.set_state(record, "failed", reason)  # masks the secrets in its words and traceback
+        assert record.reason is not None
+        logger.error("%s", record.reason.message)
         self.listeners.notify("failed", record)
         for handle in self.registry.all_extensions():
             if handle.plugin == record.id:
@@ -287,16 +290,24 @@ class Activation:
             try:
                 self.runner.call(deactivate, record)
             except (Exception, SystemExit, CallTimeout) as e:
-                logger.error("%s: deactivate raised %s: %s", record.id, type(e).__name__, e)
+                logger.error("%s: deactivate raised %s", record.id, self.secrets.scrub(error_text(e)))
         self.importer.remove(record.id)
         self.listeners.notify("deactivated", record)
 
+    @property
+    def secrets(self) -> Secrets:
+        return self.plugins.secrets
+
     def update_settings(self, record: Record, values: Mapping[str, Any]) -> Mapping[str, Any]:
-        """Check and keep new settings, rebuild the context, and tell the object (``settings_changed``)."""
+        """Check and keep new settings, rebuild the context, and tell the object (``settings_changed``).
+
+        Values under secret keys are secrets from now on, even when they are refused."""
+        self.secrets.add(*secrets_in(values))
         schema = record.manifest.settings_schema if record.manifest is not None else None
         new, problems = check_values(schema, values, (), "schema")
         if problems:
-            raise SettingsError(f"settings of {record.id}", [p.message for p in problems], plugin=record.id)
+            words = [self.secrets.scrub(p.message) for p in problems]
+            raise SettingsError(f"settings of {record.id}", words, plugin=record.id)
         old = record.settings
         record.settings = MappingProxyType(new)
         if record.context is not None:
@@ -323,7 +334,7 @@ class Activation:
             try:
                 value = self.runner.call(check, record)
             except (Exception, CallTimeout) as e:
-                results[pid] = {"status": "error", "error": f"{type(e).__name__}: {e}"}
+                results[pid] = {"status": "error", "error": self.secrets.scrub(error_text(e))}
                 continue
             results[pid] = dict(value) if isinstance(value, Mapping) else {"status": "ok", "detail": value}
             results[pid].setdefault("status", "ok")
@@ -352,9 +363,3 @@ def _takes_context(cls: type) -> bool:
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
     ]
     return len(params) >= 1 or any(p.kind is p.VAR_POSITIONAL for p in signature.parameters.values())
-
-
-def traceback_of(error: BaseException) -> str:
-    import traceback  # only when something failed
-
-    return "".join(traceback.format_exception(error))

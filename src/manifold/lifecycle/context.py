@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from packaging.version import Version
 
+from manifold._secrets import redact
 from manifold.manifest.model import Manifest
 
 if TYPE_CHECKING:
@@ -34,3 +35,22 @@ class PluginContext:
     app: str | None = None
     app_version: Version | None = None
     api_version: Version | None = None
+
+    def __repr__(self) -> str:
+        """The fields, with the settings under secret keys masked (a plugin may log its context)."""
+        shown = (
+            f"{f.name}={redact(_plain(self.settings))!r}"
+            if f.name == "settings"
+            else f"{f.name}={getattr(self, f.name)!r}"
+            for f in fields(self)
+        )
+        return f"PluginContext({', '.join(shown)})"
+
+
+def _plain(value: Any) -> Any:
+    """Read-only mappings as dicts, so that they print as settings do."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_plain(v) for v in value)
+    return value

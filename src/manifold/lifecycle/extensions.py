@@ -9,7 +9,8 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from manifold.errors import ExtensionError
-from manifold.lifecycle.activation import construct, traceback_of
+from manifold.lifecycle.activation import construct
+from manifold.lifecycle.redact import error_text, scrub_reason, traceback_of
 from manifold.manifest.model import Reference
 from manifold.manifest.settings import check_values
 from manifold.states import Reason
@@ -29,7 +30,8 @@ logger = logging.getLogger("manifold")
 class ExtensionLoader:
     """``load(handle)`` is what every extension handle calls on first use (``handle.load()``).
 
-    ``activate(plugin_id) -> bool`` activates a plugin and its dependencies.
+    ``activate(plugin_id) -> bool`` activates a plugin and its dependencies. The words of every
+    ExtensionError (and of the handle's ``error``) are free of the host's secrets.
     """
 
     def __init__(
@@ -47,11 +49,7 @@ class ExtensionLoader:
         point = self.activation.registry.point(handle.point)
         if not self.activate(handle.plugin):
             reason = self.activation.plugins.records[handle.plugin].reason
-            raise ExtensionError(
-                f"extension of {handle.plugin} to {handle.point} is unavailable: {reason}",
-                point=handle.point,
-                plugin=handle.plugin,
-            )
+            raise self._error(f"extension of {handle.plugin} to {handle.point} is unavailable: {reason}", handle)
         try:
             config = self._config(handle, point)
             if handle.ref is None:
@@ -70,9 +68,12 @@ class ExtensionLoader:
             self._fail(handle, str(e), e)
             raise
         except Exception as e:
-            message = f"loading {handle.ref} of {handle.plugin} for {handle.point} raised {type(e).__name__}: {e}"
-            self._fail(handle, message, e)
-            raise ExtensionError(message, point=handle.point, plugin=handle.plugin) from e
+            message = f"loading {handle.ref} of {handle.plugin} for {handle.point} raised {error_text(e)}"
+            reason = self._fail(handle, message, e)
+            error = self._error(message, handle)
+            # The cause prints with the host's traceback: it goes along only when it shows no secret.
+            shown = traceback_of(e)
+            raise error from (e if reason.traceback == shown else None)
 
     def _config(self, handle: ExtensionHandle, point: Point | None) -> Mapping[str, Any]:
         if point is None or point.config_schema is None:
@@ -80,11 +81,7 @@ class ExtensionLoader:
         where = ("extensions", handle.index, "config")
         config, problems = check_values(point.config_schema, handle.config, where, "config")
         if problems:
-            raise ExtensionError(
-                f"{handle.plugin}: {'; '.join(p.message for p in problems)}",
-                point=handle.point,
-                plugin=handle.plugin,
-            )
+            raise self._error(f"{handle.plugin}: {'; '.join(p.message for p in problems)}", handle)
         handle.config = MappingProxyType(config)
         return handle.config
 
@@ -93,20 +90,17 @@ class ExtensionLoader:
         if isinstance(interface, Reference):
             assert point.plugin is not None
             if not self.activate(point.plugin):
-                raise ExtensionError(
-                    f"the interface of {point.id} cannot be loaded: {point.plugin} is unavailable",
-                    point=point.id,
-                    plugin=handle.plugin,
-                )
+                message = f"the interface of {point.id} cannot be loaded: {point.plugin} is unavailable"
+                raise self._error(message, handle, point=point.id)
             interface = self.importer.load(point.plugin, interface)
         assert isinstance(interface, type)
         ok = issubclass(value, interface) if inspect.isclass(value) else isinstance(value, interface)
         if not ok:
-            raise ExtensionError(
+            raise self._error(
                 f"{handle.ref} of {handle.plugin} is a {_type_name(value)}, not a {_type_name(interface)} "
                 f"as point {point.id} requires",
+                handle,
                 point=point.id,
-                plugin=handle.plugin,
             )
 
     def _check_hook(self, handle: ExtensionHandle, point: Point, value: Any) -> None:
@@ -115,12 +109,20 @@ class ExtensionLoader:
         problem = attach_implementation(point, handle, value)  # built once, kept on the handle for the callers
         if problem is not None:
             where = self.activation.plugins.records[handle.plugin].where
-            raise ExtensionError(f"{where}: {problem}", point=point.id, plugin=handle.plugin)
+            raise self._error(f"{where}: {problem}", handle, point=point.id)
 
-    def _fail(self, handle: ExtensionHandle, message: str, error: BaseException) -> None:
-        handle.error = Reason("failed", message, phase="extension", error=error, traceback=traceback_of(error))
-        logger.error("%s", message)
+    def _error(self, message: str, handle: ExtensionHandle, *, point: str | None = None) -> ExtensionError:
+        """An ExtensionError about ``handle`` (or about ``point``) whose words show no secret."""
+        words = self.activation.secrets.scrub(message)
+        return ExtensionError(words, point=handle.point if point is None else point, plugin=handle.plugin)
+
+    def _fail(self, handle: ExtensionHandle, message: str, error: BaseException) -> Reason:
+        """Keep on the handle why it failed (its words and traceback without secrets)."""
+        reason = Reason("failed", message, phase="extension", error=error, traceback=traceback_of(error))
+        handle.error = reason = scrub_reason(reason, self.activation.secrets)
+        logger.error("%s", reason.message)
         self.activation.invalidate_hooks(handle.point)  # the callers of the point leave it out
+        return reason
 
 
 def _type_name(value: Any) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import os
 from collections.abc import Iterator, Mapping
@@ -12,7 +11,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from manifold.errors import UnknownPluginError
-from manifold.lifecycle.redact import scrub
+from manifold.lifecycle.redact import Secrets, scrub_reason
 from manifold.sources.locations import backing_file, file_stamp
 from manifold.states import PluginInfo, Reason, State
 
@@ -109,10 +108,11 @@ class RescanResult:
 class Plugins:
     """Every plugin's record, the load order and who needs whom; states change only through ``set_state``.
 
-    ``secrets`` are the values no reason's message may show (the settings declared secret).
+    ``secrets`` are the values no reason may show (the settings under secret keys); it grows when
+    the host passes new ones (``update_settings``).
     """
 
-    def __init__(self, secrets: set[str]) -> None:
+    def __init__(self, secrets: Secrets) -> None:
         self.records: dict[str, Record] = {}
         self.order: tuple[str, ...] = ()
         self.needs: Mapping[str, list[str]] = {}
@@ -132,9 +132,9 @@ class Plugins:
         return iter(list(self.records.values()))
 
     def set_state(self, record: Record, state: State, reason: Reason | None) -> None:
-        """Move ``record`` to ``state`` for ``reason`` (its message with every secret masked)."""
-        if reason is not None and self.secrets:
-            reason = _scrubbed(reason, self.secrets)
+        """Move ``record`` to ``state`` for ``reason`` (its words and traceback with every secret masked)."""
+        if reason is not None:
+            reason = scrub_reason(reason, self.secrets)
         record.state, record.reason, record.changed_at = state, reason, now()
 
     def report(self) -> LoadReport:
@@ -160,12 +160,6 @@ class Plugins:
                     found.add(other)
                     todo.append(other)
         return found
-
-
-def _scrubbed(reason: Reason, secrets: set[str]) -> Reason:
-    """``reason`` without the secrets, in its words and in those of its root cause."""
-    cause = _scrubbed(reason.cause, secrets) if reason.cause is not None else None
-    return dataclasses.replace(reason, message=scrub(reason.message, secrets), cause=cause)
 
 
 def source_stamp(source: Any) -> tuple[int, int] | None:

@@ -1,85 +1,140 @@
-"""Secrets stay secret: values whose key names a secret are shown as ``••••••`` in output and logs."""
+"""Secrets stay secret at run time: one manager's secret values masked in reasons, errors and log records.
+
+The values and how they are matched are ``manifold._secrets``'s; this module applies them to what a
+manager produces: reasons (message, traceback and root cause), the words of errors raised to the host,
+and every log record of a logger under ``manifold`` (child loggers of a plugin's logger too, and the
+records' tracebacks and stacks).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-import re
+import threading
 import weakref
-from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["MASK", "LogRedaction", "RedactingFilter", "is_secret", "redact", "scrub", "secrets_in"]
+from manifold._secrets import MASK, Secrets, is_secret, redact, secrets_in
+from manifold.states import Reason
 
-MASK = "••••••"
-_SECRET = re.compile(r"SECRET|TOKEN|PASSWORD|KEY|CREDENTIAL", re.IGNORECASE)
+__all__ = [
+    "MASK",
+    "LogRedaction",
+    "RedactingFilter",
+    "Secrets",
+    "error_text",
+    "is_secret",
+    "redact",
+    "safe_str",
+    "scrub_reason",
+    "scrub_record",
+    "secrets_in",
+    "traceback_of",
+]
 
-
-def is_secret(key: object) -> bool:
-    """True for a key such as ``api-key``, ``DB_PASSWORD`` or ``authToken`` (any case)."""
-    return isinstance(key, str) and _SECRET.search(key) is not None
-
-
-def redact(value: Any) -> Any:
-    """A copy of ``value`` with every value under a secret key replaced by the mask, recursively."""
-    if isinstance(value, Mapping):
-        return {k: MASK if is_secret(k) else redact(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [redact(v) for v in value]
-    return value
-
-
-def secrets_in(value: Any) -> set[str]:
-    """The string forms of every value under a secret key in ``value`` (to scrub them from text)."""
-    found: set[str] = set()
-    if isinstance(value, Mapping):
-        for k, v in value.items():
-            if is_secret(k) and v not in (None, ""):
-                found.add(str(v))
-            else:
-                found |= secrets_in(v)
-    elif isinstance(value, list | tuple):
-        for v in value:
-            found |= secrets_in(v)
-    return found
+_ROOT = "manifold"
 
 
-def scrub(text: str, secrets: set[str]) -> str:
-    """``text`` with each secret value in it replaced by the mask."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return text
+def error_text(error: BaseException) -> str:
+    """``Type: message`` of ``error``, even when its ``__str__`` raises."""
+    return f"{type(error).__name__}: {safe_str(error)}"
+
+
+def traceback_of(error: BaseException) -> str:
+    import traceback  # only when something failed
+
+    return "".join(traceback.format_exception(error))
+
+
+def scrub_reason(reason: Reason, secrets: Secrets) -> Reason:
+    """``reason`` without the secrets in its words, its traceback and its root cause's; the exception
+    object (``error``) is kept for the host, and only what is formatted from it is scrubbed."""
+    if not secrets:
+        return reason
+    cause = scrub_reason(reason.cause, secrets) if reason.cause is not None else None
+    return dataclasses.replace(
+        reason, message=secrets.scrub(reason.message), traceback=secrets.scrub(reason.traceback), cause=cause
+    )
+
+
+def scrub_record(record: logging.LogRecord, secrets: Secrets) -> None:
+    """Mask ``secrets`` in a log record: its message (formatted now), its traceback (kept as text in
+    ``exc_text``; ``exc_info`` is cleared, as the exception carries the secret), its stack and the
+    text fields given with ``extra=`` (those a record has by the time it is filtered)."""
+    if not secrets:
+        return
+    record.msg, record.args = secrets.scrub(_message(record)), None
+    if record.exc_info:
+        text = record.exc_text or logging.Formatter().formatException(record.exc_info)
+        record.exc_info, record.exc_text = None, secrets.scrub(text)
+    elif record.exc_text:
+        record.exc_text = secrets.scrub(record.exc_text)
+    if record.stack_info:
+        record.stack_info = secrets.scrub(record.stack_info)
+    for name, value in vars(record).items():
+        if name not in _STANDARD and isinstance(value, str):  # fields given with extra=...
+            setattr(record, name, secrets.scrub(value))
+
+
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+def _message(record: logging.LogRecord) -> str:
+    try:
+        return record.getMessage()
+    except Exception:  # arguments that do not fit the format (or do not print): logging reports it, masked
+        return f"{safe_str(record.msg)} (arguments: {', '.join(safe_str(a) for a in _args(record.args))})"
+
+
+def _args(args: Any) -> list[Any]:
+    if isinstance(args, tuple):
+        return list(args)
+    return [] if args is None else [args]
+
+
+def safe_str(value: object) -> str:
+    """``str(value)``, or ``<unprintable Type>`` when that raises."""
+    try:
+        return str(value)
+    except Exception:
+        return f"<unprintable {type(value).__name__}>"
 
 
 class RedactingFilter(logging.Filter):
-    """Masks the given secret values in the records of the logger it is attached to."""
+    """Masks the secrets in the records of the logger it is attached to."""
 
-    def __init__(self, secrets: set[str]) -> None:
+    def __init__(self, secrets: Secrets) -> None:
         super().__init__()
         self.secrets = secrets
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            record.msg = scrub(record.getMessage(), self.secrets)
-            record.args = None
+        scrub_record(record, self.secrets)
         return True
 
 
 class LogRedaction:
-    """One manager's redacting filter on the loggers it watches; taken off again on ``close`` (or
-    when the manager is collected without being closed)."""
+    """One manager's secrets masked in the records of every logger under ``manifold``; off again on
+    ``close`` (or when the manager is collected without being closed).
 
-    def __init__(self, owner: object, secrets: set[str]) -> None:
-        self.filter = RedactingFilter({v for v in secrets if len(v) >= 3})
+    A logger's filters see only the records logged on it, not those of its child loggers, so the
+    records are masked when they are made (a record factory that covers every logger under
+    ``manifold``), and the filter on the loggers the manager hands out stays as a second guard.
+    """
+
+    def __init__(self, owner: object, secrets: Secrets) -> None:
+        self.filter = RedactingFilter(secrets)
         self._watched: set[str] = set()
+        _ACTIVE[id(self.filter)] = secrets
+        _install_factory()
         self._unwatch = weakref.finalize(owner, _remove_filter, self.filter, self._watched)
 
     @property
-    def secrets(self) -> set[str]:
+    def secrets(self) -> Secrets:
         return self.filter.secrets
 
-    def watch(self, target: logging.Logger, *, always: bool = False) -> logging.Logger:
-        """Mask the secrets in ``target``'s records (only when there are secrets, unless ``always``)."""
-        if (always or self.filter.secrets) and self.filter not in target.filters:
+    def watch(self, target: logging.Logger) -> logging.Logger:
+        """Mask the secrets in ``target``'s records, also those added later."""
+        if self.filter not in target.filters:
             target.addFilter(self.filter)
             self._watched.add(target.name)
         return target
@@ -89,6 +144,34 @@ class LogRedaction:
 
 
 def _remove_filter(redactor: RedactingFilter, names: set[str]) -> None:
+    _ACTIVE.pop(id(redactor), None)
     for name in names:
         logging.getLogger(name).removeFilter(redactor)
     names.clear()
+
+
+# The secrets of every open manager, by its filter: the record factory masks them in the records of
+# loggers under ``manifold``. Logging's factory is one per process; so is this table.
+_ACTIVE: dict[int, Secrets] = {}
+_INSTALL = threading.Lock()
+
+
+def _masking_factory(previous: Any) -> Any:
+    def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record: logging.LogRecord = previous(*args, **kwargs)
+        name = record.name
+        if _ACTIVE and (name == _ROOT or name.startswith(_ROOT + ".")):
+            for secrets in list(_ACTIVE.values()):
+                scrub_record(record, secrets)
+        return record
+
+    make.masks_secrets = True  # type: ignore[attr-defined]
+    return make
+
+
+def _install_factory() -> None:
+    """Put the masking record factory in front of the current one, unless it is there already."""
+    with _INSTALL:
+        current = logging.getLogRecordFactory()
+        if not getattr(current, "masks_secrets", False):
+            logging.setLogRecordFactory(_masking_factory(current))

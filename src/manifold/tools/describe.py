@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from manifold._secrets import redact
 from manifold.errors import UsageError
-from manifold.lifecycle.redact import redact
 from manifold.states import PluginInfo, Reason
 
 if TYPE_CHECKING:
@@ -53,13 +53,15 @@ def plugin_row(info: PluginInfo) -> dict[str, Any]:
 
 
 def list_plugins(manager: Manager, *, filtered: bool = False) -> list[dict[str, Any]]:
-    """The rows of every plugin the host discovers (``plugin_row``); those filtered out only with ``filtered``."""
+    """The rows of every plugin the host discovers (``plugin_row``), secrets masked; those filtered out
+    only with ``filtered``."""
     rows = [plugin_row(info) for info in manager.discover().plugins.values()]
-    return rows if filtered else [row for row in rows if row["state"] != "filtered"]
+    shown: list[dict[str, Any]] = manager.redact(rows)
+    return shown if filtered else [row for row in shown if row["state"] != "filtered"]
 
 
 def describe_plugin(manager: Manager, plugin_id: str) -> dict[str, Any]:
-    """Everything about one plugin, secrets redacted: what ``manifold inspect`` shows.
+    """Everything about one plugin, secrets masked: what ``manifold inspect`` shows.
 
     Raises UsageError when no source of the host has ``plugin_id``.
     """
@@ -74,7 +76,7 @@ def describe_plugin(manager: Manager, plugin_id: str) -> dict[str, Any]:
     data["discovered_at"] = info.discovered_at.isoformat() if info.discovered_at else None
     data["activated_at"] = info.activated_at.isoformat() if info.activated_at else None
     if manifest is None:
-        return data
+        return _shown(manager, data)
     data["manifest"] = redact(_plain(manifest.data))
     data["requires"] = {
         "dependencies": {k: str(v) or "*" for k, v in manifest.dependencies.items()},
@@ -101,7 +103,14 @@ def describe_plugin(manager: Manager, plugin_id: str) -> dict[str, Any]:
         for e in manifest.extensions
     ]
     data["settings"] = redact(_plain(manager.settings(plugin_id))) if info.state != "filtered" else None
-    return data
+    return _shown(manager, data)
+
+
+def _shown(manager: Manager, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with the manager's secrets masked wherever they are (the values under secret keys are
+    masked where the data is settings or a manifest)."""
+    shown: dict[str, Any] = manager.redact(data)
+    return shown
 
 
 def _plain(value: Any) -> Any:
@@ -116,7 +125,7 @@ def _plain(value: Any) -> Any:
 
 
 def describe_graph(manager: Manager) -> dict[str, Any]:
-    """Nodes (every plugin with a manifest, with state and reason) and dependency edges."""
+    """Nodes (every plugin with a manifest, with state and reason) and dependency edges; secrets masked."""
     report = manager.report
     nodes: list[dict[str, Any]] = []
     edges: list[dict[str, Any]] = []
@@ -141,7 +150,8 @@ def describe_graph(manager: Manager) -> dict[str, Any]:
         if edge["from"] not in known:
             nodes.append({"id": edge["from"], "version": None, "state": "missing", "reason": None})
             known.add(edge["from"])
-    return {"nodes": nodes, "edges": edges, "order": list(report.order)}
+    graph: dict[str, Any] = manager.redact({"nodes": nodes, "edges": edges, "order": list(report.order)})
+    return graph
 
 
 def _label(node: dict[str, Any]) -> str:

@@ -1,7 +1,8 @@
 """The doctor: run the host's pipeline, activation in a child process, and say what happened and what to do.
 
-Run as ``python -m manifold.tools.doctor OPTIONS_JSON`` it is that child: it builds the manager from the
-options, activates every plugin in load order, and prints one JSON document on stdout.
+Run as ``python -m manifold.tools.doctor`` it is that child: it reads the options as JSON on stdin (never
+on its command line, which every user of the machine can read), builds the manager from them, activates
+every plugin in load order, and prints one JSON document on stdout.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from manifold._secrets import MASK, Secrets, is_secret, redact, secrets_in
 from manifold.config import process_environment
-from manifold.lifecycle.redact import MASK, is_secret, redact
 from manifold.manager import Manager
 from manifold.tools.describe import advice, plugin_row
 
@@ -63,16 +64,19 @@ def diagnose(
 
     With ``activate``, plugin code runs in a child process, so a plugin that crashes or exits the
     interpreter is reported (``child`` holds its exit code and last output) instead of taking the
-    caller down.
+    caller down. Every secret of the settings and of the ``MANIFOLD_*`` variables is masked in the
+    result, the child's output included.
     """
     env = dict(process_environment() if environ is None else environ)
     public = {k: v for k, v in options.items() if k != "environ"}
+    secrets = Secrets(secrets_in(options.get("settings", {})))
+    secrets.add(*(v for k, v in env.items() if k.startswith("MANIFOLD_") and is_secret(k)))
     result: dict[str, Any]
     if not activate:
         result = _run({**public, "environ": env, "safe_mode": True}, activate=False)
         result["child"] = None
     else:
-        result = _child(public, env)
+        result = _child(public, env, secrets)
     required = list(options.get("required", []))
     states = {p["id"]: p["state"] for p in result["plugins"]}
     result["required"] = {pid: states.get(pid, "not-found") for pid in required}
@@ -81,7 +85,8 @@ def diagnose(
     result["environment"] = {
         k: (MASK if is_secret(k) else v) for k, v in sorted(env.items()) if k.startswith("MANIFOLD_")
     }
-    return result
+    shown: dict[str, Any] = secrets.scrub_data(result)
+    return shown
 
 
 def not_ready(result: Mapping[str, Any], *, activate: bool) -> dict[str, str]:
@@ -91,21 +96,22 @@ def not_ready(result: Mapping[str, Any], *, activate: bool) -> dict[str, str]:
     return {pid: state for pid, state in result["required"].items() if state != wanted}
 
 
-def _child(options: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+def _child(options: Mapping[str, Any], env: Mapping[str, str], secrets: Secrets) -> dict[str, Any]:
     timeout = options.get("timeout", 20.0) or 60.0
     limit = timeout * max(1, len(options.get("sources", []))) * 50 + _CHILD_TIMEOUT_PAD
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "manifold.tools.doctor", json.dumps(dict(options))],
+            [sys.executable, "-m", "manifold.tools.doctor"],
+            input=json.dumps(dict(options)),  # on stdin: a command line is visible to every user (ps)
             capture_output=True,
             text=True,
             env=dict(env),
             timeout=limit,
             check=False,
         )
-        stdout, stderr, code = done.stdout, done.stderr, done.returncode
-    except subprocess.TimeoutExpired as e:
-        stdout, stderr, code = "", f"the child process did not finish within {limit:g} s: {e}", -1
+        stdout, stderr, code = done.stdout, secrets.scrub(done.stderr), done.returncode
+    except subprocess.TimeoutExpired:
+        stdout, stderr, code = "", f"the child process did not finish within {limit:g} s", -1
     try:
         result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
         result["child"] = {"exit": code, "stderr": stderr[-2000:]} if code != 0 else None
@@ -128,8 +134,8 @@ def _child(options: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Any]
         return fallback
 
 
-def _main(argv: list[str]) -> int:
-    options = json.loads(argv[0])
+def _main() -> int:
+    options = json.loads(sys.stdin.read())
     options["environ"] = process_environment()
     result = _run(options, activate=True)
     sys.stdout.flush()
@@ -138,4 +144,4 @@ def _main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(_main(sys.argv[1:]))
+    raise SystemExit(_main())
