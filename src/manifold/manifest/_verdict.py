@@ -11,11 +11,12 @@ jsonschema's whichever way, and a valid set never imports it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["quick_valid"]
+from manifold.manifest._regex import PatternError, search
+
+__all__ = ["canonical", "quick_valid"]
 
 
 class _NoVerdict(Exception):
@@ -27,10 +28,13 @@ _ANNOTATIONS = frozenset({"title", "description", "default", "examples", "$comme
 
 
 def quick_valid(schema: Any, instance: Any) -> bool | None:
-    """Whether ``instance`` is valid against the draft-07 ``schema``; ``None`` when this module cannot tell."""
+    """Whether ``instance`` is valid against the draft-07 ``schema``; ``None`` when this module cannot tell.
+
+    Patterns are read as ``manifold.manifest._regex`` reads them; one it refuses gives no verdict.
+    """
     try:
         return _valid(schema, instance)
-    except (_NoVerdict, re.error, RecursionError):
+    except Exception:  # _NoVerdict, PatternError, RecursionError, or a schema too odd to read here
         return None
 
 
@@ -124,7 +128,16 @@ def _size(kind: type[str | list[Any] | dict[str, Any]], at_least: bool) -> Any:
 def _pattern(pattern: Any, instance: Any, _: Any) -> bool:
     if not isinstance(pattern, str):
         raise _NoVerdict
-    return not isinstance(instance, str) or re.search(pattern, instance) is not None
+    return not isinstance(instance, str) or _search(pattern, instance)
+
+
+def _search(pattern: Any, text: str) -> bool:
+    if not isinstance(pattern, str):
+        raise _NoVerdict
+    try:
+        return search(pattern, text)
+    except PatternError:
+        raise _NoVerdict from None
 
 
 def _properties(properties: Any, instance: Any, _: Any) -> bool:
@@ -144,7 +157,7 @@ def _pattern_properties(patterns: Any, instance: Any, _: Any) -> bool:
         _valid(sub, value)
         for pattern, sub in patterns.items()
         for key, value in instance.items()
-        if re.search(pattern, key)
+        if _search(pattern, key)
     )
 
 
@@ -158,7 +171,7 @@ def _additional_properties(extra: Any, instance: Any, schema: Mapping[str, Any])
     return all(
         _valid(extra, value)
         for key, value in instance.items()
-        if key not in properties and not any(re.search(pattern, key) for pattern in patterns)
+        if key not in properties and not any(_search(pattern, key) for pattern in patterns)
     )
 
 
@@ -177,7 +190,25 @@ def _items(items: Any, instance: Any, _: Any) -> bool:
 def _unique_items(unique: Any, instance: Any, _: Any) -> bool:
     if not unique or not isinstance(instance, list):
         return True
-    return not any(_equal(a, b) for i, a in enumerate(instance) for b in instance[i + 1 :])
+    keys = [canonical(item) for item in instance]
+    return len(set(keys)) == len(keys)
+
+
+def canonical(value: Any) -> Any:
+    """A hashable form of a value, equal where JSON Schema's equality is (``1`` is ``1.0``, ``true`` is not ``1``)."""
+    if isinstance(value, bool) or value is None:
+        return ("literal", value)
+    if isinstance(value, float) and value.is_integer():
+        return ("number", int(value))
+    if isinstance(value, int | float):
+        return ("number", value)
+    if isinstance(value, str):
+        return ("string", value)
+    if isinstance(value, list):
+        return ("array", tuple(canonical(item) for item in value))
+    if isinstance(value, dict):
+        return ("object", frozenset((key, canonical(item)) for key, item in value.items()))
+    return ("other", type(value).__name__, repr(value))  # dates and times
 
 
 def _schemas(subschemas: Any) -> Sequence[Any]:
