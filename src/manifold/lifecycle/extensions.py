@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from manifold.errors import ExtensionError
 from manifold.lifecycle.activation import construct, traceback_of
+from manifold.lifecycle.runner import PROPAGATES, describe
 from manifold.manifest.model import Reference
 from manifold.manifest.settings import check_values
 from manifold.states import Reason
@@ -69,8 +70,10 @@ class ExtensionLoader:
         except ExtensionError as e:
             self._fail(handle, str(e), e)
             raise
-        except Exception as e:
-            message = f"loading {handle.ref} of {handle.plugin} for {handle.point} raised {type(e).__name__}: {e}"
+        except PROPAGATES:
+            raise
+        except BaseException as e:  # plugin code: importing the module, building the object
+            message = f"loading {handle.ref} of {handle.plugin} for {handle.point} raised {describe(e)}"
             self._fail(handle, message, e)
             raise ExtensionError(message, point=handle.point, plugin=handle.plugin) from e
 
