@@ -15,10 +15,10 @@ from manifold.lifecycle.discovery import Discovery, rescan_diff
 from manifold.lifecycle.extensions import ExtensionLoader
 from manifold.lifecycle.records import ACTIVATABLE, HOLDING_CODE, LoadReport, Plugins, RescanResult
 from manifold.lifecycle.redact import LogRedaction, Secrets, secrets_in
-from manifold.lifecycle.runner import Runner
+from manifold.lifecycle.runner import HostLock, Runner
 from manifold.registry import ExtensionHandle, Point, Registry
 from manifold.sources.gcpause import paused
-from manifold.sources.locations import Source, as_source
+from manifold.sources.locations import Source, anchored, as_source
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -42,6 +42,11 @@ class Manager:
     and resolves (importing no plugin code); ``start()`` also activates the eager plugins;
     ``extensions(point)`` gives handles whose ``load()`` imports a lazy plugin on first use. Every
     failure of one plugin is recorded in ``report`` and never stops the others.
+
+    A manager may be used from many threads: discovery, activation, deactivation, unloading,
+    rescans and settings updates hold the manager's re-entrant lock (plugin code that calls the
+    manager back from the worker thread enters it too), and readers see the old set of
+    extensions or the new one, never a mix (see the README's "Security and reliability").
     """
 
     def __init__(
@@ -52,7 +57,8 @@ class Manager:
         environ: Mapping[str, str] | None = None,
         **overrides: Any,
     ) -> None:
-        self.sources: tuple[Source, ...] = tuple(as_source(s) for s in sources)
+        # Absolute from here on: a plugin's os.chdir() moves no source (names and messages stay as given).
+        self.sources: tuple[Source, ...] = tuple(anchored(as_source(s)) for s in sources)
         self.config = HostConfig.build(config, environ=environ, **overrides)
         self.timings: dict[str, float] = {}
         """Seconds the last ``discover``, ``gate`` and ``resolve`` steps took."""
@@ -63,18 +69,16 @@ class Manager:
         self._registry = Registry()
         self._hooks: HookRelay | None = None  # built when the host first asks for a hook
         self._importer = PluginImporter()
+        runner = Runner(self.config.timeout)
+        self._lock = HostLock(runner)
         self._activation = Activation(
-            self._plugins,
-            self.config,
-            self._registry,
-            self._importer,
-            Runner(self.config.timeout),
-            self._redaction,
+            self._plugins, self.config, self._registry, self._importer, runner, self._redaction
         )
         self._extensions = ExtensionLoader(self._activation, self._importer, self.activate)
-        self._discovery = Discovery(self.sources, self.config, self._registry, self._extensions.load, self.timings)
+        self._discovery = Discovery(self.sources, self.config, self._registry, self._load_extension, self.timings)
         self._graph: nx.DiGraph[str] | None = None
-        self._discovered = False
+        self._discovered = False  # discovery has begun (under the lock)
+        self._ready = False  # and ended: what readers check without the lock
 
     @classmethod
     def from_config(
@@ -100,13 +104,19 @@ class Manager:
         return self.report
 
     def _ensure(self) -> None:
-        if self._discovered:
+        if self._ready:
             return
-        self._discovered = True
-        with paused(long_lived=True):  # discovery builds long-lived objects only (see sources/gcpause.py)
-            self._plugins.records, self._plugins.diagnostics = self._discovery.read()
-            self._redaction.watch(logger)
-            self._discovery.resolve(self._plugins)
+        with self._lock:  # other threads' first calls wait for the discovery, never see it half done
+            if self._discovered:
+                return
+            self._discovered = True
+            try:
+                with paused(long_lived=True):  # discovery builds long-lived objects only (see sources/gcpause.py)
+                    self._plugins.records, self._plugins.diagnostics = self._discovery.read()
+                    self._redaction.watch(logger)
+                    self._discovery.resolve(self._plugins)
+            finally:
+                self._ready = True
 
     # ----------------------------------------------------------------- reading state
     @property
@@ -172,7 +182,8 @@ class Manager:
         point = Point(
             point_id, None, description, interface, cardinality, config_schema, hook, tuple(parameters), firstresult
         )
-        return self._registry.add_point(point)
+        with self._lock:  # not while a rescan fills its registry aside
+            return self._registry.add_point(point)
 
     def points(self) -> Mapping[str, Point]:
         self._ensure()
@@ -224,53 +235,69 @@ class Manager:
 
     def _relay(self) -> HookRelay:
         """The hook callers, built on first use: a host that calls no hook imports none of ``hooks/``."""
-        if self._hooks is None:
-            from manifold.hooks import HookRelay
+        hooks = self._hooks
+        if hooks is None:
+            with self._lock:
+                if self._hooks is None:
+                    from manifold.hooks import HookRelay
 
-            self._hooks = self._activation.hooks = HookRelay(
-                self._registry,
-                extensions=lambda point_id: self.extensions(point_id),  # looked up on each use
-                plugin_state=lambda plugin_id: self._plugins[plugin_id].state,
-                load=ExtensionHandle.load,
-            )
-        return self._hooks
+                    self._hooks = self._activation.hooks = HookRelay(
+                        self._registry,
+                        extensions=lambda point_id: self.extensions(point_id),  # looked up on each use
+                        plugin_state=lambda plugin_id: self._plugins[plugin_id].state,
+                        load=ExtensionHandle.load,
+                    )
+                hooks = self._hooks
+        return hooks
+
+    def _load_extension(self, handle: ExtensionHandle) -> Any:
+        """What every extension handle loads with: once, whatever the number of threads asking."""
+        with self._lock:
+            if handle.loaded:  # another thread loaded it while this one waited
+                return handle.load()
+            return handle.settle(self._extensions.load(handle))
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> LoadReport:
         """Discover, then activate every eager plugin (and what it needs) in load order."""
         self._ensure()
-        if not self.config.safe_mode:
-            self._activation.activate([pid for pid in self._plugins.order if self._plugins.records[pid].eager])
-        self._activation.check_strict()
-        return self.report
+        with self._lock:
+            if not self.config.safe_mode:
+                self._activation.activate([pid for pid in self._plugins.order if self._plugins.records[pid].eager])
+            self._activation.check_strict()
+            return self.report
 
     def activate_all(self) -> LoadReport:
         """Activate every resolved plugin in load order."""
         self._ensure()
-        self._activation.activate(self._plugins.order)
-        self._activation.check_strict()
-        return self.report
+        with self._lock:
+            self._activation.activate(self._plugins.order)
+            self._activation.check_strict()
+            return self.report
 
     def activate(self, plugin_id: str) -> bool:
         """Activate a plugin and, first, its dependencies; True when it is active afterwards."""
         self._ensure()
-        record = self._plugins[plugin_id]
-        if self._activation.can_activate(record):  # else no trip to the worker: nothing to do
-            self._activation.activate([plugin_id])
-        return record.state == "active"
+        with self._lock:
+            record = self._plugins[plugin_id]
+            if self._activation.can_activate(record):  # else no trip to the worker: nothing to do
+                self._activation.activate([plugin_id])
+            return record.state == "active"
 
     def deactivate(self, plugin_id: str) -> bool:
         """Deactivate a plugin and, first, its active dependents; True when it is inactive afterwards."""
         self._ensure()
-        record = self._plugins[plugin_id]
-        if record.state == "active":
-            self._activation.deactivate([plugin_id])
-        return record.state in ACTIVATABLE
+        with self._lock:
+            record = self._plugins[plugin_id]
+            if record.state == "active":
+                self._activation.deactivate([plugin_id])
+            return record.state in ACTIVATABLE
 
     def deactivate_all(self) -> LoadReport:
         """Deactivate every active plugin in reverse load order."""
-        self._activation.deactivate(reversed(self._plugins.order))
-        return self.report
+        with self._lock:
+            self._activation.deactivate(reversed(self._plugins.order))
+            return self.report
 
     def unload(self, plugin_id: str) -> tuple[str, ...]:
         """Deactivate the plugin (dependents first), forget its objects and remove its modules.
@@ -279,34 +306,37 @@ class Manager:
         names of the modules removed from ``sys.modules``.
         """
         self._ensure()
-        return self._activation.unload(plugin_id)
+        with self._lock:
+            return self._activation.unload(plugin_id)
 
     def remove(self, plugin_id: str) -> tuple[str, ...]:
         """Unload the plugin and unregister exactly its points and extensions; it stays ``filtered``
         with reason ``removed`` until a rescan finds it again. Returns the modules removed."""
         from manifold.states import Reason
 
-        modules = self.unload(plugin_id)
-        self._registry.remove_plugins({plugin_id})
-        self._plugins.set_state(
-            self._plugins[plugin_id], "filtered", Reason("removed", f"{plugin_id} was removed by the host")
-        )
-        self._plugins.order = tuple(pid for pid in self._plugins.order if pid != plugin_id)
-        self._activation.block_dependents(plugin_id)
-        return modules
+        with self._lock:
+            modules = self.unload(plugin_id)
+            self._registry.remove_plugins({plugin_id})
+            self._plugins.set_state(
+                self._plugins[plugin_id], "filtered", Reason("removed", f"{plugin_id} was removed by the host")
+            )
+            self._plugins.order = tuple(pid for pid in self._plugins.order if pid != plugin_id)
+            self._activation.block_dependents(plugin_id)
+            return modules
 
     def reload(self, plugin_id: str) -> bool:
         """Unload the plugin and activate it again from its (possibly changed) code."""
         self._ensure()
-        records = self._plugins.records
-        was_active = {
-            pid for pid in (plugin_id, *self._plugins.all_dependents(plugin_id)) if records[pid].state == "active"
-        }
-        self.unload(plugin_id)
-        self._activation.activate(
-            [plugin_id, *(pid for pid in self._plugins.order if pid in was_active and pid != plugin_id)]
-        )
-        return records[plugin_id].state == "active"
+        with self._lock:
+            records = self._plugins.records
+            was_active = {
+                pid for pid in (plugin_id, *self._plugins.all_dependents(plugin_id)) if records[pid].state == "active"
+            }
+            self.unload(plugin_id)
+            self._activation.activate(
+                [plugin_id, *(pid for pid in self._plugins.order if pid in was_active and pid != plugin_id)]
+            )
+            return records[plugin_id].state == "active"
 
     # ----------------------------------------------------------------- listeners
     def on_activated(self, callback: Listener) -> Callable[[], None]:
@@ -331,7 +361,8 @@ class Manager:
         Values under secret keys are secrets from then on, masked like those of the host's settings.
         """
         self._ensure()
-        return self._activation.update_settings(self._plugins[plugin_id], values)
+        with self._lock:
+            return self._activation.update_settings(self._plugins[plugin_id], values)
 
     def redact(self, value: Any) -> Any:
         """``value`` (a string, or JSON-like data) as it may be shown: every secret the manager knows
@@ -341,56 +372,70 @@ class Manager:
 
     def health(self) -> dict[str, dict[str, Any]]:
         """``{"status": "ok" | "error", ...}`` per active plugin, from its object's optional ``health()``."""
-        return self._activation.health()
+        with self._lock:
+            return self._activation.health()
 
     def rescan(self) -> RescanResult:
         """Read the sources again: unload what disappeared, reload what changed, add what appeared.
 
         Plugins that were active stay active (changed ones are reloaded, and so are their
-        dependents); new eager plugins are activated. Extension handles are made anew.
+        dependents); new eager plugins are activated. Extension handles are made anew, in a
+        registry filled aside and taken over in one step: a reader in another thread sees the old
+        extensions or the new ones, never a mix.
         """
         self._ensure()
-        old = self._plugins.records
-        was_active = {pid for pid, r in old.items() if r.state == "active"}
-        with paused(long_lived=True):
-            records, diagnostics = self._discovery.read()
-        added, removed, changed = rescan_diff(old, records)
-        for pid in (*removed, *changed):
-            if old[pid].state in HOLDING_CODE:
-                self.unload(pid)
-        self._registry.remove_plugins(old.keys())
-        for pid, record in records.items():
-            previous = old.get(pid)
-            if previous is not None and previous.state in HOLDING_CODE:
-                record.state, record.obj, record.context = previous.state, previous.obj, previous.context
-                record.activated_at, record.code_stamp = previous.activated_at, previous.code_stamp
-        self._plugins.records, self._plugins.diagnostics = records, diagnostics
-        self._graph = None
-        with paused(long_lived=True):
-            self._discovery.resolve(self._plugins)
-        for pid, previous in old.items():
-            if previous.state in HOLDING_CODE and pid in records and pid not in self._plugins.order:
-                # still present, but no longer loadable (a dependency went away): let go of it
-                self._activation.shut(previous)
-        self._activation.activate(
-            [pid for pid in self._plugins.order if pid in was_active or (pid in added and records[pid].eager)]
-        )
-        return RescanResult(added, removed, changed)
+        with self._lock:
+            old = self._plugins.records
+            was_active = {pid for pid, r in old.items() if r.state == "active"}
+            with paused(long_lived=True):
+                records, diagnostics = self._discovery.read()
+            added, removed, changed = rescan_diff(old, records)
+            for pid in (*removed, *changed):
+                if old[pid].state in HOLDING_CODE:
+                    self.unload(pid)
+            for pid, record in records.items():
+                previous = old.get(pid)
+                if previous is not None and previous.state in HOLDING_CODE:
+                    record.state, record.obj, record.context = previous.state, previous.obj, previous.context
+                    record.activated_at, record.code_stamp = previous.activated_at, previous.code_stamp
+            staged, registry = Plugins(self._plugins.secrets), self._registry.staging()
+            staged.records, staged.diagnostics = records, diagnostics
+            with paused(long_lived=True):
+                self._discovery.resolve(staged, registry)
+            live = self._plugins  # the swap: the new records and order, then the new extensions
+            live.records, live.diagnostics, live.needs, live.needed_by, live.order = (
+                staged.records,
+                staged.diagnostics,
+                staged.needs,
+                staged.needed_by,
+                staged.order,
+            )
+            self._registry.adopt(registry)
+            self._graph = None
+            for pid, previous in old.items():
+                if previous.state in HOLDING_CODE and pid in records and pid not in live.order:
+                    # still present, but no longer loadable (a dependency went away): let go of it
+                    self._activation.shut(previous)
+            self._activation.activate(
+                [pid for pid in live.order if pid in was_active or (pid in added and records[pid].eager)]
+            )
+            return RescanResult(added, removed, changed)
 
     # ----------------------------------------------------------------- closing
     def close(self) -> None:
         """Deactivate everything, unload every plugin's modules and take the importer off sys.meta_path."""
-        if not self._discovered:
-            return
-        self.deactivate_all()
-        for pid in reversed(self._plugins.order):
-            self._importer.remove(pid)
-        self._importer.uninstall()
-        self._activation.runner.close()
-        self._redaction.close()
-        self._activation.listeners.clear()
-        if self._hooks is not None:
-            self._hooks.close()
+        with self._lock:
+            if not self._discovered:
+                return
+            self.deactivate_all()
+            for pid in reversed(self._plugins.order):
+                self._importer.remove(pid)
+            self._importer.uninstall()
+            self._activation.runner.close()
+            self._redaction.close()
+            self._activation.listeners.clear()
+            if self._hooks is not None:
+                self._hooks.close()
 
     def __enter__(self) -> Manager:
         return self

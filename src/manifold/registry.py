@@ -88,9 +88,19 @@ class ExtensionHandle:
 
     def load(self) -> Any:
         """The contributed object: a class instantiated once, a function as is; for a data-only
-        contribution, its config. Activates the plugin first. Raises ExtensionError on failure."""
+        contribution, its config. Activates the plugin first. Raises ExtensionError on failure.
+
+        Loaded once whatever the number of threads: the host's loader holds its lock and keeps the
+        object (``settle``) before letting go of it."""
+        value = self._value
+        if value is _UNSET:
+            value = self.settle(self._loader(self))
+        return value
+
+    def settle(self, value: Any) -> Any:
+        """Keep ``value`` as the loaded object unless one is kept already; the kept one."""
         if self._value is _UNSET:
-            self._value = self._loader(self)
+            self._value = value
         return self._value
 
     def forget(self) -> None:
@@ -166,6 +176,29 @@ class Registry:
                 self._sorted.pop(handle.point, None)
         self._changed(handle.point)
 
+    def staging(self) -> Registry:
+        """A new registry holding the points the host declared (not those of plugins): filled aside, then
+        taken over in one step by ``adopt``."""
+        staged = Registry()
+        with self._lock:
+            staged._points = {pid: p for pid, p in self._points.items() if p.plugin is None}
+        return staged
+
+    def adopt(self, staged: Registry) -> None:
+        """Take over the points and extensions of ``staged`` in one step: a reader in another thread sees
+        the old ones or the new ones, never a mix. Watchers hear of every point whose entries changed."""
+        with self._lock:
+            old_points, old_extensions = self._points, self._extensions
+            self._points, self._extensions, self._sorted = staged._points, staged._extensions, {}
+        changed = [
+            pid
+            for pid in dict.fromkeys([*old_points, *self._points, *old_extensions, *self._extensions])
+            if old_points.get(pid) is not self._points.get(pid)
+            or old_extensions.get(pid, []) != self._extensions.get(pid, [])
+        ]
+        for point_id in changed:
+            self._changed(point_id)
+
     def remove_plugins(self, plugins: Collection[str]) -> None:
         """Remove every extension of these plugins and every point they declared (one pass over all)."""
         changed: list[str] = []
@@ -186,11 +219,12 @@ class Registry:
         """All extensions of the point that have not failed, in order (``()`` for an unknown point)."""
         ordered = self._sorted.get(point_id)
         if ordered is None:
-            with self._lock:
+            with self._lock:  # the sorted tuple and the lists it is made from belong to one generation
                 handles = self._extensions.get(point_id, [])
                 ordered = tuple(sorted(handles, key=lambda h: (-h.priority, h.order, h.index)))
                 self._sorted[point_id] = ordered
         return tuple(h for h in ordered if h.error is None)
 
     def all_extensions(self) -> tuple[ExtensionHandle, ...]:
-        return tuple(h for handles in self._extensions.values() for h in handles)
+        with self._lock:
+            return tuple(h for handles in self._extensions.values() for h in handles)

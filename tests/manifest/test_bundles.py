@@ -101,7 +101,7 @@ def test_bundle_folder_loads_in_dependency_order(plugins: Path) -> None:
         assert manager.plugin("acme.alpha").active is True
         assert manager.inspect("acme.alpha").state == "active"
         assert manager.plugin("acme.alpha").__module__ == "bf_alpha"
-        assert manager.inspect("acme.alpha").manifest.root == Path("plugins/kit/alpha")  # type: ignore[union-attr]
+        assert manager.inspect("acme.alpha").manifest.root == Path("plugins/kit/alpha").absolute()  # type: ignore[union-attr]
 
 
 def test_bundle_archive_loads_in_dependency_order(plugins: Path, tmp_path: Path) -> None:

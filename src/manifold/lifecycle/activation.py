@@ -16,8 +16,8 @@ from manifold.errors import SettingsError, StrictModeError
 from manifold.graph.rules import unavailable_because
 from manifold.lifecycle.context import PluginContext
 from manifold.lifecycle.records import ACTIVATABLE, HOLDING_CODE, Plugins, Record, code_stamp, now
-from manifold.lifecycle.redact import error_text, safe_str, secrets_in, traceback_of
-from manifold.lifecycle.runner import CallTimeout, Runner
+from manifold.lifecycle.redact import secrets_in, traceback_of
+from manifold.lifecycle.runner import PROPAGATES, CallTimeout, Runner, describe, printable
 from manifold.manifest.settings import check_values
 from manifold.sources.archives import check_unchanged
 from manifold.states import Phase, PluginInfo, Reason
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from manifold.lifecycle.redact import LogRedaction, Secrets
     from manifold.registry import Registry
 
-__all__ = ["Activation", "Listener", "Listeners", "construct", "traceback_of"]
+__all__ = ["Activation", "Listener", "Listeners", "call_method", "construct", "probe", "traceback_of"]
 
 logger = logging.getLogger("manifold")
 
@@ -178,10 +178,11 @@ class Activation:
                 record.context = self.context(record)
                 record.obj = self.runner.call(build, record)
             phase[0] = "activate"
-            activate = getattr(record.obj, "activate", None)
-            if callable(activate):
-                self.runner.call(activate, record)
-        except (Exception, SystemExit) as e:
+            if record.obj is not None:  # looking the method up runs plugin code too (a __getattr__): timed
+                self.runner.call(lambda: call_method(record.obj, "activate"), record)
+        except PROPAGATES:
+            raise
+        except BaseException as e:  # CancelledError, SystemExit, ...: a failure of this plugin only
             self.fail(record, phase[0], e)
             return False
         record.activated_at = now()
@@ -211,7 +212,7 @@ class Activation:
     def fail(self, record: Record, phase: Phase, error: BaseException) -> None:
         """``record``'s code raised (or hung) in ``phase``: forget its objects and modules, block its dependents."""
         where = "timed out" if phase == "timeout" else f"failed in {phase}"
-        detail = safe_str(error) if phase == "timeout" else error_text(error)
+        detail = printable(error) if phase == "timeout" else describe(error)
         reason = Reason(
             "failed", f"{record.id} {where}: {detail}", phase=phase, error=error, traceback=traceback_of(error)
         )
@@ -252,11 +253,12 @@ class Activation:
             return
         for dep in reversed(self.plugins.dependents(plugin_id)):
             self._deactivate_tree(dep)
-        deactivate = getattr(record.obj, "deactivate", None)
-        if callable(deactivate):
+        if record.obj is not None:
             try:
-                self.runner.call(deactivate, record)
-            except (Exception, SystemExit) as e:
+                self.runner.call(lambda: call_method(record.obj, "deactivate"), record)
+            except PROPAGATES:
+                raise
+            except BaseException as e:
                 self.fail(record, "deactivate", e)
                 return
         self.plugins.set_state(record, "inactive", None)
@@ -285,12 +287,14 @@ class Activation:
 
     def shut(self, record: Record) -> None:
         """Let go of a plugin that stays present but can no longer load (a rescan took a dependency away)."""
-        deactivate = getattr(record.obj, "deactivate", None)
-        if record.state == "active" and callable(deactivate):
+        obj = record.obj
+        if record.state == "active" and obj is not None:
             try:
-                self.runner.call(deactivate, record)
-            except (Exception, SystemExit, CallTimeout) as e:
-                logger.error("%s: deactivate raised %s", record.id, self.secrets.scrub(error_text(e)))
+                self.runner.call(lambda: call_method(obj, "deactivate"), record)
+            except PROPAGATES:
+                raise
+            except BaseException as e:
+                logger.error("%s: deactivate raised %s", record.id, self.secrets.scrub(describe(e)))
         self.importer.remove(record.id)
         self.listeners.notify("deactivated", record)
 
@@ -312,12 +316,16 @@ class Activation:
         record.settings = MappingProxyType(new)
         if record.context is not None:
             record.context = self.context(record)
-        changed = getattr(record.obj, "settings_changed", None)
-        if callable(changed):
+        obj, new_settings = record.obj, record.settings
+        if obj is not None:
             try:
-                self.runner.call(lambda: changed(old, record.settings), record)
-            except Exception:
-                logger.exception("%s: settings_changed raised", record.id)
+                changed = probe(obj, "settings_changed")
+                if changed is not None:
+                    self.runner.call(lambda: changed(old, new_settings), record)
+            except PROPAGATES:
+                raise
+            except BaseException as e:
+                logger.error("%s: settings_changed raised %s", record.id, describe(e), exc_info=e)
         return record.settings
 
     def health(self) -> dict[str, dict[str, Any]]:
@@ -327,18 +335,38 @@ class Activation:
             record = self.plugins.records[pid]
             if record.state != "active":
                 continue
-            check = getattr(record.obj, "health", None)
-            if not callable(check):
-                results[pid] = {"status": "ok"}
-                continue
             try:
+                check = probe(record.obj, "health")
+                if check is None:
+                    results[pid] = {"status": "ok"}
+                    continue
                 value = self.runner.call(check, record)
-            except (Exception, CallTimeout) as e:
-                results[pid] = {"status": "error", "error": self.secrets.scrub(error_text(e))}
+                result = dict(value) if isinstance(value, Mapping) else {"status": "ok", "detail": value}
+            except PROPAGATES:
+                raise
+            except BaseException as e:
+                results[pid] = {"status": "error", "error": self.secrets.scrub(describe(e))}
                 continue
-            results[pid] = dict(value) if isinstance(value, Mapping) else {"status": "ok", "detail": value}
-            results[pid].setdefault("status", "ok")
+            result.setdefault("status", "ok")
+            results[pid] = result
         return results
+
+
+def probe(obj: Any, name: str) -> Callable[..., Any] | None:
+    """``obj.name`` when it is callable, else None; raises what the lookup raises (a ``__getattr__``)."""
+    if obj is None:
+        return None
+    try:
+        method = getattr(obj, name)
+    except AttributeError:
+        return None
+    return method if callable(method) else None
+
+
+def call_method(obj: Any, name: str) -> Any:
+    """``obj.name()`` when the object has such a method (the lookup and the call are plugin code)."""
+    method = probe(obj, name)
+    return None if method is None else method()
 
 
 def construct(cls: type, context: PluginContext | None) -> Any:

@@ -108,8 +108,10 @@ class Discovery:
         self.timings["discover"] = time.perf_counter() - began
         return records, tuple(diagnostics)
 
-    def resolve(self, plugins: Plugins) -> None:
-        """Gate every record, resolve the rest into a load order, and register their points and extensions."""
+    def resolve(self, plugins: Plugins, registry: Registry | None = None) -> None:
+        """Gate every record, resolve the rest into a load order, and register their points and extensions
+        (in ``registry``, a rescan's registry filled aside; else the host's)."""
+        registry = self.registry if registry is None else registry
         began = time.perf_counter()
         candidates: list[Manifest] = []
         unavailable: dict[str, Reason] = {}
@@ -128,7 +130,7 @@ class Discovery:
                 candidates.append(record.manifest)
         gated = time.perf_counter()
         self.timings["gate"] = gated - began
-        points = {pid: p.plugin for pid, p in self.registry.points.items()}
+        points = {pid: p.plugin for pid, p in registry.points.items()}
         verdict = check_set(candidates, unavailable=unavailable, points=points)
         plugins.needs = verdict.edges
         plugins.needed_by = dependents(verdict.edges)
@@ -139,7 +141,7 @@ class Discovery:
             record = plugins.records[pid]
             if record.state not in HOLDING_CODE:  # a rescan keeps what is already loaded
                 plugins.set_state(record, "resolved", None)
-            self._register(record, index)
+            self._register(record, index, registry)
         self.timings["resolve"] = time.perf_counter() - gated
 
     def _installed_version(self, name: str) -> str | None:
@@ -147,13 +149,13 @@ class Discovery:
             self._installed[name] = installed_version(name)
         return self._installed[name]
 
-    def _register(self, record: Record, index: int) -> None:
+    def _register(self, record: Record, index: int, registry: Registry) -> None:
         manifest = record.manifest
         assert manifest is not None
         given = self.config.settings.get(record.id, {})
         record.settings = frozen(apply_defaults(manifest.settings_schema, given))
         for point in manifest.extension_points:
-            self.registry.add_point(
+            registry.add_point(
                 Point(
                     point.id,
                     manifest.id,
@@ -182,7 +184,7 @@ class Discovery:
                 loader=self.loader,
                 wrapper=ext.wrapper,
             )
-            self.registry.add(handle)
+            registry.add(handle)
 
 
 def rescan_diff(old: Mapping[str, Record], new: Mapping[str, Record]) -> tuple[tuple[str, ...], ...]:

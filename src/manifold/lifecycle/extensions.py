@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from manifold.errors import ExtensionError
 from manifold.lifecycle.activation import construct
-from manifold.lifecycle.redact import error_text, scrub_reason, traceback_of
+from manifold.lifecycle.redact import scrub_reason, traceback_of
+from manifold.lifecycle.runner import PROPAGATES, describe
 from manifold.manifest.model import Reference
 from manifold.manifest.settings import check_values
 from manifold.states import Reason
@@ -67,8 +68,10 @@ class ExtensionLoader:
         except ExtensionError as e:
             self._fail(handle, str(e), e)
             raise
-        except Exception as e:
-            message = f"loading {handle.ref} of {handle.plugin} for {handle.point} raised {error_text(e)}"
+        except PROPAGATES:
+            raise
+        except BaseException as e:  # plugin code: importing the module, building the object
+            message = f"loading {handle.ref} of {handle.plugin} for {handle.point} raised {describe(e)}"
             reason = self._fail(handle, message, e)
             error = self._error(message, handle)
             # The cause prints with the host's traceback: it goes along only when it shows no secret.

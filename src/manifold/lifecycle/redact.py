@@ -15,6 +15,7 @@ import weakref
 from typing import Any
 
 from manifold._secrets import MASK, Secrets, is_secret, redact, secrets_in
+from manifold.lifecycle.runner import printable
 from manifold.states import Reason
 
 __all__ = [
@@ -22,10 +23,8 @@ __all__ = [
     "LogRedaction",
     "RedactingFilter",
     "Secrets",
-    "error_text",
     "is_secret",
     "redact",
-    "safe_str",
     "scrub_reason",
     "scrub_record",
     "secrets_in",
@@ -33,11 +32,6 @@ __all__ = [
 ]
 
 _ROOT = "manifold"
-
-
-def error_text(error: BaseException) -> str:
-    """``Type: message`` of ``error``, even when its ``__str__`` raises."""
-    return f"{type(error).__name__}: {safe_str(error)}"
 
 
 def traceback_of(error: BaseException) -> str:
@@ -83,21 +77,13 @@ def _message(record: logging.LogRecord) -> str:
     try:
         return record.getMessage()
     except Exception:  # arguments that do not fit the format (or do not print): logging reports it, masked
-        return f"{safe_str(record.msg)} (arguments: {', '.join(safe_str(a) for a in _args(record.args))})"
+        return f"{printable(record.msg)} (arguments: {', '.join(printable(a) for a in _args(record.args))})"
 
 
 def _args(args: Any) -> list[Any]:
     if isinstance(args, tuple):
         return list(args)
     return [] if args is None else [args]
-
-
-def safe_str(value: object) -> str:
-    """``str(value)``, or ``<unprintable Type>`` when that raises."""
-    try:
-        return str(value)
-    except Exception:
-        return f"<unprintable {type(value).__name__}>"
 
 
 class RedactingFilter(logging.Filter):

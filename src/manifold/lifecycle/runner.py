@@ -10,14 +10,16 @@ at its next call, so a hanging plugin neither blocks the host nor keeps the proc
 
 from __future__ import annotations
 
+import inspect
 import queue
 import sys
 import threading
 import time
 from collections.abc import Callable
+from types import TracebackType
 from typing import Any
 
-__all__ = ["CallTimeout", "Runner"]
+__all__ = ["PROPAGATES", "CallTimeout", "HostLock", "Runner", "describe", "printable"]
 
 
 class CallTimeout(Exception):
@@ -34,13 +36,19 @@ class _Abandoned(BaseException):
     """Unwinds a worker whose trip the caller gave up on; nothing in the manager catches it."""
 
 
+PROPAGATES: tuple[type[BaseException], ...] = (KeyboardInterrupt, _Abandoned)
+"""What plugin code may raise that the manager lets through (every other exception fails the plugin):
+Ctrl-C, and the unwinding of a trip the caller gave up on."""
+
+
 class _Trip:
     """One trip to the worker: the function, its outcome, and the timed calls in progress."""
 
-    __slots__ = ("abandoned", "done", "error", "function", "lock", "result", "running")
+    __slots__ = ("abandoned", "done", "error", "function", "lock", "owner", "result", "running")
 
-    def __init__(self, function: Callable[[], Any]) -> None:
+    def __init__(self, function: Callable[[], Any], owner: Runner) -> None:
         self.function = function
+        self.owner = owner
         self.done = threading.Event()
         self.lock = threading.Lock()
         self.running: list[tuple[float, object]] = []  # (started, label), outermost first
@@ -79,8 +87,11 @@ _local = threading.local()  # .trip: the trip this worker thread runs
 
 
 def _finish(value: Any) -> Any:
-    """Await what a sync-or-async lifecycle method returned, in a loop of this thread's own."""
-    if hasattr(value, "__await__"):  # a coroutine or other awaitable; asyncio is imported only then
+    """Await what a sync-or-async lifecycle method returned, in a loop of this thread's own.
+
+    Whether it is awaitable is asked of its type (``inspect.isawaitable``), never of the object: a
+    plugin object answering every attribute (a null object, a mock) is not taken for one."""
+    if value is not None and inspect.isawaitable(value):  # asyncio is imported only then
         import asyncio
 
         async def wait() -> Any:
@@ -106,7 +117,7 @@ class Runner:
         """``body()``, on the worker unless there is no limit (or this thread is already the worker)."""
         if getattr(_local, "trip", None) is not None or self._here():
             return body()
-        return self._trip(_Trip(body))
+        return self._trip(_Trip(body, self))
 
     def call(self, function: Callable[[], Any], label: object = None) -> Any:
         """``function()`` (awaited if it returns an awaitable), timed; raises what it raises, or CallTimeout."""
@@ -134,7 +145,13 @@ class Runner:
                 self._replace_worker(jobs)
                 running = tuple(label for _, label in trip.running)
                 raise CallTimeout(f"did not finish within {timeout:g} s", running)
-            trip.done.wait(left)
+            try:
+                trip.done.wait(left)
+            except BaseException:  # Ctrl-C while waiting: no more of this trip's plugin code runs
+                with trip.lock:
+                    trip.abandoned = True
+                self._replace_worker(jobs)
+                raise
         if trip.error is not None:
             raise trip.error
         return trip.result
@@ -161,6 +178,56 @@ class Runner:
             if self._jobs is not None:
                 self._jobs.put(None)
                 self._jobs = None
+
+
+class HostLock:
+    """A manager's re-entrant lock, held across the hand-off to its worker thread.
+
+    The thread that holds it may make trips to the worker and wait for them; plugin code running in
+    such a trip (on the worker) may call the manager back, so a trip of this lock's runner enters
+    without waiting: its maker holds the lock and waits for it. A trip the maker gave up on (a
+    timeout, Ctrl-C) enters nothing: it unwinds.
+    """
+
+    __slots__ = ("_lock", "_runner")
+
+    def __init__(self, runner: Runner) -> None:
+        self._runner = runner
+        self._lock = threading.RLock()
+
+    def _in_trip(self) -> bool:
+        trip: _Trip | None = getattr(_local, "trip", None)
+        if trip is None or trip.owner is not self._runner:
+            return False
+        if trip.abandoned:
+            raise _Abandoned
+        return True
+
+    def __enter__(self) -> None:
+        if not self._in_trip():
+            self._lock.acquire()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        trip: _Trip | None = getattr(_local, "trip", None)
+        if trip is None or trip.owner is not self._runner:
+            self._lock.release()
+
+
+def describe(error: BaseException) -> str:
+    """``Type: message`` of an exception from plugin code, even when its ``__str__`` raises."""
+    return f"{type(error).__name__}: {printable(error)}"
+
+
+def printable(value: object) -> str:
+    """``str(value)``, or ``<unprintable Type>`` when that raises (plugin code can make it)."""
+    try:
+        return str(value)
+    except PROPAGATES:
+        raise
+    except BaseException:
+        return f"<unprintable {type(value).__name__}>"
 
 
 def _loop_running() -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 from collections.abc import Callable, Sequence
@@ -38,6 +39,7 @@ __all__ = [
     "PackageSource",
     "Source",
     "SourceError",
+    "anchored",
     "as_source",
     "backing_file",
     "find_manifests",
@@ -102,15 +104,17 @@ class FolderSource:
 
     path: Path
     limits: ArchiveLimits = DEFAULT_LIMITS
+    label: str | None = None
+    """The name in messages when it is not ``path`` (a relative path made absolute by ``anchored``)."""
 
     @property
     def name(self) -> str:
-        return str(self.path)
+        return str(self.path) if self.label is None else self.label
 
     def manifests(self) -> list[ManifestLocation]:
         if not self.path.is_dir():
-            raise SourceError(f"{self.path}: no such folder")
-        return _scan(self.path, str(self.path), self.limits)
+            raise SourceError(f"{self.name}: no such folder")
+        return _scan(self.path, self.name, self.limits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,15 +123,17 @@ class ArchiveSource:
 
     path: Path
     limits: ArchiveLimits = DEFAULT_LIMITS
+    label: str | None = None
+    """The name in messages when it is not ``path`` (a relative path made absolute by ``anchored``)."""
 
     @property
     def name(self) -> str:
-        return str(self.path)
+        return str(self.path) if self.label is None else self.label
 
     def manifests(self) -> list[ManifestLocation]:
         if not self.path.is_file():
-            raise SourceError(f"{self.path}: no such archive")
-        return _archive(self.path, str(self.path), self.limits)
+            raise SourceError(f"{self.name}: no such archive")
+        return _archive(self.path, self.name, self.limits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +179,14 @@ def as_source(spec: str | os.PathLike[str] | Source) -> Source:
         return PackageSource(package, folder.strip("/"))
     path = Path(text)
     return ArchiveSource(path) if is_archive_name(path.name) and not path.is_dir() else FolderSource(path)
+
+
+def anchored(source: Source) -> Source:
+    """``source`` with a relative path made absolute against the current folder, its name unchanged: a
+    later ``os.chdir()`` (a plugin's) does not move it."""
+    if isinstance(source, FolderSource | ArchiveSource) and not source.path.is_absolute():
+        return dataclasses.replace(source, path=source.path.absolute(), label=source.name)
+    return source
 
 
 def file_stamp(path: Any) -> tuple[int, int] | None:
