@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from manifold.cli._output import print_json
+from manifold.cli._output import print_json, say
 
 
 def add_verify_command(commands: Any) -> None:
@@ -53,7 +53,7 @@ def run_verify(args: argparse.Namespace) -> int:
     else:
         for result in results:
             for problem in result.problems:
-                print(problem.format())
+                say(problem.format(), lines=False)
             if result.ok:
-                print(f"{result.file}: ok, sha256 {result.sha256}")
+                say(f"{result.file}: ok, sha256 {result.sha256}", lines=False)
     return 0 if ok else 1
