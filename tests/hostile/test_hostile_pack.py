@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import signal
 import socket
+import subprocess
+import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -275,3 +280,39 @@ def test_a_linked_manifest_is_refused(tmp_path: Path) -> None:
     with pytest.raises(PackError) as caught:
         pack(folder, tmp_path / "k.mfz")
     assert [d.code for d in caught.value.diagnostics] == ["symlink"]
+
+
+# -- signals -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("number", "code", "words"),
+    [
+        (signal.SIGTERM, 143, "manifold: terminated"),
+        (signal.SIGINT, 130, "manifold: interrupted"),
+        (signal.SIGHUP, 129, "manifold: hung up"),
+    ],
+)
+def test_a_signal_while_the_archive_is_written_leaves_nothing(
+    tmp_path: Path, number: signal.Signals, code: int, words: str
+) -> None:
+    folder = kettle(tmp_path / "kettle")
+    (folder / "pk" / "big.bin").write_bytes(random.Random(7).randbytes(12 << 20))  # takes a while to check
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    argv = [sys.executable, "-m", "manifold", "pack", str(folder), "-o", str(dist / "k.mfz")]
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not any(dist.iterdir()):  # the temporary file is there: the archive is being written
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "no temporary file appeared"
+            time.sleep(0.001)
+        process.send_signal(number)
+        out, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert (process.returncode, out, err) == (code, "", f"{words}\n")
+    assert list(dist.iterdir()) == []
