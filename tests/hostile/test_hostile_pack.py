@@ -316,3 +316,72 @@ def test_a_signal_while_the_archive_is_written_leaves_nothing(
             process.wait()
     assert (process.returncode, out, err) == (code, "", f"{words}\n")
     assert list(dist.iterdir()) == []
+
+
+# -- verify: what loading refuses -----------------------------------------------------------------------
+
+PLUGIN = b'[plugin]\nid = "acme.kettle"\nversion = "1.4.0"\n'
+GONE = (
+    b'[bundle]\nid = "acme.kitchen"\nversion = "2.0"\n\n[[plugins]]\npath = "gone"\nid = "acme.gone"\nversion = "1"\n'
+)
+ROOTLESS = "error[bad-archive]: holds neither plugin.toml nor bundle.toml at its root"
+
+
+@pytest.mark.parametrize(
+    ("files", "name", "said"),
+    [
+        ({"README.md": b"no manifest"}, "k.mfz", f"k.mfz: {ROOTLESS}"),
+        ({"kettle/plugin.toml": PLUGIN}, "k.mfz", f"k.mfz: {ROOTLESS}"),  # one folder too deep
+        ({}, "k.mfz", f"k.mfz: {ROOTLESS}"),  # only the hash list
+        (
+            {"bundle.toml": GONE},
+            "k.zip",
+            'k.zip/bundle.toml:6:1: error[missing-path]: plugins[0].path: folder "gone" does not exist next to the '
+            "bundle manifest",
+        ),
+        (
+            {"plugin.toml": PLUGIN.replace(b"1.4.0", b"x1")},
+            "k.mfz",
+            'k.mfz/plugin.toml:3:1: error[version]: plugin.version: "x1" is not a valid PEP 440 version (e.g. "1.2.0", '
+            '"2.0rc1")',
+        ),
+        (
+            {"plugin.toml": PLUGIN},
+            "k.mfz.part",
+            "k.mfz.part: error[bad-archive]: is not named *.mfz or *.zip; a host reads an archive by such a name only",
+        ),
+    ],
+)
+def test_verify_refuses_what_loading_refuses(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    files: dict[str, bytes],
+    name: str,
+    said: str,
+) -> None:
+    from manifold import Manager
+    from manifold.tools.pack import write_archive
+
+    monkeypatch.chdir(tmp_path)
+    with open(name, "wb") as out:
+        write_archive(out, files)
+    assert main(["verify", name]) == 1
+    assert capsys.readouterr() == (f"{said}\n", "")
+    (tmp_path / "plugins").mkdir()
+    os.replace(name, tmp_path / "plugins" / name)
+    with Manager(["plugins"], environ={}) as manager:
+        report = manager.start()
+    assert report.active == []
+    assert {str(info.state) for info in report.plugins.values()} <= {"filtered"}  # refused, or not read at all
+
+
+def test_verify_still_accepts_what_loading_accepts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    kettle(tmp_path / "kettle")
+    assert main(["pack", "kettle", "-o", "k.mfz"]) == 0
+    capsys.readouterr()
+    assert main(["verify", "k.mfz", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["archives"][0]["ok"] is True

@@ -15,8 +15,9 @@ def add_verify_command(commands: Any) -> None:
         description=(
             "Check each archive the way manifold does before loading it: entry names (no .. or absolute "
             "names), no links, duplicates or encrypted entries, sizes and compression ratios within the "
-            "limits, and every file against MANIFOLD-HASHES. Prints what is wrong, per file, and the "
-            "archive's SHA-256. Exit 0: all sound; 1: a problem; 2: usage error."
+            "limits, every file against MANIFOLD-HASHES, then plugin.toml or bundle.toml at its root and every "
+            "manifest in it. Prints what is wrong, per file, and the archive's SHA-256. Exit 0: all sound; "
+            "1: a problem; 2: usage error."
         ),
         epilog="example: manifold verify dist/acme.kitchen-2.0.0.mfz",
     )
