@@ -11,12 +11,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from manifold.cli import main
 
-# What must never reach a terminal raw: C0 controls but newline, DEL, C1 controls, line and paragraph
+# What must never reach a terminal raw: C0 controls but newline and tab, DEL, C1 controls, line and paragraph
 # separators, bidirectional overrides and marks, lone surrogates.
-RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
+RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
 
 PAYLOADS = {
     "clear-screen": "\x1b[2J\x1b[H",
@@ -209,9 +211,56 @@ def test_a_closed_pipe_ends_the_command_quietly(tmp_path: Path, argv: list[str])
 def test_a_reader_that_stops_after_one_line(tmp_path: Path) -> None:
     for n in range(40):  # enough diagnostics to fill the pipe
         (tmp_path / "plugins" / f"p{n}").mkdir(parents=True)
-        (tmp_path / "plugins" / f"p{n}" / "plugin.toml").write_text(f'[plugin]\nid = "p{n}"\nversion = "x"\n' * 1)
+        (tmp_path / "plugins" / f"p{n}" / "plugin.toml").write_text(f'[plugin]\nid = "p{n}"\nversion = "x"\n')
     command = f"{sys.executable} -m manifold validate plugins plugins plugins plugins | head -1"
     done = subprocess.run(["sh", "-c", command], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert done.stdout.startswith("plugins/p0/plugin.toml:3:1: error[version]")
     assert done.stdout.count("\n") == 1
     assert "error" not in done.stderr.replace("errors,", "")  # at most the summary, never "internal error"
+
+
+# -- pack and verify print names from the folder and the archive -------------------------------------------
+
+
+def test_pack_prints_a_hostile_file_name_escaped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "k" / "pk").mkdir(parents=True)
+    (tmp_path / "k" / "plugin.toml").write_text('[plugin]\nid = "acme.k"\nversion = "1.0"\npackages = ["pk"]\n')
+    (tmp_path / "k" / "pk" / "__init__.py").write_text("")
+    (tmp_path / "k" / "pk" / "a\n\x1b[2Jb.py").write_text("")
+    assert main(["pack", "k"]) == 1
+    assert capsys.readouterr() == (
+        "k/pk/a\\x0a\\x1b[2Jb.py: error[unpackable]: cannot be packed: a control character in the name\n",
+        "manifold: error: k holds files that cannot be packed; nothing was packed\n",
+    )
+
+
+@pytest.mark.parametrize("name", ["evil\x9b2J.py", "rtl\u202eyp.exe", "sep\u2028arated.py", "nel\x85.py"])
+def test_verify_prints_a_hostile_entry_name_escaped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    import zipfile
+
+    monkeypatch.chdir(tmp_path)
+    with zipfile.ZipFile("t.mfz", "w") as archive:
+        archive.writestr("plugin.toml", '[plugin]\nid = "a.b"\nversion = "1"\n')
+        archive.writestr("MANIFOLD-HASHES", "")
+        archive.writestr(name, "added later")
+    assert main(["verify", "t.mfz"]) == 1
+    out, err = capsys.readouterr()
+    assert (RAW.findall(out), err) == ([], "")
+    assert out.startswith("t.mfz: error[integrity]: ")
+
+
+@given(st.text() | st.text(st.characters(max_codepoint=0x3000)))
+def test_clean_leaves_nothing_raw_and_only_newlines_in_text(text: str) -> None:
+    from manifold.cli._output import clean, json_text
+
+    assert RAW.findall(clean(text)) == []
+    one_line = clean(text, lines=False)
+    assert RAW.findall(one_line + one_line.replace("\n", "\0").replace("\t", "\0")) == []
+    assert clean(text) == text or any(RAW.match(c) for c in text)  # what is safe is left as it is
+    assert json.loads(json_text({"text": text})) == {"text": text}
+    assert RAW.findall(json_text({"text": text}).replace("\n", "")) == []
