@@ -21,28 +21,37 @@ def write_atomic(
 ) -> None:
     """Write ``data`` to ``target`` through a temporary file in its folder, then ``os.replace`` it.
 
-    The temporary file (hidden: ``.<name>.<random>.tmp``) is written (``str`` as text in
+    The temporary file (hidden: ``.<name>.<random>.tmp``, created exclusively) is written (``str`` as text in
     ``encoding``, with the platform's line endings), fsynced, given the permissions ``mode`` and
     passed to ``check``, when given, before it replaces ``target``. Any failure on the way (an
     error, an interrupt, an exception from ``check``) removes the temporary file and leaves
     ``target`` as it was. ``parents`` creates the missing folders of ``target`` first.
     """
-    import tempfile  # only when a file is written: a warm start never imports it
+    import secrets  # only when a file is written: a warm start never imports it
 
     path = Path(target)
     if parents:
         path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(data, str):  # as a file opened for text writes it
         data = data.replace("\n", os.linesep).encode(encoding)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
+    temporary = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    # Named before anything is created, so that an exception at any point (a signal handler's
+    # included, even one raised before os.open returned) finds the name to remove.
     try:
+        while True:
+            try:
+                fd = os.open(temporary, flags, 0o600)
+                break
+            except FileExistsError:  # not ours: another name
+                temporary = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
         with os.fdopen(fd, "wb") as out:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(temporary, mode)
         if check is not None:
-            check(Path(temporary))
+            check(temporary)
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

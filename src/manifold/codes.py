@@ -56,6 +56,8 @@ DiagnosticCode = Literal[
     "unsafe-archive",
     "bad-archive",
     "symlink",
+    "unpackable",
+    "write-error",
 ]
 """What ``validate`` says about a manifest: ``Diagnostic.code``."""
 
@@ -112,6 +114,14 @@ DIAGNOSTIC_CODES: Mapping[DiagnosticCode, tuple[str, str]] = {
     ),
     "bad-archive": ("error", "not a zip archive, or one without `plugin.toml` or `bundle.toml` at its root"),
     "symlink": ("error", "`manifold pack`: the folder to pack holds a symbolic link"),
+    "unpackable": (
+        "error",
+        (
+            "`manifold pack`: a file no archive may hold (the name `MANIFOLD-HASHES` at the root, a backslash"
+            " or a control character in the name; a pipe, socket or device)"
+        ),
+    ),
+    "write-error": ("error", "`manifold pack`: the archive cannot be written"),
 }
 
 ReasonCode = Literal[

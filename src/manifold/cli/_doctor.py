@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from manifold.cli._host import add_host_options
-from manifold.cli._output import STATE_COLOURS, paint, print_json, table
+from manifold.cli._output import STATE_COLOURS, Cell, print_json, print_table, say
 
 
 def add_doctor_command(commands: Any) -> None:
@@ -39,33 +39,33 @@ def run_doctor(args: argparse.Namespace) -> int:
         print_json(result)
         return 0 if result["ok"] else 1
     phases = ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in result["phases"].items())
-    print(f"sources: {', '.join(options['sources'])}")
-    print(f"phases:  {phases}")
+    say(f"sources: {', '.join(options['sources'])}", lines=False)
+    say(f"phases:  {phases}", lines=False)
     if result["environment"]:
-        print("environment: " + ", ".join(f"{k}={v}" for k, v in result["environment"].items()))
-    rows = []
+        say("environment: " + ", ".join(f"{k}={v}" for k, v in result["environment"].items()), lines=False)
+    rows: list[list[Cell]] = []
     for plugin in result["plugins"]:
         seconds = plugin["seconds"]
         rows.append(
             [
                 plugin["id"],
-                paint(plugin["state"], STATE_COLOURS.get(plugin["state"], "dim")),
+                (plugin["state"], STATE_COLOURS.get(plugin["state"], "dim")),
                 f"{seconds * 1000:.1f} ms" if seconds is not None else "-",
                 reason_text(plugin["reason"]),
             ]
         )
-    print(table(["ID", "STATE", "TIME", "REASON"], rows) if rows else "no plugins")
+    print_table(["ID", "STATE", "TIME", "REASON"], rows, empty="no plugins")
     advice = [(p["id"], p["advice"]) for p in result["plugins"] if p["advice"]]
     if advice:
-        print("\nwhat to do:")
+        say("\nwhat to do:")
         for plugin_id, text in advice:
-            print(f"  {plugin_id}: {text}")
+            say(f"  {plugin_id}: {text}", lines=False)
     if result["child"]:
-        print(f"\nthe child process exited with code {result['child']['exit']}:\n{result['child']['stderr']}")
+        say(f"\nthe child process exited with code {result['child']['exit']}:\n{result['child']['stderr']}")
     for data in result["diagnostics"]:
-        print(Diagnostic.from_dict(data).format())
+        say(Diagnostic.from_dict(data).format(), lines=False)
     missing = not_ready(result, activate=args.activate)
     if missing:
-        print("\nrequired plugins not ready: " + ", ".join(f"{k} ({v})" for k, v in missing.items()))
+        say("\nrequired plugins not ready: " + ", ".join(f"{k} ({v})" for k, v in missing.items()))
         return 1
     return 0

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from manifold.cli._host import add_host_options
-from manifold.cli._output import print_json
+from manifold.cli._output import print_json, say
 
 
 def add_graph_command(commands: Any) -> None:
@@ -31,11 +31,11 @@ def run_graph(args: argparse.Namespace) -> int:
     manager = host_manager(args.config, args.path, safe_mode=True)
     if args.order:
         for plugin_id in manager.load_order:
-            print(plugin_id)
+            say(plugin_id, lines=False)
         return 0
     graph = describe_graph(manager)
     if args.format == "json":
         print_json(graph)
     else:
-        print(render_dot(graph) if args.format == "dot" else render_mermaid(graph))
+        say(render_dot(graph) if args.format == "dot" else render_mermaid(graph))
     return 0

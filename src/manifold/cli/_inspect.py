@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from manifold.cli._host import add_host_options
-from manifold.cli._output import print_json
+from manifold.cli._output import json_text, print_json, say
 
 
 def add_inspect_command(commands: Any) -> None:
@@ -56,11 +55,19 @@ def run_inspect(args: argparse.Namespace) -> int:
         )
     for ext in data.get("extensions", []):
         name = f" {ext['id']}" if ext["id"] else ""
-        config = f" config={json.dumps(ext['config'], ensure_ascii=False)}" if ext["config"] else ""
+        config = f" config={_inline(ext['config'])}" if ext["config"] else ""
         lines.append(
             f"  contributes:  {ext['point']}{name} <- {ext['ref'] or '(data)'} priority={ext['priority']}{config}"
         )
     if data.get("settings"):
-        lines.append(f"  settings:     {json.dumps(data['settings'], ensure_ascii=False)}")
-    print("\n".join(lines))
+        lines.append(f"  settings:     {_inline(data['settings'])}")
+    for line in lines:
+        say(line, lines=False)
     return 0
+
+
+def _inline(value: Any) -> str:
+    """``value`` as JSON on one line (strict, as ``--format json`` writes it)."""
+    import json
+
+    return json.dumps(json.loads(json_text(value)), ensure_ascii=False)

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from manifold.cli._host import add_host_options
-from manifold.cli._output import STATE_COLOURS, paint, print_json, table
+from manifold.cli._output import STATE_COLOURS, Cell, print_json, print_table
 
 
 def add_list_command(commands: Any) -> None:
@@ -30,15 +30,15 @@ def run_list(args: argparse.Namespace) -> int:
     if args.format == "json":
         print_json({"plugins": rows, "order": list(manager.load_order)})
         return 0
-    cells = [
+    cells: list[list[Cell]] = [
         [
             row["id"],
             row["version"] or "-",
-            paint(row["state"], STATE_COLOURS.get(row["state"], "dim")),
+            (row["state"], STATE_COLOURS.get(row["state"], "dim")),
             row["reason"]["message"] if row["reason"] else "",
             row["source"] or "-",
         ]
         for row in rows
     ]
-    print(table(["ID", "VERSION", "STATE", "REASON", "SOURCE"], cells) if cells else "no plugins")
+    print_table(["ID", "VERSION", "STATE", "REASON", "SOURCE"], cells, empty="no plugins")
     return 0

@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from manifold.cli._output import say
+
 
 def add_new_command(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
@@ -28,6 +30,6 @@ def run_new(args: argparse.Namespace) -> int:
 
     folder = Path(args.dir or args.id)
     for path in scaffold(args.id, folder, schema=args.schema or SCHEMA_URL):
-        print(path)
-    print(f"\nnext: manifold validate {folder}")
+        say(str(path), lines=False)
+    say(f"\nnext: manifold validate {folder}")
     return 0

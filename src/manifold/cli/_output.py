@@ -1,36 +1,101 @@
-"""Printing for the commands: aligned tables, colour only on a terminal (never with NO_COLOR), JSON."""
+"""Printing for the commands: every line through one escaping helper, aligned tables, colour only on a terminal
+(never with NO_COLOR), strict JSON.
+
+Text from manifests, plugins and file names reaches a terminal only through ``clean``: a control
+character (C0 other than newline and tab, DEL, C1), a line or paragraph separator, a bidirectional
+override or a lone surrogate is printed as its escape (``\\x1b``, ``\\u202e``), so a manifest cannot
+move the cursor, recolour, retitle or rewrite the terminal, nor hide text. JSON is strict: a float
+JSON cannot carry (``nan``, ``inf``, ``-inf``, which TOML allows) is written as that TOML word, a
+string, and the characters above are ``\\u`` escapes.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from manifold.config import process_environment
 
+__all__ = ["STATE_COLOURS", "Cell", "clean", "colour_enabled", "json_text", "print_json", "print_table", "say", "table"]
+
 _COLOURS = {"red": "31", "green": "32", "yellow": "33", "dim": "2", "bold": "1"}
+_FORMAT = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"  # bidirectional marks and overrides
+_UNSAFE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_FORMAT}\ud800-\udfff]")
+_UNSAFE_TEXT = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029{_FORMAT}\ud800-\udfff]")  # keeps \n and \t
+_UNSAFE_JSON = re.compile(f"[\x7f-\x9f\u2028\u2029{_FORMAT}\ud800-\udfff]")  # json.dumps escapes C0 itself
+
+Cell = str | tuple[str, str]
+"""A table cell: its text, or ``(text, colour)``."""
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def clean(text: str, *, lines: bool = True) -> str:
+    """``text`` safe for a terminal: control characters and the like as escapes; ``lines=False`` escapes
+    newlines and tabs too (one table cell, one diagnostic)."""
+    return (_UNSAFE_TEXT if lines else _UNSAFE_LINE).sub(_escape, text)
+
+
+def say(text: str = "", *, err: bool = False, lines: bool = True) -> None:
+    """Print ``text`` (cleaned, see ``clean``) to stdout, or stderr with ``err``."""
+    print(clean(text, lines=lines), file=sys.stderr if err else sys.stdout)
 
 
 def colour_enabled() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in process_environment()
 
 
-def paint(text: str, colour: str) -> str:
-    return f"\033[{_COLOURS[colour]}m{text}\033[0m" if colour_enabled() else text
+def _paint(text: str, colour: str | None) -> str:
+    return f"\033[{_COLOURS[colour]}m{text}\033[0m" if colour is not None and colour_enabled() else text
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Columns aligned to their widest cell, headers underlined with dashes."""
-    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+def table(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> str:
+    """Columns aligned to their widest cell, headers underlined with dashes; every cell cleaned, one line each,
+    and painted (a ``(text, colour)`` cell) after it is aligned."""
+    cells = [
+        [(clean(c, lines=False), None) if isinstance(c, str) else (clean(c[0], lines=False), c[1]) for c in r]
+        for r in rows
+    ]
+    widths = [max([len(h), *(len(r[i][0]) for r in cells)]) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    for row in cells:
+        padded = [_paint(text, colour) + " " * (w - len(text)) for (text, colour), w in zip(row, widths, strict=True)]
+        lines.append("  ".join(padded).rstrip())
     return "\n".join(lines)
 
 
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[Cell]], *, empty: str) -> None:
+    """Print ``table(headers, rows)`` (already clean, maybe in colour), or ``empty`` when there are no rows."""
+    print(table(headers, rows) if rows else clean(empty))
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every float JSON cannot carry replaced by its TOML word (``"nan"``, ``"inf"``, ``"-inf"``)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
+def json_text(value: Any) -> str:
+    """Strict JSON for ``value`` (see the module's docstring), indented."""
+    text = json.dumps(_finite(value), indent=2, ensure_ascii=False, allow_nan=False, default=str)
+    return _UNSAFE_JSON.sub(lambda match: f"\\u{ord(match[0]):04x}", text)  # only ever inside strings
+
+
 def print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+    print(json_text(value))
 
 
 STATE_COLOURS = {

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
-from manifold.cli._output import print_json
+from manifold.cli._output import print_json, say
 
 
 def add_pack_command(commands: Any) -> None:
@@ -37,8 +36,8 @@ def run_pack(args: argparse.Namespace) -> int:
             print_json({"ok": False, "diagnostics": [d.to_dict() for d in e.diagnostics]})
         else:
             for diagnostic in e.diagnostics:
-                print(diagnostic.format())
-        print(f"manifold: error: {e}", file=sys.stderr)
+                say(diagnostic.format(), lines=False)
+        say(f"manifold: error: {e}", err=True, lines=False)
         return 1
     if args.format == "json":
         print_json(
@@ -55,7 +54,10 @@ def run_pack(args: argparse.Namespace) -> int:
         )
         return 0
     for warning in packed.warnings:
-        print(warning.format(), file=sys.stderr)
-    print(f"packed {packed.kind} {packed.id} {packed.version} ({len(packed.files)} files) into {packed.archive}")
-    print(f"sha256 {packed.sha256}")
+        say(warning.format(), err=True, lines=False)
+    say(
+        f"packed {packed.kind} {packed.id} {packed.version} ({len(packed.files)} files) into {packed.archive}",
+        lines=False,
+    )
+    say(f"sha256 {packed.sha256}")
     return 0

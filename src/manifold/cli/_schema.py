@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from manifold.cli._output import json_text, say
 from manifold.errors import UsageError
 from manifold.manifest.shipped import SCHEMA_NAMES
 
@@ -46,17 +47,15 @@ def run_schema(args: argparse.Namespace) -> int:
     from manifold._files import write_atomic  # only to write a file: the command's start stays light
 
     write_atomic(target, text)
-    print(f"wrote {args.output}", file=sys.stderr)
+    say(f"wrote {args.output}", err=True, lines=False)
     return 0
 
 
 def _composed(args: argparse.Namespace) -> str:
-    import json
-
     from manifold.tools.compose import composed_schema, declared_points
     from manifold.tools.host import host_manager
 
     if args.name != "plugin":
         raise UsageError("--composed specialises the plugin schema; leave out the schema name")
     manager = host_manager(args.config, args.path, safe_mode=True)
-    return json.dumps(composed_schema(declared_points(manager)), indent=2, ensure_ascii=False) + "\n"
+    return json_text(composed_schema(declared_points(manager))) + "\n"

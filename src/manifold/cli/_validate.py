@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
+
+from manifold.cli._output import print_json, say
 
 
 def add_validate_command(commands: Any) -> None:
@@ -48,12 +49,12 @@ def run_validate(args: argparse.Namespace) -> int:
     report = validate(args.paths, check_code=not args.no_code, strict=args.strict, jobs=args.jobs)
     shown = report.errors if args.quiet else report.diagnostics
     if args.format == "json":
-        print(report.to_json())
+        print_json(report.to_dict())
     else:
         for diagnostic in shown:
-            print(diagnostic.format_github() if args.format == "github" else diagnostic.format())
+            say(diagnostic.format_github() if args.format == "github" else diagnostic.format(), lines=False)
         if not args.quiet:
-            print(report.summary(), file=sys.stderr)
+            say(report.summary(), err=True)
     return 0 if report.ok else 1
 
 

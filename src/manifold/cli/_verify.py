@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from manifold.cli._output import print_json
+from manifold.cli._output import print_json, say
 
 
 def add_verify_command(commands: Any) -> None:
@@ -15,8 +15,9 @@ def add_verify_command(commands: Any) -> None:
         description=(
             "Check each archive the way manifold does before loading it: entry names (no .. or absolute "
             "names), no links, duplicates or encrypted entries, sizes and compression ratios within the "
-            "limits, and every file against MANIFOLD-HASHES. Prints what is wrong, per file, and the "
-            "archive's SHA-256. Exit 0: all sound; 1: a problem; 2: usage error."
+            "limits, every file against MANIFOLD-HASHES, then plugin.toml or bundle.toml at its root and every "
+            "manifest in it. Prints what is wrong, per file, and the archive's SHA-256. Exit 0: all sound; "
+            "1: a problem; 2: usage error."
         ),
         epilog="example: manifold verify dist/acme.kitchen-2.0.0.mfz",
     )
@@ -53,7 +54,7 @@ def run_verify(args: argparse.Namespace) -> int:
     else:
         for result in results:
             for problem in result.problems:
-                print(problem.format())
+                say(problem.format(), lines=False)
             if result.ok:
-                print(f"{result.file}: ok, sha256 {result.sha256}")
+                say(f"{result.file}: ok, sha256 {result.sha256}", lines=False)
     return 0 if ok else 1

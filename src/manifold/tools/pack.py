@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
 
 from manifold._files import write_atomic
+from manifold.codes import DiagnosticCode
 from manifold.errors import PackError, UsageError
+from manifold.manifest._words import show
 from manifold.manifest.bundle import BUNDLE_NAME, is_bundle_file
 from manifold.manifest.diagnostics import Diagnostic
 from manifold.sources.archives import (
@@ -25,7 +28,7 @@ from manifold.sources.archives import (
 )
 from manifold.sources.locations import MANIFEST_NAME
 
-__all__ = ["Kind", "PackError", "Packed", "hash_list", "is_excluded", "pack", "write_archive"]
+__all__ = ["Kind", "PackError", "Packed", "hash_list", "is_excluded", "name_problem", "pack", "write_archive"]
 
 Kind = Literal["plugin", "bundle"]
 ARCHIVE_SUFFIX = ".mfz"
@@ -36,6 +39,8 @@ _FILE_MODE = 0o100644
 _FOLDER_MODE = 0o040755
 _MSDOS_FOLDER = 0x10
 _UNIX = 3  # ZipInfo.create_system: the high 16 bits of external_attr are a Unix mode
+_SEPARATORS = frozenset("\x85\u2028\u2029")  # str.splitlines() ends a line there: the hash list is read by lines
+_LINK = "is a symbolic link; replace it with the file or folder it points to"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,13 +70,17 @@ def pack(
 ) -> Packed:
     """Pack a plugin folder, a bundle file or a bundle folder into the archive ``output``.
 
-    ``output`` defaults to ``<id>-<version>.mfz`` in the current folder. The source is validated
-    first (PackError with its errors when it is invalid; nothing is written). A plugin folder is
-    packed whole; a bundle, as its manifest (stored as ``bundle.toml``) and its members' folders.
-    Hidden files and folders, ``__pycache__`` and bytecode are left out; a symbolic link is a
-    PackError. The archive is written to a temporary file next to ``output``, checked like any
-    archive that is loaded (``limits``), then renamed: an interrupted pack leaves no ``output``.
-    Raises UsageError when ``source`` is none of those.
+    ``output`` defaults to ``<id>-<version>.mfz`` in the current folder; an existing folder as
+    ``output`` gets the archive under that name, and missing folders of ``output`` are created. The
+    source is validated first (PackError with its errors when it is invalid; nothing is written). A
+    plugin folder is packed whole; a bundle, as its manifest (stored as ``bundle.toml``) and its
+    members' folders, which must be inside the bundle's folder. Hidden files and folders,
+    ``__pycache__`` and bytecode are left out. A symbolic link, a file that is not a regular file,
+    cannot be read, is beyond ``limits`` or has a name no archive entry may have, and an archive that
+    cannot be written, are a PackError with one diagnostic each; nothing is written. The archive is
+    written to a temporary file next to ``output``, checked like any archive that is loaded
+    (``limits``), then renamed: an interrupted pack leaves no ``output``. Raises UsageError when
+    ``source`` is none of those.
     """
     from manifold.manifest.toml import read_toml
     from manifold.validation import validate
@@ -85,17 +94,29 @@ def pack(
     assert data is not None  # validate() read the same file
     identity = data["bundle" if kind == "bundle" else "plugin"]
     plugin_id, version = str(identity["id"]), str(identity["version"])
-    target = Path(output) if output is not None else Path(f"{plugin_id}-{version}{ARCHIVE_SUFFIX}")
-    if not target.parent.is_dir():
-        raise UsageError(f"{target}: the folder {target.parent} does not exist")
+    name = f"{plugin_id}-{version}{ARCHIVE_SUFFIX}"
+    target = Path(output) if output is not None else Path(name)
+    if target.is_dir():  # like cp: into the folder, under the archive's own name
+        target /= name
+    collector = _Collector(folder, exclude=target, limits=limits)
     if kind == "plugin":
-        files = _collect(folder, folder, exclude=target)
+        collector.walk(folder)
     else:
-        files = {}
         for member in data["plugins"]:
-            files.update(_collect(folder, folder.joinpath(*_parts(member["path"])), exclude=target))
-        files[BUNDLE_NAME] = manifest.read_bytes()
-    digest = _write(target, files, limits)
+            collector.member(str(member["path"]))
+        collector.add(BUNDLE_NAME, manifest)
+    if collector.problems:
+        raise PackError(f"{given} holds files that cannot be packed; nothing was packed", collector.problems)
+    files = collector.files
+    try:
+        digest = _write(target, files, limits)
+    except OSError as e:
+        blocked = next((p for p in target.parents if p.exists() or p.is_symlink()), None)  # the nearest one there
+        reason = f"{blocked} is not a folder" if blocked is not None and not blocked.is_dir() else e.strerror or e
+        message = f"cannot write the archive: {reason}"
+        raise PackError(
+            f"{target}: {message}; nothing was packed", [Diagnostic("error", "write-error", message, str(target))]
+        ) from e
     return Packed(target, plugin_id, version, kind, tuple(sorted(files)), digest, report.warnings)
 
 
@@ -122,31 +143,110 @@ def _parts(relative: str) -> list[str]:
     return [part for part in relative.replace("\\", "/").split("/") if part not in ("", ".")]
 
 
-def _collect(base: Path, folder: Path, *, exclude: Path) -> dict[str, bytes]:
-    """Every file under ``folder`` that goes into an archive, by its ``/``-separated name relative to ``base``."""
-    found: dict[str, bytes] = {}
-    links: list[Diagnostic] = []
-    skip = exclude.resolve()
+def name_problem(name: str) -> str | None:
+    """Why a file of this ``/``-separated name cannot go into an archive, or None.
 
-    def walk(current: Path) -> None:
-        with os.scandir(current) as scan:
-            entries = sorted(scan, key=lambda entry: entry.name)
+    The rules of loading (``entry_name_problem``), the hash list's own name at the root, and what
+    the hash list cannot carry on one line or in UTF-8: C1 control characters, line and paragraph
+    separators, names that are not valid UTF-8.
+    """
+    if name == HASHES_NAME:
+        return f"{HASHES_NAME} is the name of the archive's hash list; rename the file"
+    reason = entry_name_problem(name)
+    if reason is not None:
+        return reason
+    if any(0x80 <= ord(c) < 0xA0 or c in _SEPARATORS for c in name):
+        return "a control character or a line separator in the name"
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "a name that is not valid UTF-8"
+    return None
+
+
+class _Collector:
+    """The files that go into an archive, by their ``/``-separated names relative to ``base``, and the
+    problems found on the way: every one of them, none read from outside ``base``."""
+
+    def __init__(self, base: Path, *, exclude: Path, limits: ArchiveLimits) -> None:
+        self.base = base
+        self.real_base = base.resolve()
+        self.skip = exclude.resolve()
+        self.limits = limits
+        self.files: dict[str, bytes] = {}
+        self.problems: list[Diagnostic] = []
+        self.total = 0
+
+    def problem(self, code: DiagnosticCode, message: str, path: Path) -> None:
+        self.problems.append(Diagnostic("error", code, message, str(path)))
+
+    def member(self, relative: str) -> None:
+        """A bundle member's folder: a real folder inside ``base``, reached without a symbolic link."""
+        path = self.base
+        for part in _parts(relative):
+            path = path / part
+            if path.is_symlink():
+                self.problem("symlink", _LINK, path)
+                return
+        if not path.resolve().is_relative_to(self.real_base):
+            self.problem("path-escape", "is outside the bundle's folder; a member must be inside it", path)
+            return
+        self.walk(path)
+
+    def walk(self, folder: Path) -> None:
+        try:
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=lambda entry: entry.name)
+        except OSError as e:
+            self.problem("read-error", f"cannot be read: {e.strerror or e}", folder)
+            return
         for entry in entries:
             path = Path(entry.path)
             if is_excluded(entry.name):
                 continue
+            name = path.relative_to(self.base).as_posix()
             if entry.is_symlink():
-                message = "is a symbolic link; replace it with the file or folder it points to"
-                links.append(Diagnostic("error", "symlink", message, str(path)))
-            elif entry.is_dir():
-                walk(path)
-            elif entry.is_file() and path.resolve() != skip:
-                found[path.relative_to(base).as_posix()] = path.read_bytes()
+                self.problem("symlink", _LINK, path)
+            elif (reason := name_problem(name)) is not None:
+                self.problem("unpackable", f"cannot be packed: {reason}", path)
+            elif entry.is_dir(follow_symlinks=False):
+                self.walk(path)
+            elif not entry.is_file(follow_symlinks=False):
+                self.problem("unpackable", "is not a regular file or folder (a pipe, socket or device)", path)
+            elif path.resolve() != self.skip:
+                self.add(name, path)
 
-    walk(folder)
-    if links:
-        raise PackError(f"{folder} holds symbolic links; nothing was packed", links)
-    return found
+    def add(self, name: str, path: Path) -> None:
+        """Read one file, never through a link, never more than the limits let an archive hold."""
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+        try:
+            fd = os.open(path, flags)
+            with open(fd, "rb") as file:
+                status = os.fstat(file.fileno())
+                if not stat.S_ISREG(status.st_mode):
+                    self.problem("unpackable", "is not a regular file or folder (a pipe, socket or device)", path)
+                    return
+                if status.st_size > self.limits.max_entry_size:
+                    message = (
+                        f"{show(name)}: is {status.st_size} bytes, more than the limit of {self.limits.max_entry_size}"
+                    )
+                    self.problem("unsafe-archive", message, path)
+                    return
+                content = file.read(self.limits.max_entry_size + 1)
+        except OSError as e:
+            self.problem("read-error", f"cannot be read: {e.strerror or e}", path)
+            return
+        if len(content) > self.limits.max_entry_size:  # it grew since fstat
+            message = f"{show(name)}: is more than the limit of {self.limits.max_entry_size} bytes"
+            self.problem("unsafe-archive", message, path)
+            return
+        self.total += len(content)
+        if self.total > self.limits.max_total_size:
+            if not any(p.code == "unsafe-archive" and p.file == str(self.base) for p in self.problems):
+                message = f"its files are more than the limit of {self.limits.max_total_size} bytes in all"
+                self.problem("unsafe-archive", message, self.base)
+            return
+        self.files[name] = content
 
 
 def _write(target: Path, files: dict[str, bytes], limits: ArchiveLimits) -> str:
@@ -161,7 +261,7 @@ def _write(target: Path, files: dict[str, bytes], limits: ArchiveLimits) -> str:
             raise PackError(f"{target} would be refused when loaded; nothing was packed", problems)
         digests.append(file_sha256(temporary))
 
-    write_atomic(target, out.getvalue(), check=check)
+    write_atomic(target, out.getvalue(), parents=True, check=check)
     return digests[0]
 
 
@@ -186,7 +286,7 @@ def write_archive(target: IO[bytes], files: Mapping[str, bytes]) -> None:
     import zipfile
 
     for name in files:
-        reason = entry_name_problem(name) or ("a reserved name" if name == HASHES_NAME else None)
+        reason = name_problem(name)
         if reason is None and name.endswith("/"):
             reason = "a folder's name"
         if reason is not None:
