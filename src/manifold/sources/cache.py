@@ -109,8 +109,8 @@ class ManifestCache:
                 raise DamagedCache("not a manifest cache of this format")
             if length != size - _HEADER.size:
                 raise DamagedCache(f"its header says {length} bytes of entries, the file holds {size - _HEADER.size}")
-            if context != self._context:
-                return {}  # written for another context (a clash of names): not damage, just not ours
+            if context != self._context:  # its name is a digest of the context: so this is damage too
+                raise DamagedCache("written for another context")
             payload = file.read(length)  # load(file) reads in tiny pieces: 8x slower
         if len(payload) != length or blake2b(payload, digest_size=32).digest() != digest:
             raise DamagedCache("its checksum does not match its entries")
