@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from manifold.lifecycle.context import PluginContext
     from manifold.manager import LoadReport, Manager, RescanResult
     from manifold.manifest.diagnostics import Diagnostic, Report, Severity
+    from manifold.manifest.limits import ManifestLimits
     from manifold.manifest.model import Extension, ExtensionPoint, Manifest, Reference
     from manifold.registry import ExtensionHandle, Point
     from manifold.sources.archives import ArchiveLimits, verify_archive
@@ -71,6 +72,7 @@ __all__ = [
     "Manager",
     "Manifest",
     "ManifestError",
+    "ManifestLimits",
     "ManifoldError",
     "PackError",
     "PackageClaimError",
@@ -136,6 +138,7 @@ _HOMES = {
     "Diagnostic": "manifest.diagnostics",
     "Report": "manifest.diagnostics",
     "Severity": "manifest.diagnostics",
+    "ManifestLimits": "manifest.limits",
     "Extension": "manifest.model",
     "ExtensionPoint": "manifest.model",
     "Manifest": "manifest.model",

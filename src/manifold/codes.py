@@ -20,6 +20,8 @@ DiagnosticCode = Literal[
     "toml-syntax",
     "encoding",
     "read-error",
+    "limit",
+    "internal-error",
     "manifest-version",
     "schema",
     "unknown-key",
@@ -65,7 +67,12 @@ DIAGNOSTIC_CODES: Mapping[DiagnosticCode, tuple[str, str]] = {
     # code: (severity, what is wrong)
     "toml-syntax": ("error", "the file is not valid TOML (with the line and column of the mistake)"),
     "encoding": ("error", "the file is not UTF-8"),
-    "read-error": ("error", "the file cannot be read"),
+    "read-error": ("error", "a file or folder cannot be read (with the system's reason)"),
+    "limit": (
+        "error",
+        "a file beyond a limit: its size, how deep it nests, or how many problems it has (the rest are counted)",
+    ),
+    "internal-error": ("error", "reading or checking this file failed inside manifold; the other files are read"),
     "manifest-version": ("error", "a `manifest-version` this manifold does not read"),
     "schema": ("error", "a value of the wrong type or form (pattern, enum, length, duplicates in a list)"),
     "unknown-key": ("error", 'a key the format does not have, with a "did you mean"'),

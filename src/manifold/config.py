@@ -18,6 +18,7 @@ from packaging.version import Version
 from manifold._secrets import redact
 from manifold.errors import ConfigError, UsageError
 from manifold.manifest.diagnostics import place
+from manifold.manifest.limits import DEFAULT_MANIFEST_LIMITS, ManifestLimits
 from manifold.manifest.locate import KeyPath, format_path
 
 if TYPE_CHECKING:
@@ -62,6 +63,8 @@ class HostConfig:
     """Where the manifest cache lives; ``None``: the user's cache folder."""
     jobs: int | None = None
     """Processes that read uncached manifests; ``None``: one per usable CPU when there are many."""
+    manifest_limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS
+    """The limits on each manifest file read (size, nesting depth, diagnostics reported)."""
 
     @classmethod
     def build(
@@ -124,7 +127,22 @@ _CONVERT: dict[str, Callable[[Any, str], Any]] = {
     "required": lambda value, _: frozenset(value),
     "settings": lambda value, _: dict(value),
     "cache_dir": lambda value, _: Path(value),
+    "manifest_limits": lambda value, name: _manifest_limits(value, name),
 }
+
+
+def _manifest_limits(value: Any, name: str) -> ManifestLimits:
+    """ManifestLimits from itself or a table (``max-size``/``max_size``, ...): the keys left out keep their defaults."""
+    if isinstance(value, ManifestLimits):
+        return value
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{name}: expected ManifestLimits or a table of limits, not {value!r}")
+    known = {f.name for f in fields(ManifestLimits)}
+    given = {str(key).replace("-", "_"): number for key, number in value.items()}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise ValueError(f"{name}: unknown limit {', '.join(unknown)}; the limits are {', '.join(sorted(known))}")
+    return ManifestLimits(**given)
 
 
 def default_cache_dir() -> Path:

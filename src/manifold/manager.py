@@ -58,8 +58,9 @@ class Manager:
         **overrides: Any,
     ) -> None:
         # Absolute from here on: a plugin's os.chdir() moves no source (names and messages stay as given).
-        self.sources: tuple[Source, ...] = tuple(anchored(as_source(s)) for s in sources)
         self.config = HostConfig.build(config, environ=environ, **overrides)
+        limits = self.config.manifest_limits
+        self.sources: tuple[Source, ...] = tuple(anchored(as_source(s, manifest_limits=limits)) for s in sources)
         self.timings: dict[str, float] = {}
         """Seconds the last ``discover``, ``gate`` and ``resolve`` steps took."""
         # Secret values from the settings never reach reasons, errors, log records or output.

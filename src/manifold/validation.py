@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
-from manifold.errors import ManifestError
+from manifold.errors import ManifestError, SourceError
 from manifold.graph.rules import check_set, invalid_reason
 from manifold.manifest._words import show
 from manifold.manifest.codescan import CodeScan, scan_plugin, undeclared_imports
-from manifold.manifest.diagnostics import Diagnostic, Problem, Report, sort_diagnostics
+from manifold.manifest.diagnostics import Diagnostic, Problem, Report, capped, internal_error, sort_diagnostics
+from manifold.manifest.limits import DEFAULT_MANIFEST_LIMITS, ManifestLimits
 from manifold.manifest.model import Manifest
 from manifold.manifest.parsed import ParsedFile
 from manifold.sources.gcpause import paused
@@ -18,24 +20,29 @@ from manifold.sources.locations import ManifestLocation, find_manifests, map_man
 __all__ = ["load_manifest", "validate"]
 
 
-def load_manifest(path: str | os.PathLike[str]) -> Manifest:
+def load_manifest(path: str | os.PathLike[str], *, limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS) -> Manifest:
     """Read one manifest (a file, or a plugin folder holding ``plugin.toml``) and return its value.
 
     Raises ManifestError, with every diagnostic, when the manifest is not valid; UsageError when
     ``path`` does not exist. Checks of other plugins and of code are left to ``validate``.
     """
-    locations = find_manifests(path)
+    locations = find_manifests(path, manifest_limits=limits)
     if len(locations) != 1:
         raise ManifestError(str(path), (Diagnostic("error", "no-manifests", "no plugin.toml here", str(path)),))
     location = locations[0]
-    parsed = location.read()
+    parsed = location.read(limits)
     if parsed.manifest is None:
         raise ManifestError(location.file, parsed.diagnostics)
     return parsed.manifest
 
 
 def validate(
-    paths: Iterable[str | os.PathLike[str]], *, check_code: bool = True, strict: bool = False, jobs: int | None = None
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    check_code: bool = True,
+    strict: bool = False,
+    jobs: int | None = None,
+    limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS,
 ) -> Report:
     """Validate every manifest at ``paths`` (manifest and bundle files, archives, plugin and bundle folders,
     drop-in folders) together.
@@ -45,12 +52,21 @@ def validate(
     a dependency that is in none of the paths an error (else a warning: it may be in another source).
     ``jobs`` is how many processes read and check the files (``None``: one per usable CPU when
     there are hundreds of files; 1: this process only); the report is the same whatever it is.
+    ``limits`` bound each manifest file (size, nesting, diagnostics reported); a file beyond one, a
+    folder that cannot be read, or a failure inside manifold is a diagnostic of that file or folder,
+    and the others are validated as usual.
     """
     locations: list[ManifestLocation] = []
     diagnostics: list[Diagnostic] = []
     seen: set[object] = set()
     for path in paths:
-        found = find_manifests(path)
+        try:
+            found = find_manifests(path, manifest_limits=limits)
+        except SourceError as e:
+            name = str(Path(path))
+            message = str(e).removeprefix(f"{name}: ")
+            diagnostics.append(Diagnostic("error", "read-error", message, name))
+            continue
         if not found:
             diagnostics.append(
                 Diagnostic(
@@ -67,7 +83,7 @@ def validate(
             seen.add(key)
             locations.append(location)
     with paused():  # validation builds long-lived objects only, and runs no plugin code (see manifold.sources.gcpause)
-        checked = _check_files(locations, check_code=check_code, jobs=jobs)
+        checked = _check_files(locations, check_code=check_code, jobs=jobs, limits=limits)
     parsed = [item for item, _ in checked]
     for item, scan in checked:
         diagnostics += item.diagnostics
@@ -87,7 +103,8 @@ def validate(
         and not {(p.file, p.plugin_id), (p.file, None)} & failed
         and p.plugin_id not in failed_code
     )
-    return Report(sort_diagnostics(diagnostics, [p.file for p in parsed]), manifests)
+    ordered = sort_diagnostics(diagnostics, [p.file for p in parsed])
+    return Report(capped(ordered, limits.max_diagnostics), manifests)
 
 
 def _set_diagnostics(files: Sequence[ParsedFile], *, strict: bool) -> list[Diagnostic]:
@@ -120,13 +137,19 @@ def _set_diagnostics(files: Sequence[ParsedFile], *, strict: bool) -> list[Diagn
 
 
 def _check_files(
-    locations: list[ManifestLocation], *, check_code: bool, jobs: int | None
+    locations: list[ManifestLocation], *, check_code: bool, jobs: int | None, limits: ManifestLimits
 ) -> list[tuple[ParsedFile, CodeScan]]:
-    """Each manifest read and checked on its own, with the scan of its plugin's code."""
+    """Each manifest read and checked on its own, with the scan of its plugin's code (a failure inside
+    manifold is a diagnostic of that manifest)."""
 
     def check(location: ManifestLocation) -> tuple[ParsedFile, CodeScan]:
-        parsed = location.read()
-        return parsed, scan_plugin(parsed) if check_code else CodeScan()
+        parsed = location.read(limits)
+        if not check_code:
+            return parsed, CodeScan()
+        try:
+            return parsed, scan_plugin(parsed)
+        except Exception as e:
+            return parsed, CodeScan(diagnostics=(internal_error(e, parsed.file, plugin=parsed.plugin_id),))
 
     return map_manifests(check, locations, jobs)
 

@@ -14,7 +14,7 @@ from manifold.graph.installed import installed_version
 from manifold.graph.order import dependents
 from manifold.graph.rules import check_set, invalid_reason, shadowed
 from manifold.lifecycle.records import HOLDING_CODE, Plugins, Record, code_stamp, now, source_stamp
-from manifold.manifest.diagnostics import Diagnostic
+from manifold.manifest.diagnostics import Diagnostic, describe
 from manifold.manifest.model import frozen
 from manifold.manifest.settings import apply_defaults
 from manifold.registry import ExtensionHandle, Point, Registry
@@ -24,6 +24,7 @@ from manifold.states import Reason
 
 if TYPE_CHECKING:
     from manifold.manifest.model import Manifest
+    from manifold.manifest.parsed import ParsedFile
 
 __all__ = ["Discovery"]
 
@@ -63,16 +64,22 @@ class Discovery:
             try:
                 found += [(source, location) for location in source.manifests()]
             except SourceError as e:
-                diagnostics.append(Diagnostic("warning", "source", str(e), source.name))
+                diagnostics.append(Diagnostic("warning", "source", str(e), _name(source)))
+            except Exception as e:  # a Source of the host's own, or a failure inside manifold: the others are read
+                message = f"{_name(source)}: cannot be read ({describe(e)})"
+                diagnostics.append(Diagnostic("warning", "source", message, _name(source)))
         locations = [location for _, location in found]
-        cache = ManifestCache(self.cache_dir, [s.name for s in self.sources]) if self.cache_dir else None
+        limits = self.config.manifest_limits
+        cache = (
+            ManifestCache(self.cache_dir, [_name(s) for s in self.sources], limits=limits) if self.cache_dir else None
+        )
         # Read in forked processes when there are hundreds to read (never while other threads run).
         jobs = self.config.jobs
-        everything = (
-            cache.parse_all(locations, jobs)
-            if cache is not None
-            else map_manifests(ManifestLocation.read, locations, jobs)
-        )
+
+        def read(location: ManifestLocation) -> ParsedFile:
+            return location.read(limits)
+
+        everything = cache.parse_all(locations, jobs) if cache is not None else map_manifests(read, locations, jobs)
         stamp = now()
         pids = [parsed.plugin_id or location.file for (_, location), parsed in zip(found, everything, strict=True)]
         earlier = shadowed(pids)  # the earlier source keeps an id
@@ -185,6 +192,14 @@ class Discovery:
                 wrapper=ext.wrapper,
             )
             registry.add(handle)
+
+
+def _name(source: Source) -> str:
+    """A source's name for messages; never raises (a host's own Source may)."""
+    try:
+        return str(source.name)
+    except Exception as e:
+        return f"<a source whose name cannot be read: {describe(e)}>"
 
 
 def rescan_diff(old: Mapping[str, Record], new: Mapping[str, Record]) -> tuple[tuple[str, ...], ...]:

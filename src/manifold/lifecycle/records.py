@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from manifold.errors import UnknownPluginError
 from manifold.lifecycle.redact import Secrets, scrub_reason
-from manifold.sources.locations import backing_file, file_stamp
+from manifold.sources.locations import Stamp, backing_file, file_stamp
 from manifold.states import PluginInfo, Reason, State
 
 if TYPE_CHECKING:
@@ -47,8 +47,10 @@ class Record:
     obj: Any = None
     context: PluginContext | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
-    stamp: tuple[int, int] | None = None
-    code_stamp: tuple[int, int] | None = None
+    stamp: Stamp | None = None
+    """The manifest's file (a bundle file, an archive) when read: size, mtime, ctime and inode."""
+    code_stamp: tuple[int, ...] | None = None
+    """The plugin's Python files when imported (see ``code_stamp``)."""
 
     def info(self) -> PluginInfo:
         return PluginInfo(
@@ -162,7 +164,7 @@ class Plugins:
         return found
 
 
-def source_stamp(source: Any) -> tuple[int, int] | None:
+def source_stamp(source: Any) -> Stamp | None:
     """The stamp of the file on disk behind a manifest (a bundle file, an archive, or itself)."""
     try:
         return file_stamp(backing_file(source))
@@ -170,35 +172,39 @@ def source_stamp(source: Any) -> tuple[int, int] | None:
         return None
 
 
-def code_stamp(manifest: Manifest) -> tuple[int, int]:
-    """The number of the plugin's Python files and their latest modification time (0, 0 if unknown)."""
-    count = latest = 0
+def code_stamp(manifest: Manifest) -> tuple[int, ...]:
+    """The number of the plugin's Python files, their latest modification and change times, and a sum of
+    their inodes (all 0 if unknown): an edit that puts the size and modification time back still changes
+    the change time, and a file replaced by another changes its inode."""
+    count = latest = changed = inodes = 0
     root = manifest.code_root
     if not isinstance(root, Path):
-        return 0, 0  # not a real folder (an archive): its stamp is the manifest's
+        return 0, 0, 0, 0  # not a real folder (an archive): its stamp is the manifest's
     for package in manifest.packages:
-        for mtime in _python_mtimes(os.path.join(root, package)):
+        for found in _python_files(os.path.join(root, package)):
             count += 1
-            latest = max(latest, mtime)
-    return count, latest
+            latest = max(latest, found.st_mtime_ns)
+            changed = max(changed, found.st_ctime_ns)
+            inodes = (inodes + found.st_ino) % (1 << 64)
+    return count, latest, changed, inodes
 
 
-def _python_mtimes(package: str) -> Iterator[int]:
-    """The modification times of a package's Python files (every ``.py`` under ``package/``, or ``package.py``)."""
+def _python_files(package: str) -> Iterator[os.stat_result]:
+    """The ``stat`` of a package's Python files (every ``.py`` under ``package/``, or ``package.py``)."""
     try:
         entries = list(os.scandir(package))  # a package folder, the usual case, first: a failed call costs more
     except OSError:
         try:
-            mtime = os.stat(f"{package}.py").st_mtime_ns
+            found = os.stat(f"{package}.py")
         except OSError:
             return
-        yield mtime
+        yield found
         return
     for entry in entries:
         try:
             if entry.name.endswith(".py") and entry.is_file():
-                yield entry.stat().st_mtime_ns
-            elif entry.is_dir() and entry.name != "__pycache__":
-                yield from _python_mtimes(entry.path)
+                yield entry.stat()
+            elif entry.is_dir(follow_symlinks=False) and entry.name != "__pycache__":
+                yield from _python_files(entry.path)
         except OSError:
             continue

@@ -20,7 +20,8 @@ from typing import Any
 
 from manifold.codes import DiagnosticCode
 from manifold.manifest._words import did_you_mean, show, toml_type
-from manifold.manifest.diagnostics import Problem, place
+from manifold.manifest.diagnostics import Problem, capped, internal_error, place
+from manifold.manifest.limits import DEFAULT_MANIFEST_LIMITS, ManifestLimits
 from manifold.manifest.locate import KeyPath, format_path
 from manifold.manifest.model import Manifest
 from manifold.manifest.names import BUNDLE_NAME, MANIFEST_NAME
@@ -44,20 +45,29 @@ _FOLDER_CODES: frozenset[DiagnosticCode] = frozenset({"missing-path", "missing-p
 """Codes of problems about files in the plugin folder: moot when the member's folder itself is wrong."""
 
 
-def is_bundle_file(path: Path) -> bool:
+def is_bundle_file(path: Path, limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS) -> bool:
     """Whether the TOML file at ``path`` is a bundle manifest: named ``bundle.toml``, or holding ``[bundle]``."""
     if path.name == BUNDLE_NAME:
         return True
     if path.suffix != ".toml":
         return False
     try:
-        return _BUNDLE_HEADER.search(path.read_text(encoding="utf-8-sig")) is not None
+        with path.open("rb") as stream:
+            raw = stream.read(limits.max_size + 1)
+        if len(raw) > limits.max_size:
+            return False  # read again as a plugin manifest, which reports the limit
+        return _BUNDLE_HEADER.search(raw.decode("utf-8-sig")) is not None
     except (OSError, UnicodeDecodeError):
         return False  # read again as a plugin manifest, which reports why it cannot be read
 
 
 def read_bundle(
-    source: Traversable, *, file: str, folder: Traversable, folder_name: str
+    source: Traversable,
+    *,
+    file: str,
+    folder: Traversable,
+    folder_name: str,
+    limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS,
 ) -> list[tuple[str, ParsedFile]]:
     """The members of the bundle manifest ``source`` (named ``file``) in ``folder`` (named ``folder_name``).
 
@@ -78,14 +88,16 @@ def read_bundle(
         defaults = {key: bundle[key] for key in INHERITED_KEYS if key in bundle}
     members = data.get("plugins")
     read_members = [
-        _member(i, member, defaults, file=file, text=text, folder=folder, folder_name=folder_name)
+        _guarded_member(
+            i, member, defaults, file=file, text=text, folder=folder, folder_name=folder_name, limits=limits
+        )
         for i, member in enumerate(members if isinstance(members, list) else [])
         if isinstance(member, dict)
     ]
     diagnostics = place(problems, file=file, text=text, plugin=None)
     if any(d.severity == "error" for d in diagnostics):
         everything = (*diagnostics, *(d for _, parsed in read_members for d in parsed.diagnostics))
-        return [(file, ParsedFile(file, folder, everything, text=text, data=data))]
+        return [(file, ParsedFile(file, folder, capped(everything, limits.max_diagnostics), text=text, data=data))]
     return read_members
 
 
@@ -126,6 +138,33 @@ def _ordered(*keys: frozenset[str]) -> list[str]:
     return [key for key in order if any(key in group for group in keys)]
 
 
+def _guarded_member(
+    index: int,
+    member: Mapping[str, Any],
+    defaults: Mapping[str, Any],
+    *,
+    file: str,
+    text: str | None,
+    folder: Traversable,
+    folder_name: str,
+    limits: ManifestLimits,
+) -> tuple[str, ParsedFile]:
+    """One member read, its diagnostics cut at the limit; a failure inside manifold is this member's alone."""
+    try:
+        key, parsed = _member(
+            index, member, defaults, file=file, text=text, folder=folder, folder_name=folder_name, limits=limits
+        )
+    except Exception as e:
+        key = f"{file}#{format_path(('plugins', index))}"
+        named = member.get("id")
+        plugin_id = named if isinstance(named, str) and named else None
+        diagnostic = internal_error(e, file, plugin=plugin_id)
+        return key, ParsedFile(file, folder, (diagnostic,), text=text, plugin_id=plugin_id, folder=folder_name)
+    if len(parsed.diagnostics) > limits.max_diagnostics:
+        parsed = replace(parsed, diagnostics=capped(parsed.diagnostics, limits.max_diagnostics))
+    return key, parsed
+
+
 def _member(
     index: int,
     member: Mapping[str, Any],
@@ -135,6 +174,7 @@ def _member(
     text: str | None,
     folder: Traversable,
     folder_name: str,
+    limits: ManifestLimits,
 ) -> tuple[str, ParsedFile]:
     prefix: KeyPath = ("plugins", index)
     key = f"{file}#{format_path(prefix)}"
@@ -143,7 +183,7 @@ def _member(
         manifest = root.joinpath(MANIFEST_NAME) if root is not None else None
         if root is not None and manifest is not None and manifest.is_file():
             own_file = posixpath.join(name, MANIFEST_NAME)
-            return own_file, _inherit(parse_manifest(manifest, file=own_file, root=root), defaults)
+            return own_file, _inherit(parse_manifest(manifest, file=own_file, root=root, limits=limits), defaults)
         if not problems:
             where = format_path((*prefix, "path"))
             problems.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -12,7 +13,7 @@ from manifold.manifest.locate import KeyPath, Locator, format_path
 if TYPE_CHECKING:
     from manifold.manifest.model import Manifest
 
-__all__ = ["Diagnostic", "Problem", "Report", "Severity", "place"]
+__all__ = ["Diagnostic", "Problem", "Report", "Severity", "capped", "internal_error", "place"]
 
 Severity = Literal["error", "warning"]
 
@@ -161,3 +162,55 @@ def place(problems: Iterable[Problem], *, file: str, text: str | None, plugin: s
         )
     placed.sort(key=lambda d: (d.line or 0, d.column or 0))
     return placed
+
+
+_LEFT_OUT = re.compile(r"(\d+) more problems? of this file (?:is|are) left out")
+
+
+def capped(diagnostics: Iterable[Diagnostic], limit: int) -> tuple[Diagnostic, ...]:
+    """At most ``limit`` diagnostics per file, in their order, then one ``limit`` line per file saying how
+    many more were left out (an error if any of them is). Lines of an earlier cut are counted, not kept."""
+    kept: list[Diagnostic] = []
+    counts: dict[str | None, int] = {}
+    left_out: dict[str | None, list[int]] = {}  # file -> [how many, whether one is an error]
+    for d in diagnostics:
+        earlier = _LEFT_OUT.fullmatch(d.message.split(":", 1)[0]) if d.code == "limit" and d.line is None else None
+        if earlier is None and counts.get(d.file, 0) < limit:
+            counts[d.file] = counts.get(d.file, 0) + 1
+            kept.append(d)
+            continue
+        entry = left_out.setdefault(d.file, [0, 0])
+        entry[0] += int(earlier[1]) if earlier is not None else 1
+        entry[1] |= d.severity == "error"
+    if not left_out:
+        return tuple(kept)
+    last = {d.file: i for i, d in enumerate(kept)}
+    after: dict[int, list[Diagnostic]] = {}
+    for file, (count, error) in left_out.items():
+        counted = f"{count} more problem of this file is" if count == 1 else f"{count} more problems of this file are"
+        message = f"{counted} left out: at most {limit} are reported"
+        line = Diagnostic("error" if error else "warning", "limit", message, file)
+        after.setdefault(last.get(file, len(kept) - 1), []).append(line)
+    result: list[Diagnostic] = list(after.get(-1, []))
+    for i, d in enumerate(kept):
+        result.append(d)
+        result += after.get(i, [])
+    return tuple(result)
+
+
+def internal_error(error: BaseException, file: str | None, *, plugin: str | None = None) -> Diagnostic:
+    """The diagnostic of an exception raised while manifold read or checked ``file``: the file is
+    refused, the others are read on."""
+    message = f"manifold failed while reading or checking this file ({describe(error)}); the file is not used"
+    return Diagnostic("error", "internal-error", message, file, plugin=plugin)
+
+
+def describe(error: BaseException, *, limit: int = 200) -> str:
+    """``Type: words`` of an exception, never raising (even when its ``__str__`` does), at most ``limit`` long."""
+    name = type(error).__name__
+    try:
+        words = str(error)
+    except Exception:
+        words = ""
+    text = f"{name}: {words}" if words else name
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -7,7 +7,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-__all__ = ["KeyPath", "Locator", "Position", "format_path"]
+__all__ = ["KeyPath", "Locator", "Position", "format_path", "nesting_position"]
 
 KeyPath = tuple[str | int, ...]
 
@@ -218,6 +218,24 @@ class Locator:
     def _mention(self, path: KeyPath, offset: int) -> KeyPath:
         self._index.setdefault(path, offset)
         return path
+
+
+def nesting_position(text: str, max_depth: int) -> Position | None:
+    """Where the brackets of inline arrays and tables first nest deeper than ``max_depth`` levels (the
+    document being the first), found without parsing: for a text too deep for the parser."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    depth = 1
+    for kind, _, offset in _tokenize(text):
+        if kind in ("[", "{"):
+            depth += 1
+            if depth > max_depth:
+                line = bisect_right(line_starts, offset)
+                return Position(line, offset - line_starts[line - 1] + 1)
+        elif kind in ("]", "}"):
+            depth = max(1, depth - 1)
+    return None
 
 
 def _tokenize(text: str) -> list[_Token]:

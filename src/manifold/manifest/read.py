@@ -7,7 +7,8 @@ from importlib.resources.abc import Traversable
 from typing import Any
 
 from manifold.manifest._words import show
-from manifold.manifest.diagnostics import Problem, place
+from manifold.manifest.diagnostics import Problem, capped, internal_error, place
+from manifold.manifest.limits import DEFAULT_MANIFEST_LIMITS, ManifestLimits
 from manifold.manifest.model import MANIFEST_VERSIONS, Manifest
 from manifold.manifest.parsed import ParsedFile
 from manifold.manifest.rules import check_semantics
@@ -28,16 +29,28 @@ def check_plugin_data(data: Mapping[str, Any], root: Traversable) -> list[Proble
     return problems
 
 
-def parse_manifest(source: Traversable, *, file: str, root: Traversable) -> ParsedFile:
-    """Read and validate the manifest at ``source`` (named ``file`` in messages) of the plugin in ``root``."""
-    read = read_toml(source, file=file)
+def parse_manifest(
+    source: Traversable, *, file: str, root: Traversable, limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS
+) -> ParsedFile:
+    """Read and validate the manifest at ``source`` (named ``file`` in messages) of the plugin in ``root``.
+
+    Never raises: a failure inside manifold is an ``internal-error`` diagnostic of this file alone.
+    """
+    try:
+        return _parse(source, file=file, root=root, limits=limits)
+    except Exception as e:
+        return ParsedFile(file, root, (internal_error(e, file),))
+
+
+def _parse(source: Traversable, *, file: str, root: Traversable, limits: ManifestLimits) -> ParsedFile:
+    read = read_toml(source, file=file, limits=limits)
     if read.data is None:
         assert read.error is not None
         return ParsedFile(file, root, (read.error,), text=read.text)
     text, data = read.text, read.data
     problems = check_plugin_data(data, root)
     plugin_id = _plugin_id(data)
-    diagnostics = tuple(place(problems, file=file, text=text, plugin=plugin_id))
+    diagnostics = capped(place(problems, file=file, text=text, plugin=plugin_id), limits.max_diagnostics)
     manifest = None
     if not any(d.severity == "error" for d in diagnostics):
         manifest = Manifest.from_data(data, file=file, root=root)

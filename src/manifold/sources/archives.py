@@ -54,7 +54,7 @@ ARCHIVE_CODES: tuple[ArchiveCode, ...] = ("bad-archive", "unsafe-archive", "inte
 
 _MiB = 1 << 20
 _CHUNK = 1 << 16
-_CHECKED = "_manifold_checked"  # on an archive open_archive checked: (its name, the stamp of the file checked)
+_CHECKED = "_manifold_checked"  # on an archive open_archive checked: (its name, the stamp and sha256 of the file)
 _HASH_SEPARATOR = "  "  # sha256sum's: two spaces between the hash and the name
 _HASH_LINE = re.compile(rf"([0-9a-f]{{64}}){_HASH_SEPARATOR}(.+)")
 _DRIVE = re.compile(r"[A-Za-z]:")
@@ -102,8 +102,9 @@ def open_archive(
             archive.close()
         raise ArchiveError(display, problems)
     assert archive is not None
+    digest = _open_file_sha256(archive)
     root = zipfile.Path(archive)
-    setattr(root.root, _CHECKED, (display, stamp))
+    setattr(root.root, _CHECKED, [display, stamp, digest])
     return root
 
 
@@ -111,20 +112,31 @@ def check_unchanged(folder: Traversable) -> None:
     """Raise ArchiveError if ``folder`` is in an archive whose file changed since ``open_archive`` checked it.
 
     Code is imported from the file itself (zipimport), later than the checks: a plugin whose archive
-    was replaced or rewritten meanwhile must not run. Any other folder passes.
+    was replaced or rewritten meanwhile must not run. The file's stamp (device, inode, size, modification
+    and change times) is compared first; when it differs (even a rewrite that put the modification time
+    back changes the change time), the file is hashed again and must be the very file checked. Any
+    other folder passes.
     """
     if not is_archive_folder(folder):
         return
-    display, stamp = getattr(folder.root, _CHECKED, (None, None))
-    if display is None or folder.root.filename is None:
+    checked = getattr(folder.root, _CHECKED, None)
+    if checked is None or folder.root.filename is None:
         return
+    display, stamp, digest = checked
     try:
         now = _stamp(os.stat(folder.root.filename))
     except OSError:
         now = None
-    if now != stamp:
+    if now == stamp:
+        return
+    try:
+        same = now is not None and digest is not None and file_sha256(folder.root.filename) == digest
+    except OSError:
+        same = False
+    if not same:
         message = "changed since it was checked; read it again (rescan) before using it"
         raise ArchiveError(display, [Diagnostic("error", "integrity", message, display)])
+    checked[1] = now  # the same bytes (touched, or copied back): no need to hash them again
 
 
 def is_archive_folder(folder: object) -> TypeGuard[zipfile.Path]:
@@ -165,7 +177,7 @@ def hash_line(sha256: str, name: str) -> str:
 
 def _check(
     path: str | os.PathLike[str], display: str, limits: ArchiveLimits
-) -> tuple[zipfile.ZipFile | None, list[Diagnostic], tuple[int, int, int, int] | None]:
+) -> tuple[zipfile.ZipFile | None, list[Diagnostic], tuple[int, int, int, int, int] | None]:
     """The open archive, its problems, and the stamp of the file as it was when the checks began."""
     import zipfile
 
@@ -320,8 +332,27 @@ def _hash_problems(archive: zipfile.ZipFile, limits: ArchiveLimits) -> list[str]
     return problems
 
 
-def _stamp(status: os.stat_result) -> tuple[int, int, int, int]:
-    return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns
+def _stamp(status: os.stat_result) -> tuple[int, int, int, int, int]:
+    return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns
+
+
+def _open_file_sha256(archive: zipfile.ZipFile) -> str | None:
+    """The SHA-256 of the file ``archive`` was read from, through its open descriptor (so it is the very
+    file the checks read, whatever is at its path now); None when it is not a file."""
+    import hashlib
+
+    try:
+        descriptor = archive.fp.fileno() if archive.fp is not None else None
+    except (OSError, AttributeError, ValueError):
+        return None
+    if descriptor is None:
+        return None
+    digest = hashlib.sha256()
+    offset = 0
+    while chunk := os.pread(descriptor, _CHUNK * 16, offset):
+        digest.update(chunk)
+        offset += len(chunk)
+    return digest.hexdigest()
 
 
 def _entry_sha256(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ArchiveLimits) -> str:

@@ -1,9 +1,16 @@
 """A persistent cache of checked manifests, so a warm start reads no TOML and runs no validator.
 
-One file per set of sources, in the user's cache folder (or the host's ``cache_dir``). An entry is
-keyed by the manifest's path and its size and ``mtime_ns``: touching or editing a manifest
-invalidates exactly that entry. The file is written atomically, and ignored (then rebuilt) when
-it is missing, unreadable, corrupt, or written by another manifold or Python version.
+One file per set of sources and per context the verdicts depend on (manifold's version, the
+interpreter, ``sys.path`` as the shadowing check sees it, the manifest limits), in the user's cache
+folder (or the host's ``cache_dir``). An entry is keyed by the manifest's path and its stamp (size,
+``mtime_ns``, ``ctime_ns``, inode): editing or replacing a manifest invalidates exactly that entry,
+even when its size and modification time are put back.
+
+The file checks itself: a header (a magic word, the format, the payload's length, a digest of the
+context, and a BLAKE2b digest of the payload) is checked before the payload is unmarshalled, and
+every entry's shape is checked after. A file that is missing, of another context, damaged in any
+way or too large is ignored (damage with one warning in the log): the manifests are read again,
+and the file is rewritten atomically.
 """
 
 from __future__ import annotations
@@ -11,53 +18,103 @@ from __future__ import annotations
 import logging
 import marshal
 import os
+import struct
 import sys
-import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from manifold._files import write_atomic
+from manifold.codes import DIAGNOSTIC_CODES
 from manifold.manifest.diagnostics import Diagnostic
+from manifold.manifest.limits import DEFAULT_MANIFEST_LIMITS, ManifestLimits
 from manifold.manifest.model import Manifest
 from manifold.manifest.parsed import ParsedFile
-from manifold.sources.locations import ManifestLocation, map_manifests
+from manifold.sources.locations import ManifestLocation, Stamp, map_manifests
 
-__all__ = ["ManifestCache"]
+try:  # hashlib's own import loads OpenSSL (~6 ms); the built-in BLAKE2 module costs nothing
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - an interpreter without it
+    from hashlib import blake2b
+
+__all__ = ["MAX_CACHE_SIZE", "ManifestCache"]
 
 logger = logging.getLogger("manifold")
 
-_FORMAT = 1
+_FORMAT = 2
+_MAGIC = b"MFDCACHE"
+_HEADER = struct.Struct(">8sIQ16s32s")  # magic, format, payload length, context digest, payload digest
+MAX_CACHE_SIZE = 256 << 20
+"""A cache file larger than this (in bytes) is neither read nor written."""
+
+Entry = tuple[Stamp, str, Any, tuple[tuple[Any, ...], ...], str | None]
+"""(stamp, file name, data when the manifest is valid, diagnostics as tuples, plugin id)."""
 
 
-def _version() -> str:
+class DamagedCache(ValueError):
+    """The cache file is not one this code wrote, whole: ignored, with a warning."""
+
+
+def _context(limits: ManifestLimits) -> str:
+    """Everything a cached verdict depends on besides the manifest itself."""
     from manifold import __version__
 
-    return f"manifold {__version__} format {_FORMAT} python {sys.version_info[:2]} marshal {marshal.version}"
+    return "\0".join(
+        [
+            f"manifold {__version__} format {_FORMAT} marshal {marshal.version}",
+            f"{sys.implementation.cache_tag} {sys.version} {sys.executable}",
+            f"limits {limits.max_size} {limits.max_depth} {limits.max_diagnostics}",
+            "path",
+            *sys.path,  # the shadowing check finds installed modules on it
+        ]
+    )
 
 
 class ManifestCache:
     """Checked manifests of one source set: ``parse_all()`` answers from the cache where it can."""
 
-    def __init__(self, folder: Path, sources: Sequence[str]) -> None:
-        named = "\0".join([_version(), *sources]).encode()
-        key = f"{zlib.crc32(named):08x}{zlib.adler32(named):08x}"  # 64 bits; hashlib costs ~15 ms to import
-        self.path = folder / f"manifests-{key}.bin"
-        self._entries: dict[str, tuple[Any, ...]] = self._load()
-        self._fresh: dict[str, tuple[Any, ...]] = {}
+    def __init__(
+        self, folder: Path, sources: Sequence[str], *, limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS
+    ) -> None:
+        self.limits = limits
+        self._context = blake2b(_context(limits).encode(errors="surrogatepass"), digest_size=16).digest()
+        named = b"\0".join([self._context, *(s.encode(errors="surrogatepass") for s in sources)])
+        self.path = folder / f"manifests-{blake2b(named, digest_size=12).hexdigest()}.bin"
+        self._entries: dict[str, Entry] = self._load()
+        self._fresh: dict[str, Entry] = {}
         self.hits = self.misses = 0
 
-    def _load(self) -> dict[str, tuple[Any, ...]]:
+    def _load(self) -> dict[str, Entry]:
         try:
-            with open(self.path, "rb") as file:
-                version, entries = marshal.loads(file.read())  # load(file) reads in tiny pieces: 8x slower
-        except (OSError, EOFError, ValueError, TypeError) as e:
-            if not isinstance(e, FileNotFoundError):
-                logger.debug("manifest cache %s ignored: %s", self.path, e)
+            return self._read()
+        except FileNotFoundError:
             return {}
-        if version != _version() or not isinstance(entries, dict):
+        except (OSError, DamagedCache) as e:
+            logger.warning("manifest cache %s ignored (%s); the manifests are read again", self.path, e)
             return {}
-        return entries
+        except Exception as e:  # anything else a damaged file could provoke: the same answer
+            logger.warning("manifest cache %s ignored (damaged: %s); the manifests are read again", self.path, e)
+            return {}
+
+    def _read(self) -> dict[str, Entry]:
+        with open(self.path, "rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            if size > MAX_CACHE_SIZE:
+                raise DamagedCache(f"{size} bytes, more than the limit of {MAX_CACHE_SIZE}")
+            header = file.read(_HEADER.size)
+            if len(header) < _HEADER.size:
+                raise DamagedCache("shorter than its header")
+            magic, version, length, context, digest = _HEADER.unpack(header)
+            if magic != _MAGIC or version != _FORMAT:
+                raise DamagedCache("not a manifest cache of this format")
+            if length != size - _HEADER.size:
+                raise DamagedCache(f"its header says {length} bytes of entries, the file holds {size - _HEADER.size}")
+            if context != self._context:  # its name is a digest of the context: so this is damage too
+                raise DamagedCache("written for another context")
+            payload = file.read(length)  # load(file) reads in tiny pieces: 8x slower
+        if len(payload) != length or blake2b(payload, digest_size=32).digest() != digest:
+            raise DamagedCache("its checksum does not match its entries")
+        return _checked_entries(marshal.loads(payload), self.limits.max_depth)
 
     def parse_all(self, locations: Sequence[ManifestLocation], jobs: int | None = None) -> list[ParsedFile]:
         """The checked manifests at ``locations``: from the cache where unchanged, the others read
@@ -65,13 +122,18 @@ class ManifestCache:
         stamps = [location.file_stamp for location in locations]  # None: not a real file, never cached
         found = [self._lookup(location, stamp) for location, stamp in zip(locations, stamps, strict=True)]
         missing = [i for i, parsed in enumerate(found) if parsed is None]
-        read = map_manifests(ManifestLocation.read, [locations[i] for i in missing], jobs)
-        for i, parsed in zip(missing, read, strict=True):
+        limits = self.limits
+
+        def read(location: ManifestLocation) -> ParsedFile:
+            return location.read(limits)
+
+        done = map_manifests(read, [locations[i] for i in missing], jobs)
+        for i, parsed in zip(missing, done, strict=True):
             found[i] = parsed
             self._store(locations[i], stamps[i], parsed)
         return found  # type: ignore[return-value]  # every None was replaced
 
-    def _lookup(self, location: ManifestLocation, stamp: tuple[int, int] | None) -> ParsedFile | None:
+    def _lookup(self, location: ManifestLocation, stamp: Stamp | None) -> ParsedFile | None:
         if stamp is None:  # not a real file (inside a package or an archive): no caching
             return None
         key = os.fspath(location.source)  # type: ignore[call-overload]
@@ -84,9 +146,9 @@ class ManifestCache:
                 return parsed
         return None
 
-    def _store(self, location: ManifestLocation, stamp: tuple[int, int] | None, parsed: ParsedFile) -> None:
-        if stamp is None:
-            return
+    def _store(self, location: ManifestLocation, stamp: Stamp | None, parsed: ParsedFile) -> None:
+        if stamp is None or any(d.code == "internal-error" for d in parsed.diagnostics):
+            return  # a failure inside manifold is not a verdict on the file: read it again next time
         self.misses += 1
         self._fresh[os.fspath(location.source)] = (  # type: ignore[call-overload]
             stamp,
@@ -101,14 +163,18 @@ class ManifestCache:
         if not self.misses and self._fresh.keys() == self._entries.keys():
             return
         try:
-            data = marshal.dumps((_version(), _marshalable(self._fresh)))
-            write_atomic(self.path, data, parents=True, mode=0o600)  # the user's own cache
+            payload = marshal.dumps(_marshalable(self._fresh))
+            if len(payload) + _HEADER.size > MAX_CACHE_SIZE:
+                raise ValueError(f"{len(payload)} bytes of entries, more than the limit of {MAX_CACHE_SIZE}")
+            digest = blake2b(payload, digest_size=32).digest()
+            header = _HEADER.pack(_MAGIC, _FORMAT, len(payload), self._context, digest)
+            write_atomic(self.path, header + payload, parents=True, mode=0o600)  # the user's own cache
         except (OSError, ValueError) as e:
             logger.debug("manifest cache %s not written: %s", self.path, e)
         self._entries = dict(self._fresh)
 
 
-def _revive(entry: tuple[Any, ...], location: ManifestLocation) -> ParsedFile | None:
+def _revive(entry: Entry, location: ManifestLocation) -> ParsedFile | None:
     _, file, data, diagnostics, plugin_id = entry
     try:
         found = tuple(Diagnostic(*values) for values in diagnostics)
@@ -118,7 +184,7 @@ def _revive(entry: tuple[Any, ...], location: ManifestLocation) -> ParsedFile | 
     return ParsedFile(file, location.root, found, manifest, None, data, plugin_id)
 
 
-def _marshalable(entries: dict[str, tuple[Any, ...]]) -> dict[str, tuple[Any, ...]]:
+def _marshalable(entries: dict[str, Entry]) -> dict[str, Entry]:
     """Entries whose data marshal can store (TOML dates and times cannot be: those are re-read)."""
     kept = {}
     for key, entry in entries.items():
@@ -128,3 +194,74 @@ def _marshalable(entries: dict[str, tuple[Any, ...]]) -> dict[str, tuple[Any, ..
             continue
         kept[key] = entry
     return kept
+
+
+# -- the shape of what was read back ---------------------------------------------------------------
+
+_OPTIONAL_TEXT = (str, type(None))
+_OPTIONAL_INT = (int, type(None))
+
+
+def _checked_entries(entries: Any, max_depth: int) -> dict[str, Entry]:
+    """``entries`` when every one has the shape ``_store`` writes; raises DamagedCache naming the first that has not."""
+    if type(entries) is not dict:
+        raise DamagedCache("its entries are not a table")
+    for key, entry in entries.items():
+        if type(key) is not str or not _is_entry(entry, max_depth):
+            raise DamagedCache(f"a malformed entry for {key!r:.200}")
+    return entries
+
+
+def _is_entry(entry: Any, max_depth: int) -> bool:
+    if type(entry) is not tuple or len(entry) != 5:
+        return False
+    stamp, file, data, diagnostics, plugin_id = entry
+    if type(stamp) is not tuple or len(stamp) != 4 or any(type(n) is not int for n in stamp):
+        return False
+    if type(file) is not str or not isinstance(plugin_id, _OPTIONAL_TEXT):
+        return False
+    if type(diagnostics) is not tuple or not all(_is_diagnostic(d) for d in diagnostics):
+        return False
+    if data is None:
+        return True
+    errors = any(d[0] == "error" for d in diagnostics)
+    return not errors and type(data) is dict and _is_toml_data(data, max_depth)
+
+
+def _is_diagnostic(values: Any) -> bool:
+    if type(values) is not tuple or len(values) != 8:
+        return False
+    severity, code, message, file, line, column, path, plugin = values
+    return (
+        severity in ("error", "warning")
+        and type(code) is str
+        and code in DIAGNOSTIC_CODES
+        and type(message) is str
+        and isinstance(file, _OPTIONAL_TEXT)
+        and isinstance(line, _OPTIONAL_INT)
+        and isinstance(column, _OPTIONAL_INT)
+        and isinstance(path, _OPTIONAL_TEXT)
+        and isinstance(plugin, _OPTIONAL_TEXT)
+    )
+
+
+def _is_toml_data(data: Mapping[str, Any], max_depth: int) -> bool:
+    """Whether ``data`` is made of what TOML reads (tables with string keys, arrays, strings, numbers,
+    booleans), at most ``max_depth`` deep; iterative."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > max_depth:
+            return False
+        if type(value) is dict:
+            if any(type(key) is not str for key in value):
+                return False
+            children = value.values()
+        else:
+            children = value
+        for child in children:
+            if type(child) in (dict, list):
+                stack.append((child, depth + 1))
+            elif type(child) not in (str, int, float, bool):
+                return False
+    return True

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from manifold.errors import SourceError, UsageError
-from manifold.manifest.diagnostics import Diagnostic
+from manifold.manifest.diagnostics import Diagnostic, internal_error
+from manifold.manifest.limits import DEFAULT_MANIFEST_LIMITS, ManifestLimits
 from manifold.manifest.names import BUNDLE_NAME, MANIFEST_NAME
 from manifold.manifest.parsed import ParsedFile
 from manifold.sources.archives import (
@@ -39,6 +40,7 @@ __all__ = [
     "PackageSource",
     "Source",
     "SourceError",
+    "Stamp",
     "anchored",
     "as_source",
     "backing_file",
@@ -46,6 +48,10 @@ __all__ = [
 ]
 
 PACKAGE_SCHEME = "pkg://"
+
+Stamp = tuple[int, int, int, int]
+"""``(size, mtime_ns, ctime_ns, inode)`` of a file: an edit changes it even when it keeps the size and puts the
+modification time back (the change time cannot be put back), and so does a file replaced by another."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +61,8 @@ class ManifestLocation:
     file: str
     source: Traversable
     root: Traversable
-    stamp: tuple[int, int] | None = None
-    """``(size, mtime_ns)`` of ``source`` when the scan that found it read them (a file on disk): what
+    stamp: Stamp | None = None
+    """The ``Stamp`` of ``source`` when the scan that found it read them (a file on disk): what
     the manifest cache and change detection compare, without another ``stat``."""
     identity: tuple[int, int] | None = None
     """``(st_dev, st_ino)`` of ``source`` from the same ``stat``: what tells two paths of one file apart
@@ -66,20 +72,25 @@ class ManifestLocation:
     file) and a refused archive (``source`` is the archive) are known only by reading their file."""
 
     @property
-    def file_stamp(self) -> tuple[int, int] | None:
-        """``(size, mtime_ns)`` of ``source`` if it is the manifest's own file on disk, else None (never
+    def file_stamp(self) -> Stamp | None:
+        """The ``Stamp`` of ``source`` if it is the manifest's own file on disk, else None (never
         cached by file name and time: a bundle member is not its file's own content)."""
         if self.parsed is not None:
             return None
         return self.stamp if self.stamp is not None else file_stamp(self.source)
 
-    def read(self) -> ParsedFile:
-        """The manifest here, read and checked on its own (``parse_manifest``), or as read during the scan."""
+    def read(self, limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS) -> ParsedFile:
+        """The manifest here, read and checked on its own (``parse_manifest``), or as read during the scan.
+
+        Never raises: what goes wrong is a diagnostic of this manifest."""
         if self.parsed is not None:
             return self.parsed
-        from manifold.manifest.read import parse_manifest  # the reader: a warm start takes manifests from the cache
+        try:
+            from manifold.manifest.read import parse_manifest  # the reader: a warm start takes manifests from the cache
 
-        return parse_manifest(self.source, file=self.file, root=self.root)
+            return parse_manifest(self.source, file=self.file, root=self.root, limits=limits)
+        except Exception as e:  # parse_manifest catches its own; this is the import, or a Traversable's fault
+            return ParsedFile(self.file, self.root, (internal_error(e, self.file),))
 
 
 @runtime_checkable
@@ -106,15 +117,17 @@ class FolderSource:
     limits: ArchiveLimits = DEFAULT_LIMITS
     label: str | None = None
     """The name in messages when it is not ``path`` (a relative path made absolute by ``anchored``)."""
+    manifest_limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS
+    """The limits on the bundle manifests read while scanning (``plugin.toml`` files are read later)."""
 
     @property
     def name(self) -> str:
         return str(self.path) if self.label is None else self.label
 
     def manifests(self) -> list[ManifestLocation]:
-        if not self.path.is_dir():
+        if not _is_dir(self.path, self.name):
             raise SourceError(f"{self.name}: no such folder")
-        return _scan(self.path, self.name, self.limits)
+        return _scan(self.path, self.name, self.limits, self.manifest_limits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,15 +138,20 @@ class ArchiveSource:
     limits: ArchiveLimits = DEFAULT_LIMITS
     label: str | None = None
     """The name in messages when it is not ``path`` (a relative path made absolute by ``anchored``)."""
+    manifest_limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS
 
     @property
     def name(self) -> str:
         return str(self.path) if self.label is None else self.label
 
     def manifests(self) -> list[ManifestLocation]:
-        if not self.path.is_file():
+        try:
+            is_file = self.path.is_file()
+        except OSError as e:
+            raise SourceError(f"{self.name}: cannot read the archive: {_reason(e)}") from e
+        if not is_file:
             raise SourceError(f"{self.name}: no such archive")
-        return _archive(self.path, self.name, self.limits)
+        return _archive(self.path, self.name, self.limits, self.manifest_limits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +165,7 @@ class PackageSource:
     package: str
     folder: str = ""
     limits: ArchiveLimits = DEFAULT_LIMITS
+    manifest_limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS
 
     @property
     def name(self) -> str:
@@ -162,13 +181,16 @@ class PackageSource:
         for part in self.folder.split("/"):
             if part:
                 root = root.joinpath(part)
-        if not root.is_dir():
+        if not _is_dir(root, self.name):
             raise SourceError(f"{self.name}: no such folder in package {self.package}")
-        return _scan(root, self.name, self.limits)
+        return _scan(root, self.name, self.limits, self.manifest_limits)
 
 
-def as_source(spec: str | os.PathLike[str] | Source) -> Source:
-    """A source from a path (a folder or an archive), a ``pkg://package/folder`` string, or a Source itself."""
+def as_source(
+    spec: str | os.PathLike[str] | Source, *, manifest_limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS
+) -> Source:
+    """A source from a path (a folder or an archive), a ``pkg://package/folder`` string, or a Source itself
+    (which keeps its own limits); ``manifest_limits`` apply to the bundle manifests read while scanning."""
     if isinstance(spec, Source):
         return spec
     text = os.fspath(spec)
@@ -176,9 +198,11 @@ def as_source(spec: str | os.PathLike[str] | Source) -> Source:
         package, _, folder = text[len(PACKAGE_SCHEME) :].partition("/")
         if not package:
             raise UsageError(f"{text}: write pkg://package/folder")
-        return PackageSource(package, folder.strip("/"))
+        return PackageSource(package, folder.strip("/"), manifest_limits=manifest_limits)
     path = Path(text)
-    return ArchiveSource(path) if is_archive_name(path.name) and not path.is_dir() else FolderSource(path)
+    if is_archive_name(path.name) and not path.is_dir():
+        return ArchiveSource(path, manifest_limits=manifest_limits)
+    return FolderSource(path, manifest_limits=manifest_limits)
 
 
 def anchored(source: Source) -> Source:
@@ -189,13 +213,18 @@ def anchored(source: Source) -> Source:
     return source
 
 
-def file_stamp(path: Any) -> tuple[int, int] | None:
-    """``(size, mtime_ns)`` of a file on disk, or None when ``path`` is not one (or cannot be read)."""
+def file_stamp(path: Any) -> Stamp | None:
+    """The ``Stamp`` of a file on disk, or None when ``path`` is not one (or cannot be read)."""
     try:
         found = os.stat(path)
-    except (TypeError, OSError):
+    except (TypeError, OSError, ValueError):
         return None
-    return found.st_size, found.st_mtime_ns
+    return stamp_of(found)
+
+
+def stamp_of(found: os.stat_result) -> Stamp:
+    """The ``Stamp`` in a ``stat`` result."""
+    return found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino
 
 
 def backing_file(source: Traversable) -> str | os.PathLike[Any]:
@@ -211,72 +240,124 @@ def backing_file(source: Traversable) -> str | os.PathLike[Any]:
     raise TypeError(f"{source!r} is not a file on disk")
 
 
-def _scan(root: Traversable, name: str, limits: ArchiveLimits) -> list[ManifestLocation]:
-    here = _plugins_in(root, name)
-    if here is not None:
-        return here
+def _scan(
+    root: Traversable, name: str, limits: ArchiveLimits, manifest_limits: ManifestLimits
+) -> list[ManifestLocation]:
+    """The manifests of a plugin or bundle folder, or of every such folder and archive in a drop-in folder.
+
+    Raises SourceError when ``root`` itself cannot be read; a folder in it that cannot be read is a
+    location refused with a ``read-error`` (never skipped in silence).
+    """
+    try:
+        here = _plugins_in(root, name, manifest_limits)
+        if here is not None:
+            return here
+        children = _children(root)
+    except OSError as e:
+        raise SourceError(f"{name}: cannot read the folder: {_reason(e)}") from e
     found = []
-    for child, is_dir in _children(root):
+    for child, is_dir in children:
         if child.name.startswith("."):
             continue
-        if is_dir:
-            found += _plugins_in(child, f"{name}/{child.name}") or []
-        elif is_archive_name(child.name) and child.is_file():
-            found += _archive(child, f"{name}/{child.name}", limits)
+        child_name = f"{name}/{child.name}"
+        try:
+            if is_dir:
+                found += _plugins_in(child, child_name, manifest_limits) or []
+            elif is_archive_name(child.name) and child.is_file():
+                found += _archive(child, child_name, limits, manifest_limits)
+        except OSError as e:
+            what = "folder" if is_dir else "archive"
+            message = f"cannot read the {what}: {_reason(e)}"
+            found.append(_refused(child, child_name, (Diagnostic("error", "read-error", message, child_name),)))
     return found
+
+
+def _reason(error: OSError) -> str:
+    """The system's words for an OSError (``Permission denied``), without the path it names."""
+    return error.strerror or type(error).__name__
+
+
+def _is_dir(folder: Traversable, name: str) -> bool:
+    """Whether ``folder`` is a folder; raises SourceError when that cannot be told (no permission)."""
+    try:
+        return folder.is_dir()
+    except OSError as e:
+        raise SourceError(f"{name}: cannot read the folder: {_reason(e)}") from e
 
 
 def _children(root: Traversable) -> list[tuple[Traversable, bool]]:
     """The entries of a folder, by name, each with whether it is a folder (one scandir for a real folder)."""
     if isinstance(root, Path):
-        return [(root / entry.name, entry.is_dir()) for entry in sorted(os.scandir(root), key=lambda e: e.name)]
+        with os.scandir(root) as entries:
+            listed = sorted(entries, key=lambda e: e.name)
+        return [(root / entry.name, _entry_is_dir(entry)) for entry in listed]
     return [(child, child.is_dir()) for child in sorted(root.iterdir(), key=lambda entry: entry.name)]
 
 
-def _plugins_in(folder: Traversable, name: str) -> list[ManifestLocation] | None:
-    """The manifests of a plugin folder, a bundle folder (or a folder that is both); None for other folders."""
+def _entry_is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return True  # cannot tell: looked into as a folder, which reports why it cannot be read
+
+
+def _plugins_in(folder: Traversable, name: str, manifest_limits: ManifestLimits) -> list[ManifestLocation] | None:
+    """The manifests of a plugin folder, a bundle folder (or a folder that is both); None for other folders.
+
+    Raises OSError when the folder cannot be looked into (no permission to enter it)."""
     stamp = identity = None
     if isinstance(folder, Path):  # one stat each says whether it is there and what the cache compares
         base = os.fspath(folder)
         found = _regular_file(os.path.join(base, MANIFEST_NAME))
         is_plugin, is_bundle = found is not None, _regular_file(os.path.join(base, BUNDLE_NAME)) is not None
         if found is not None:
-            stamp, identity = (found.st_size, found.st_mtime_ns), (found.st_dev, found.st_ino)
+            stamp, identity = stamp_of(found), (found.st_dev, found.st_ino)
     else:
         is_plugin, is_bundle = folder.joinpath(MANIFEST_NAME).is_file(), folder.joinpath(BUNDLE_NAME).is_file()
     if not is_plugin and not is_bundle:
         return None
     manifest = [ManifestLocation(f"{name}/{MANIFEST_NAME}", folder.joinpath(MANIFEST_NAME), folder, stamp, identity)]
-    bundle = _bundle(folder.joinpath(BUNDLE_NAME), f"{name}/{BUNDLE_NAME}", folder, name) if is_bundle else []
+    bundle = (
+        _bundle(folder.joinpath(BUNDLE_NAME), f"{name}/{BUNDLE_NAME}", folder, name, manifest_limits)
+        if is_bundle
+        else []
+    )
     return (manifest if is_plugin else []) + bundle
 
 
 def _regular_file(path: str) -> os.stat_result | None:
+    """The ``stat`` of a regular file at ``path``; None when there is none; OSError when it cannot be told."""
     try:
         found = os.stat(path)
-    except (OSError, ValueError):
+    except (FileNotFoundError, NotADirectoryError, ValueError):
         return None
     return found if stat.S_ISREG(found.st_mode) else None
 
 
-def _bundle(file: Traversable, file_name: str, folder: Traversable, folder_name: str) -> list[ManifestLocation]:
+def _bundle(
+    file: Traversable, file_name: str, folder: Traversable, folder_name: str, manifest_limits: ManifestLimits
+) -> list[ManifestLocation]:
     """One location per member of a bundle manifest, each already read (see ``manifold.manifest.bundle``)."""
     from manifold.manifest.bundle import read_bundle  # the bundle reader parses TOML: only for a bundle
 
-    members = read_bundle(file, file=file_name, folder=folder, folder_name=folder_name)
+    members = read_bundle(file, file=file_name, folder=folder, folder_name=folder_name, limits=manifest_limits)
     return [ManifestLocation(key, file, parsed.root, parsed=parsed) for key, parsed in members]
 
 
-def _archive(file: Traversable, name: str, limits: ArchiveLimits) -> list[ManifestLocation]:
+def _archive(
+    file: Traversable, name: str, limits: ArchiveLimits, manifest_limits: ManifestLimits
+) -> list[ManifestLocation]:
     """The manifests at the root of an archive once it passed its checks; else one refused location."""
     try:
         if not isinstance(file, Path):
             message = "an archive is read only from a file on disk, not from inside a package or another archive"
             raise ArchiveError(name, [Diagnostic("error", "bad-archive", message, name)])
         root = open_archive(file.absolute(), name=name, limits=limits)
+        found = _plugins_in(root, name, manifest_limits)
     except ArchiveError as e:
         return [_refused(file, name, e.diagnostics)]
-    found = _plugins_in(root, name)
+    except Exception as e:  # a failure inside manifold: this archive is refused, its neighbours are read
+        return [_refused(file, name, (internal_error(e, name),))]
     if not found:
         message = f"holds neither {MANIFEST_NAME} nor {BUNDLE_NAME} at its root"
         return [_refused(file, name, (Diagnostic("error", "bad-archive", message, name),))]
@@ -288,24 +369,34 @@ def _refused(file: Traversable, name: str, diagnostics: tuple[Diagnostic, ...]) 
     return ManifestLocation(name, file, file, parsed=ParsedFile(name, file, diagnostics))
 
 
-def find_manifests(path: str | os.PathLike[str], *, limits: ArchiveLimits = DEFAULT_LIMITS) -> list[ManifestLocation]:
+def find_manifests(
+    path: str | os.PathLike[str],
+    *,
+    limits: ArchiveLimits = DEFAULT_LIMITS,
+    manifest_limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS,
+) -> list[ManifestLocation]:
     """The manifests at ``path``: a manifest or bundle file, an archive, a plugin or bundle folder, or
     every plugin folder, bundle folder and archive in a drop-in folder.
 
-    Raises UsageError when ``path`` does not exist.
+    Raises UsageError when ``path`` does not exist, SourceError when it cannot be read.
     """
     given = Path(path)
-    if given.is_file():
+    try:
+        is_file, is_dir = given.is_file(), given.is_dir()
+    except OSError as e:
+        raise SourceError(f"{given}: cannot read it: {_reason(e)}") from e
+    if is_file:
         if is_archive_name(given.name):
-            return _archive(given, str(given), limits)
+            return _archive(given, str(given), limits, manifest_limits)
         from manifold.manifest.bundle import is_bundle_file
 
-        if is_bundle_file(given):
-            return _bundle(given, str(given), given.parent, str(given.parent) if given.parent != Path() else "")
+        if is_bundle_file(given, manifest_limits):
+            parent = str(given.parent) if given.parent != Path() else ""
+            return _bundle(given, str(given), given.parent, parent, manifest_limits)
         return [ManifestLocation(str(given), given, given.parent)]
-    if not given.is_dir():
+    if not is_dir:
         raise UsageError(f"{path}: no such file or folder")
-    return _scan(given, str(given), limits)
+    return _scan(given, str(given), limits, manifest_limits)
 
 
 def map_manifests(

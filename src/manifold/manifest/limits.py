@@ -1,0 +1,57 @@
+"""The limits on one manifest file (its size, how deep its arrays and tables nest, how many problems it reports)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["DEFAULT_MANIFEST_LIMITS", "ManifestLimits", "too_deep"]
+
+_MiB = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestLimits:
+    """How big a manifest (``plugin.toml``, ``bundle.toml``, ``manifold.toml``) may be; beyond a limit the
+    file is refused with a ``limit`` diagnostic, and its neighbours are read as usual.
+
+    ``max_size`` is in bytes: at most that many plus one are ever read. ``max_depth`` counts the
+    arrays and tables around the deepest value (``a = [[1]]`` is 3 deep: the document, ``a``, and
+    the inner array). ``max_diagnostics`` is how many problems of one file are reported; one more
+    line says how many were left out.
+    """
+
+    max_size: int = _MiB
+    max_depth: int = 64
+    max_diagnostics: int = 100
+
+    def __post_init__(self) -> None:
+        for name in ("max_size", "max_depth", "max_diagnostics"):
+            value = getattr(self, name)
+            if type(value) is not int or value < 1:
+                raise ValueError(f"ManifestLimits.{name} must be a positive integer, not {value!r}")
+
+
+DEFAULT_MANIFEST_LIMITS = ManifestLimits()
+
+
+def too_deep(data: Any, max_depth: int) -> tuple[int, tuple[str | int, ...]] | None:
+    """``(depth, key path)`` of the first value nested deeper than ``max_depth`` levels in ``data``
+    (the path stops at the first level beyond the limit), or None; iterative, so never a RecursionError."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if len(path) + 1 > max_depth:
+            return len(path) + 1, path
+        items: Sequence[tuple[str | int, Any]]
+        if isinstance(value, Mapping):
+            items = list(value.items())
+        elif isinstance(value, list | tuple):
+            items = list(enumerate(value))
+        else:
+            continue
+        stack.extend(
+            (child, (*path, key)) for key, child in reversed(items) if isinstance(child, Mapping | list | tuple)
+        )
+    return None
