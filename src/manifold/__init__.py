@@ -41,10 +41,11 @@ if TYPE_CHECKING:
     from manifold.manifest.limits import ManifestLimits
     from manifold.manifest.model import Extension, ExtensionPoint, Manifest, Reference
     from manifold.registry import ExtensionHandle, Point
-    from manifold.sources.archives import ArchiveLimits, verify_archive
+    from manifold.sources.archives import ArchiveLimits
     from manifold.sources.locations import ArchiveSource, FolderSource, PackageSource, Source
     from manifold.states import Phase, PluginInfo, Reason, State
     from manifold.tools.pack import Packed, pack
+    from manifold.tools.verify import verify_archive
     from manifold.validation import load_manifest, validate
 
 __all__ = [
@@ -146,7 +147,7 @@ _HOMES = {
     "ExtensionHandle": "registry",
     "Point": "registry",
     "ArchiveLimits": "sources.archives",
-    "verify_archive": "sources.archives",
+    "verify_archive": "tools.verify",
     "ArchiveSource": "sources.locations",
     "FolderSource": "sources.locations",
     "PackageSource": "sources.locations",

@@ -303,7 +303,10 @@ def _hash_problems(archive: zipfile.ZipFile, limits: ArchiveLimits) -> list[str]
         return [f"{HASHES_NAME}: cannot be read ({e})"]
     expected: dict[str, str] = {}
     problems: list[str] = []
-    for number, line in enumerate(text.splitlines(), 1):
+    lines = text.split("\n")  # "\n" only: an entry name may hold other line ends (U+2028, U+0085...)
+    if lines[-1] == "":
+        lines.pop()
+    for number, line in enumerate(lines, 1):
         match = _HASH_LINE.fullmatch(line)
         if match is None:
             problems.append(f'{HASHES_NAME}: line {number} is not "<sha256>  <name>"')

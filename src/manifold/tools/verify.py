@@ -8,6 +8,7 @@ keep a plugin of the archive from loading is a problem here.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from manifold.errors import UsageError
 from manifold.manifest.diagnostics import Diagnostic
 from manifold.sources.archives import DEFAULT_LIMITS, ArchiveLimits, file_sha256, is_archive_folder, is_archive_name
 
-__all__ = ["Verified", "verify_archives"]
+__all__ = ["Verified", "verify_archive", "verify_archives"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,12 @@ def verify_archives(
     given: dict[str, Any] = {"max_entry_size": max_entry_size, "max_total_size": max_total_size, "max_ratio": max_ratio}
     limits = dataclasses.replace(DEFAULT_LIMITS, **{key: value for key, value in given.items() if value is not None})
     return tuple(Verified(name, _problems(name, limits), file_sha256(name)) for name in files)
+
+
+def verify_archive(path: str | os.PathLike[str], *, limits: ArchiveLimits = DEFAULT_LIMITS) -> tuple[Diagnostic, ...]:
+    """Every reason a host would not load (all of) the archive at ``path``, read as its sources read it:
+    the safety rules, the hash list, a manifest at its root and every manifest in it; ``()`` when sound."""
+    return _problems(os.fspath(path), limits)
 
 
 def _problems(name: str, limits: ArchiveLimits) -> tuple[Diagnostic, ...]:
