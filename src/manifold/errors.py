@@ -42,6 +42,8 @@ __all__ = [
     "StrictModeError",
     "UnknownPluginError",
     "UsageError",
+    "describe",
+    "printable",
 ]
 
 
@@ -160,3 +162,21 @@ class HookError(ManifoldError):
 class HookCallError(HookError, TypeError):
     """A hook was called wrongly: positional, missing or unknown arguments, or synchronously
     while some of its implementations are ``async``."""
+
+
+def printable(value: object) -> str:
+    """``str(value)``, or ``<unprintable Type>`` when that raises (code outside manifold can make it);
+    only ``KeyboardInterrupt`` goes through."""
+    try:
+        return str(value)
+    except KeyboardInterrupt:
+        raise
+    except BaseException:
+        return f"<unprintable {type(value).__name__}>"
+
+
+def describe(error: BaseException, *, limit: int | None = None) -> str:
+    """``Type: message`` of an exception (``Type`` alone when it says nothing), never raising, cut at ``limit``."""
+    words = printable(error)
+    text = f"{type(error).__name__}: {words}" if words else type(error).__name__
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"

@@ -231,7 +231,7 @@ WORDS = {
     "RuntimeError": "RuntimeError: boom",
     "RecursionError": "RecursionError: maximum recursion depth exceeded",
     "KeyError": "KeyError: 'x'",
-    "an exception whose str() raises": "Unprintable",
+    "an exception whose str() raises": "Unprintable: <unprintable Unprintable>",
     "MemoryError": "MemoryError",
 }
 

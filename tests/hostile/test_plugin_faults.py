@@ -79,7 +79,7 @@ RAISING = [
     ("class Halt(BaseException): pass\nraise Halt('halt')", "module", "import", "Halt: halt"),
     ("raise SystemExit(2)", "module", "import", "SystemExit: 2"),
     ("raise GeneratorExit('gone')", "module", "import", "GeneratorExit: gone"),
-    ("import asyncio\nraise asyncio.CancelledError()", "init", "construct", "CancelledError: "),
+    ("import asyncio\nraise asyncio.CancelledError()", "init", "construct", "CancelledError"),
     ("class Halt(BaseException): pass\nraise Halt('in init')", "init", "construct", "Halt: in init"),
     ("import asyncio\nraise asyncio.CancelledError('cancelled')", "activate", "activate", "CancelledError: cancelled"),
     ("class Halt(BaseException): pass\nraise Halt('custom')", "activate", "activate", "Halt: custom"),

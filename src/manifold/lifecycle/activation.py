@@ -12,12 +12,12 @@ from collections.abc import Callable, Iterable, Mapping
 from types import FunctionType, MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from manifold.errors import SettingsError, StrictModeError
+from manifold.errors import SettingsError, StrictModeError, describe, printable
 from manifold.graph.rules import unavailable_because
 from manifold.lifecycle.context import PluginContext
 from manifold.lifecycle.records import ACTIVATABLE, HOLDING_CODE, Plugins, Record, code_stamp, now
 from manifold.lifecycle.redact import secrets_in, traceback_of
-from manifold.lifecycle.runner import PROPAGATES, CallTimeout, Runner, describe, printable
+from manifold.lifecycle.runner import PROPAGATES, CallTimeout, Runner
 from manifold.manifest.settings import check_values
 from manifold.sources.archives import check_unchanged
 from manifold.states import Phase, PluginInfo, Reason

@@ -9,12 +9,13 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from manifold.config import HostConfig, default_cache_dir
+from manifold.errors import describe
 from manifold.graph.gate import gate
 from manifold.graph.installed import installed_version
 from manifold.graph.order import dependents
 from manifold.graph.rules import check_set, invalid_reason, shadowed
 from manifold.lifecycle.records import HOLDING_CODE, Plugins, Record, code_stamp, now, source_stamp
-from manifold.manifest.diagnostics import Diagnostic, describe
+from manifold.manifest.diagnostics import Diagnostic
 from manifold.manifest.model import frozen
 from manifold.manifest.settings import apply_defaults
 from manifold.registry import ExtensionHandle, Point, Registry

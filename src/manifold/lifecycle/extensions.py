@@ -8,10 +8,10 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from manifold.errors import ExtensionError
+from manifold.errors import ExtensionError, describe
 from manifold.lifecycle.activation import construct
 from manifold.lifecycle.redact import scrub_reason, traceback_of
-from manifold.lifecycle.runner import PROPAGATES, describe
+from manifold.lifecycle.runner import PROPAGATES
 from manifold.manifest.model import Reference
 from manifold.manifest.settings import check_values
 from manifold.states import Reason

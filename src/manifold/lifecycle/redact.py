@@ -15,7 +15,7 @@ import weakref
 from typing import Any
 
 from manifold._secrets import MASK, Secrets, is_secret, redact, secrets_in
-from manifold.lifecycle.runner import printable
+from manifold.errors import printable
 from manifold.states import Reason
 
 __all__ = [

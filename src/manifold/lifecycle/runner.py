@@ -19,7 +19,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-__all__ = ["PROPAGATES", "CallTimeout", "HostLock", "Runner", "describe", "printable"]
+__all__ = ["PROPAGATES", "CallTimeout", "HostLock", "Runner"]
 
 
 class CallTimeout(Exception):
@@ -213,21 +213,6 @@ class HostLock:
         trip: _Trip | None = getattr(_local, "trip", None)
         if trip is None or trip.owner is not self._runner:
             self._lock.release()
-
-
-def describe(error: BaseException) -> str:
-    """``Type: message`` of an exception from plugin code, even when its ``__str__`` raises."""
-    return f"{type(error).__name__}: {printable(error)}"
-
-
-def printable(value: object) -> str:
-    """``str(value)``, or ``<unprintable Type>`` when that raises (plugin code can make it)."""
-    try:
-        return str(value)
-    except PROPAGATES:
-        raise
-    except BaseException:
-        return f"<unprintable {type(value).__name__}>"
 
 
 def _loop_running() -> bool:

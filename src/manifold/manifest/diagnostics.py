@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from manifold.codes import DiagnosticCode
+from manifold.errors import describe
 from manifold.manifest.locate import KeyPath, Locator, format_path
 
 if TYPE_CHECKING:
@@ -201,16 +202,7 @@ def capped(diagnostics: Iterable[Diagnostic], limit: int) -> tuple[Diagnostic, .
 def internal_error(error: BaseException, file: str | None, *, plugin: str | None = None) -> Diagnostic:
     """The diagnostic of an exception raised while manifold read or checked ``file``: the file is
     refused, the others are read on."""
-    message = f"manifold failed while reading or checking this file ({describe(error)}); the file is not used"
+    message = (
+        f"manifold failed while reading or checking this file ({describe(error, limit=200)}); the file is not used"
+    )
     return Diagnostic("error", "internal-error", message, file, plugin=plugin)
-
-
-def describe(error: BaseException, *, limit: int = 200) -> str:
-    """``Type: words`` of an exception, never raising (even when its ``__str__`` does), at most ``limit`` long."""
-    name = type(error).__name__
-    try:
-        words = str(error)
-    except Exception:
-        words = ""
-    text = f"{name}: {words}" if words else name
-    return text if len(text) <= limit else text[: limit - 1] + "…"
