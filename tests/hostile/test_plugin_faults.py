@@ -336,7 +336,7 @@ class Plugin:
             out.write("{pid}\\\\n")
         if "{pid}" == "a-first":
             {"os.kill(os.getpid(), signal.SIGINT)" if sys.argv[2] == "signal" else "raise KeyboardInterrupt"}
-            time.sleep(1.0)  # the host is interrupted meanwhile
+            time.sleep(3.0)  # the host is interrupted meanwhile (time enough on a loaded machine)
 '''
     folder = root / "plugins" / pid
     (folder / package).mkdir(parents=True)
