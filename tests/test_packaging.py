@@ -90,3 +90,29 @@ def test_validation_imports_no_plugin_code() -> None:
         or m.partition(".")[0] in sys.stdlib_module_names
         for m in new
     ), sorted(new)
+
+
+def test_the_pre_commit_hook_sees_every_kind_of_manifest_in_one_run() -> None:
+    import re
+
+    text = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    files = re.search(r"^  files: (.+)$", text, re.MULTILINE)
+    assert files is not None
+    pattern = re.compile(files[1])
+    matched = ["plugin.toml", "plugins/a/plugin.toml", "bundle.toml", "kit/bundle.toml", "dist/acme.kettle-1.0.mfz"]
+    assert [name for name in matched if not pattern.search(name)] == []
+    assert [name for name in ("pyproject.toml", "myplugin.toml", "a.zip.txt") if pattern.search(name)] == []
+    assert re.search(r"^  require_serial: true$", text, re.MULTILINE)
+    assert re.search(r"^  pass_filenames: true$", text, re.MULTILINE)
+
+
+def test_the_project_ships_its_licence_and_says_where_it_lives() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["project"]["license"] == "MIT"
+    assert (ROOT / "LICENSE").read_text(encoding="utf-8").startswith("MIT License\n")
+    assert set(project["project"]["urls"]) == {"Homepage", "Repository", "Issues", "Changelog"}
+    assert "*.mfz" in project["tool"]["hatch"]["build"]["targets"]["sdist"]["exclude"]
+    assert "*.mfz" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert (ROOT / "CHANGELOG.md").read_text(encoding="utf-8").startswith("# Changelog\n")
