@@ -49,3 +49,13 @@ def test_two():
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 passed" in done.stdout
+
+
+def test_the_pytest_plugin_imports_nothing_heavy_until_a_fixture_is_used() -> None:
+    """Every pytest run where manifold is installed loads the plugin: it must cost next to nothing."""
+    code = (
+        "import sys, pytest\nbefore = set(sys.modules)\nimport manifold.testing\n"
+        "print(sorted(m for m in set(sys.modules) - before))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "['manifold', 'manifold.testing']"

@@ -9,6 +9,9 @@ Registered through the package's ``pytest11`` entry point; use the ``manifold_pl
 
 Every manager made this way is closed after the test: plugins deactivated, their modules
 removed from ``sys.modules``, the import finder taken off ``sys.meta_path``, listeners dropped.
+
+Loaded by every pytest run where manifold is installed, so it imports manifold itself (and the TOML
+writer) only when a test uses the fixture.
 """
 
 from __future__ import annotations
@@ -16,12 +19,12 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-import tomli_w
 
-from manifold.manager import Manager
+if TYPE_CHECKING:
+    from manifold.manager import Manager
 
 __all__ = ["PluginFolder", "manifold_plugins"]
 
@@ -55,6 +58,8 @@ class PluginFolder:
         if isinstance(manifest, str):
             text = textwrap.dedent(manifest).lstrip("\n")
         else:
+            import tomli_w
+
             text = tomli_w.dumps(dict(manifest) if manifest is not None else _manifest(plugin_id, version, tables))
         (target / "plugin.toml").write_text(text, encoding="utf-8")
         for relative, content in (files or {}).items():
@@ -65,6 +70,8 @@ class PluginFolder:
 
     def manager(self, *extra_sources: str | Path, **options: Any) -> Manager:
         """A manager over this folder (then ``extra_sources``), closed when the test ends."""
+        from manifold.manager import Manager
+
         options.setdefault("cache_dir", self.root.parent / ".manifold-cache")
         manager = Manager([self.root, *extra_sources], **options)
         self._managers.append(manager)
