@@ -8,6 +8,7 @@ code reads none unless the host asks (``Manager.from_config``, the command line,
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -145,10 +146,17 @@ def _manifest_limits(value: Any, name: str) -> ManifestLimits:
     return ManifestLimits(**given)
 
 
-def default_cache_dir() -> Path:
-    """Where manifest caches live by default: ``$XDG_CACHE_HOME/manifold``, else ``~/.cache/manifold``."""
-    base = process_environment().get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "manifold"
+def default_cache_dir(platform: str = sys.platform) -> Path:
+    """Where manifest caches live by default, in the platform's cache folder: ``$XDG_CACHE_HOME/manifold``
+    (else ``~/.cache/manifold``) on Linux and other Unixes, ``~/Library/Caches/manifold`` on macOS,
+    ``%LOCALAPPDATA%\\manifold\\Cache`` on Windows."""
+    environ = process_environment()
+    home = os.path.expanduser("~")
+    if platform == "win32":
+        return Path(environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")) / "manifold" / "Cache"
+    if platform == "darwin":
+        return Path(home) / "Library" / "Caches" / "manifold"
+    return Path(environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache")) / "manifold"
 
 
 def process_environment() -> Mapping[str, str]:

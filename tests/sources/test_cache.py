@@ -12,6 +12,7 @@ import pytest
 from manifold import Manager
 from manifold.sources.cache import ManifestCache
 from manifold.sources.locations import as_source
+from manifold.testing import PluginFolder
 
 
 def make_plugins(root: Path, n: int) -> None:
@@ -124,3 +125,45 @@ def test_cache_off_writes_nothing_and_unwritable_folders_are_harmless(tmp_path: 
     assert not (tmp_path / "cache").exists()
     (tmp_path / "file").write_text("a file where the cache folder should be")
     assert manager(tmp_path / "plugins", tmp_path / "file" / "cache").discover().order == ("p0", "p1")
+
+
+def test_the_cache_folder_is_bounded_the_least_recently_written_go_first(
+    manifold_plugins: PluginFolder, tmp_path: Path
+) -> None:
+    from manifold.sources.cache import MAX_CACHE_FILES
+
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    old = []
+    for i in range(MAX_CACHE_FILES + 5):  # other source sets, written long ago, the oldest first
+        path = folder / f"manifests-{i:024x}.bin"
+        path.write_bytes(b"x" * 10)
+        os.utime(path, ns=(1_000_000_000 * (i + 1), 1_000_000_000 * (i + 1)))
+        old.append(path)
+    manifold_plugins.add("a")
+    manifold_plugins.manager(cache_dir=folder).discover()
+    left = sorted(folder.glob("manifests-*.bin"))
+    assert len(left) == MAX_CACHE_FILES
+    assert [p for p in old if p.exists()] == old[-(MAX_CACHE_FILES - 1) :]  # the newest others, and this run's
+
+
+@pytest.mark.parametrize(
+    ("platform", "environ", "expected"),
+    [
+        ("linux", {"XDG_CACHE_HOME": "/x/cache"}, "/x/cache/manifold"),
+        ("linux", {}, "~/.cache/manifold"),
+        ("darwin", {"XDG_CACHE_HOME": "/x/cache"}, "~/Library/Caches/manifold"),
+        ("win32", {"LOCALAPPDATA": "/x/local"}, "/x/local/manifold/Cache"),
+        ("win32", {}, "~/AppData/Local/manifold/Cache"),
+    ],
+)
+def test_the_cache_lives_in_the_platforms_cache_folder(
+    monkeypatch: pytest.MonkeyPatch, platform: str, environ: dict[str, str], expected: str
+) -> None:
+    from manifold.config import default_cache_dir
+
+    for name in ("XDG_CACHE_HOME", "LOCALAPPDATA"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    assert default_cache_dir(platform) == Path(os.path.expanduser(expected))

@@ -37,7 +37,7 @@ try:  # hashlib's own import loads OpenSSL (~6 ms); the built-in BLAKE2 module c
 except ImportError:  # pragma: no cover - an interpreter without it
     from hashlib import blake2b
 
-__all__ = ["MAX_CACHE_SIZE", "ManifestCache"]
+__all__ = ["MAX_CACHE_FILES", "MAX_CACHE_FOLDER_SIZE", "MAX_CACHE_SIZE", "ManifestCache"]
 
 logger = logging.getLogger("manifold")
 
@@ -45,6 +45,10 @@ _FORMAT = 2
 _MAGIC = b"MFDCACHE"
 _HEADER = struct.Struct(">8sIQ16s32s")  # magic, format, payload length, context digest, payload digest
 MAX_CACHE_SIZE = 256 << 20
+MAX_CACHE_FILES = 32
+"""Cache files kept in one folder (one per set of sources, interpreter and limits); the least recently
+written go first when there are more, or when together they pass ``MAX_CACHE_FOLDER_SIZE``."""
+MAX_CACHE_FOLDER_SIZE = 256 << 20
 """A cache file larger than this (in bytes) is neither read nor written."""
 
 Entry = tuple[Stamp, str, Any, tuple[tuple[Any, ...], ...], str | None]
@@ -169,9 +173,30 @@ class ManifestCache:
             digest = blake2b(payload, digest_size=32).digest()
             header = _HEADER.pack(_MAGIC, _FORMAT, len(payload), self._context, digest)
             write_atomic(self.path, header + payload, parents=True, mode=0o600)  # the user's own cache
+            _evict(self.path)
         except (OSError, ValueError) as e:
             logger.debug("manifest cache %s not written: %s", self.path, e)
         self._entries = dict(self._fresh)
+
+
+def _evict(kept: Path) -> None:
+    """Remove the least recently written cache files of ``kept``'s folder beyond the count and size bounds."""
+    found = []
+    for path in kept.parent.glob("manifests-*.bin"):
+        try:
+            status = path.stat()
+        except OSError:
+            continue
+        found.append((status.st_mtime_ns, status.st_size, path))
+    found.sort(reverse=True)  # the newest first: they stay
+    total = 0
+    for count, (_, size, path) in enumerate(found, 1):
+        total += size
+        if path != kept and (count > MAX_CACHE_FILES or total > MAX_CACHE_FOLDER_SIZE):
+            try:
+                path.unlink()
+            except OSError as e:
+                logger.debug("manifest cache %s not removed: %s", path, e)
 
 
 def _revive(entry: Entry, location: ManifestLocation) -> ParsedFile | None:
