@@ -116,3 +116,18 @@ def test_the_project_ships_its_licence_and_says_where_it_lives() -> None:
     assert "*.mfz" in project["tool"]["hatch"]["build"]["targets"]["sdist"]["exclude"]
     assert "*.mfz" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
     assert (ROOT / "CHANGELOG.md").read_text(encoding="utf-8").startswith("# Changelog\n")
+
+
+def test_validating_and_loading_need_no_fastjsonschema() -> None:
+    """The compiled validators are shipped; fastjsonschema only generates them (a development tool)."""
+    code = (
+        "import sys\nfrom manifold import Manager, validate\n"
+        "assert validate(['examples/plugins']).ok\nManager(['examples/plugins'], cache=False).start()\n"
+        "print('fastjsonschema' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.strip() == "False"
+    import tomllib
+
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    assert not [d for d in dependencies if d.startswith("fastjsonschema")]

@@ -173,6 +173,10 @@ def compiled_source(name: CompiledName) -> str:
     )
     entry = re.search(r"^def (\w+)\(", code, re.MULTILINE)
     assert entry is not None, "fastjsonschema wrote no function"
+    # Its exceptions come from the package itself: running a validator needs nothing of fastjsonschema.
+    own = "from manifold.manifest._compiled import JsonSchemaValueException, JsonSchemaValuesException"
+    code = code.replace("from fastjsonschema import JsonSchemaValueException, JsonSchemaValuesException", own, 1)
+    assert own in code, "fastjsonschema imports its exceptions in another way"
     return f"{header}{code}\n\nvalidate = {entry[1]}\n"
 
 

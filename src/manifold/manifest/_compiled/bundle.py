@@ -3,7 +3,7 @@ SCHEMA_SHA256 = "c90c49ed311b2926a21b41ad49f115b6fb9c5afbb1820c1b32f44677ddd09b3
 VERSION = "2.22.3"
 from decimal import Decimal
 import re
-from fastjsonschema import JsonSchemaValueException, JsonSchemaValuesException
+from manifold.manifest._compiled import JsonSchemaValueException, JsonSchemaValuesException
 
 
 REGEX_PATTERNS = {

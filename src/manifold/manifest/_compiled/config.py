@@ -3,7 +3,7 @@ SCHEMA_SHA256 = "6b1b5afa7094ed593099aac34c41c96da9c4bc073b1052146d57a9bd61ab4b7
 VERSION = "2.22.3"
 from decimal import Decimal
 import re
-from fastjsonschema import JsonSchemaValueException, JsonSchemaValuesException
+from manifold.manifest._compiled import JsonSchemaValueException, JsonSchemaValuesException
 
 
 REGEX_PATTERNS = {

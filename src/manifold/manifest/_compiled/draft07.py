@@ -2,7 +2,7 @@
 SCHEMA_SHA256 = "a189f4c04ec1d5c6f0ae6618dda514b53521c90a213fb93ce7c9c20257637947"
 VERSION = "2.22.3"
 from decimal import Decimal
-from fastjsonschema import JsonSchemaValueException, JsonSchemaValuesException
+from manifold.manifest._compiled import JsonSchemaValueException, JsonSchemaValuesException
 
 
 NoneType = type(None)

@@ -3,7 +3,7 @@ SCHEMA_SHA256 = "71357a6d24943b8c3b1fe820d4c77f839a05d3ba7edfa05d083e1368fa7660b
 VERSION = "2.22.3"
 from decimal import Decimal
 import re
-from fastjsonschema import JsonSchemaValueException, JsonSchemaValuesException
+from manifold.manifest._compiled import JsonSchemaValueException, JsonSchemaValuesException
 
 
 REGEX_PATTERNS = {
