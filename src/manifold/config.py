@@ -194,6 +194,8 @@ def load_config(
     """Read the configuration at ``path`` (or the one found from ``start`` upwards), then apply
     the ``MANIFOLD_*`` environment variables. Raises ConfigError naming the key or variable."""
     env = process_environment() if environ is None else environ
+    if path is not None and not Path(path).is_file():
+        raise UsageError(f"{path}: no such configuration file")
     file = Path(path) if path is not None else find_config(start)
     if file is None and required:
         raise ConfigError(

@@ -127,6 +127,16 @@ def test_inspect_text_and_json_with_redaction(capsys: pytest.CaptureFixture[str]
     assert (code, err) == (2, f"manifold: error: no plugin 'nope' in {EXAMPLES}\n")
 
 
+def main_in(folder: Path, argv: list[str]) -> int:
+    """``manifold ARGV`` run in ``folder``, as a user types it there."""
+    here = Path.cwd()
+    os.chdir(folder)
+    try:
+        return main(argv)
+    finally:
+        os.chdir(here)
+
+
 def write_plugin(root: Path, plugin_id: str, code: str, **extra: str) -> None:
     package = plugin_id.replace(".", "_")
     folder = root / plugin_id
@@ -165,8 +175,9 @@ def test_doctor_text_reports_phases_times_and_advice(tmp_path: Path) -> None:
         'sources = ["plugins"]\napi-version = "2.0"\nrequired = ["fine"]\n[settings.fine]\npassword = "x"\n'
     )
     done = script("doctor", "--activate", cwd=tmp_path, env={"MANIFOLD_DENY": "nobody", "MANIFOLD_SECRET_KEY": "zz"})
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 1, done.stdout + done.stderr  # a plugin failed
     lines = done.stdout.splitlines()
+    assert lines[-2:] == ["", "failed: raiser"]
     assert lines[0] == f"sources: {tmp_path / 'plugins'}"
     assert lines[1].startswith("phases:  discover ")
     assert lines[2] == "environment: MANIFOLD_DENY=nobody, MANIFOLD_SECRET_KEY=••••••"
@@ -286,3 +297,25 @@ def test_pack_and_verify_through_the_console_script(tmp_path: Path) -> None:
     broken = script("verify", str(archive), "--format", "json")
     assert broken.returncode == 1
     assert json.loads(broken.stdout)["ok"] is False
+
+
+@pytest.mark.parametrize("command", ["list", "graph", "inspect", "doctor"])
+def test_host_commands_take_paths_as_arguments_like_validate(tmp_path: Path, command: str) -> None:
+    plugins = tmp_path / "plugins"
+    write_plugin(plugins, "fine", "class Plugin:\n    def activate(self):\n        pass\n")
+    argv = [command, *(["fine"] if command == "inspect" else []), "plugins"]
+    assert main_in(tmp_path, argv) == 0
+    argv = [command, *(["fine"] if command == "inspect" else []), "missing/"]
+    assert main_in(tmp_path, argv) == 2  # a missing path is a usage error, never "no plugins"
+
+
+@pytest.mark.parametrize("command", ["list", "graph", "doctor"])
+def test_a_missing_configuration_file_is_a_usage_error(tmp_path: Path, command: str) -> None:
+    argv = [command, "--config", "missing.toml"]
+    (tmp_path / "plugins").mkdir()
+    assert main_in(tmp_path, argv) == 2
+
+
+def test_doctor_exits_zero_when_nothing_failed(tmp_path: Path) -> None:
+    write_plugin(tmp_path / "plugins", "fine", "class Plugin:\n    def activate(self):\n        pass\n")
+    assert main_in(tmp_path, ["doctor", "--activate", "plugins"]) == 0

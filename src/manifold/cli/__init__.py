@@ -76,10 +76,10 @@ def _main(argv: Sequence[str] | None) -> int:
         code: int = args.run(args)
         sys.stdout.flush()  # here, where a closed pipe is still an exception this function handles
     except UsageError as e:
-        say(f"manifold: error: {e}", err=True, lines=False)
+        say(f"manifold: error: {e}", err=True)  # a message may hold lines (one per problem)
         return EXIT_USAGE
     except ManifoldError as e:
-        say(f"manifold: error: {e}", err=True, lines=False)
+        say(f"manifold: error: {e}", err=True)
         return EXIT_PROBLEMS
     except KeyboardInterrupt:
         say("manifold: interrupted", err=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from manifold.cli._host import add_host_options
+from manifold.cli._host import add_host_options, given_sources
 from manifold.cli._output import STATE_COLOURS, Cell, print_json, print_table, say
 
 
@@ -29,10 +29,10 @@ def add_doctor_command(commands: Any) -> None:
 def run_doctor(args: argparse.Namespace) -> int:
     from manifold.manifest.diagnostics import Diagnostic
     from manifold.tools.describe import reason_text
-    from manifold.tools.doctor import diagnose, not_ready
+    from manifold.tools.doctor import diagnose, failed, not_ready
     from manifold.tools.host import host_options
 
-    options = host_options(args.config, args.path)
+    options = host_options(args.config, given_sources(args))
     environ = options.pop("environ", None)
     result = diagnose(options, activate=args.activate, environ=environ)
     if args.format == "json":
@@ -67,5 +67,7 @@ def run_doctor(args: argparse.Namespace) -> int:
     missing = not_ready(result, activate=args.activate)
     if missing:
         say("\nrequired plugins not ready: " + ", ".join(f"{k} ({v})" for k, v in missing.items()))
-        return 1
-    return 0
+    broken = failed(result)
+    if broken:
+        say("\nfailed: " + ", ".join(broken))
+    return 1 if missing or broken else 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from manifold.cli._host import add_host_options
+from manifold.cli._host import add_host_options, given_sources
 from manifold.cli._output import print_json, say
 
 
@@ -28,7 +28,7 @@ def run_graph(args: argparse.Namespace) -> int:
     from manifold.tools.describe import describe_graph, render_dot, render_mermaid
     from manifold.tools.host import host_manager
 
-    manager = host_manager(args.config, args.path, safe_mode=True)
+    manager = host_manager(args.config, given_sources(args), safe_mode=True)
     if args.order:
         for plugin_id in manager.load_order:
             say(plugin_id, lines=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from manifold.cli._host import add_host_options
+from manifold.cli._host import add_host_options, given_sources
 from manifold.cli._output import json_text, print_json, say
 
 
@@ -28,7 +28,7 @@ def run_inspect(args: argparse.Namespace) -> int:
     from manifold.tools.describe import advice, describe_plugin, reason_text
     from manifold.tools.host import host_manager
 
-    manager = host_manager(args.config, args.path, safe_mode=True)
+    manager = host_manager(args.config, given_sources(args), safe_mode=True)
     data = describe_plugin(manager, args.id)
     if args.format == "json":
         print_json(data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from manifold.cli._host import add_host_options
+from manifold.cli._host import add_host_options, given_sources
 from manifold.cli._output import STATE_COLOURS, Cell, print_json, print_table
 
 
@@ -25,7 +25,7 @@ def run_list(args: argparse.Namespace) -> int:
     from manifold.tools.describe import list_plugins
     from manifold.tools.host import host_manager
 
-    manager = host_manager(args.config, args.path, safe_mode=True)
+    manager = host_manager(args.config, given_sources(args), safe_mode=True)
     rows = list_plugins(manager, filtered=args.all)
     if args.format == "json":
         print_json({"plugins": rows, "order": list(manager.load_order)})

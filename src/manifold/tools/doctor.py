@@ -19,7 +19,7 @@ from manifold.config import process_environment
 from manifold.manager import Manager
 from manifold.tools.describe import advice, plugin_row
 
-__all__ = ["diagnose", "not_ready"]
+__all__ = ["diagnose", "failed", "not_ready"]
 
 _CHILD_TIMEOUT_PAD = 30.0
 _PROGRESS = "manifold-doctor: activating "
@@ -80,13 +80,19 @@ def diagnose(
     required = list(options.get("required", []))
     states = {p["id"]: p["state"] for p in result["plugins"]}
     result["required"] = {pid: states.get(pid, "not-found") for pid in required}
-    result["ok"] = not not_ready(result, activate=activate)
+    result["ok"] = not not_ready(result, activate=activate) and not failed(result)
     result["settings"] = redact(options.get("settings", {}))
     result["environment"] = {
         k: (MASK if is_secret(k) else v) for k, v in sorted(env.items()) if k.startswith("MANIFOLD_")
     }
     shown: dict[str, Any] = secrets.scrub_data(result)
     return shown
+
+
+def failed(result: Mapping[str, Any]) -> list[str]:
+    """The plugins of a ``diagnose`` result whose code raised or hung (state ``failed``), and a child that died."""
+    ids = [p["id"] for p in result["plugins"] if p["state"] == "failed"]
+    return ids if result.get("child") is None else [*ids, "(the child process)"]
 
 
 def not_ready(result: Mapping[str, Any], *, activate: bool) -> dict[str, str]:

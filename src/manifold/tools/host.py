@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from manifold.config import load_config
 from manifold.errors import UsageError
+from manifold.sources.locations import PACKAGE_SCHEME
 
 if TYPE_CHECKING:
     from manifold.manager import Manager
@@ -20,6 +21,9 @@ def host_options(config: str | os.PathLike[str] | None, paths: Sequence[str] | N
     ``paths`` replacing its sources when given; UsageError when no source is known at all."""
     options = dict(load_config(config).options)
     if paths:
+        missing = [path for path in paths if not path.startswith(PACKAGE_SCHEME) and not os.path.exists(path)]
+        if missing:
+            raise UsageError(f"{missing[0]}: no such file or folder")
         options["sources"] = list(paths)
     if not options.get("sources"):
         raise UsageError("no plugin sources: pass --path, or --config with a file that lists sources")
