@@ -191,3 +191,35 @@ def test_python_dash_m_runs_the_command() -> None:
         check=False,
     )
     assert (done.returncode, done.stdout) == (0, "")
+
+
+@pytest.mark.parametrize(
+    ("environ", "tty", "expected"),
+    [
+        ({}, True, True),
+        ({}, False, False),
+        ({"NO_COLOR": "1"}, True, False),
+        ({"NO_COLOR": ""}, True, True),  # set but empty: not set (no-color.org)
+        ({"FORCE_COLOR": "1"}, False, True),
+        ({"FORCE_COLOR": ""}, False, False),
+        ({"NO_COLOR": "1", "FORCE_COLOR": "1"}, True, False),
+    ],
+)
+def test_colour_follows_no_color_and_force_color(
+    monkeypatch: pytest.MonkeyPatch, environ: dict[str, str], tty: bool, expected: bool
+) -> None:
+    from manifold.cli import _output
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(_output.sys.stdout, "isatty", lambda: tty)
+    assert _output.colour_enabled() is expected
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from manifold import __version__
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"manifold {__version__}\n"

@@ -9,6 +9,7 @@ import sys
 import traceback
 from collections.abc import Iterator, Sequence
 
+from manifold import __version__
 from manifold.cli._doctor import add_doctor_command
 from manifold.cli._graph import add_graph_command
 from manifold.cli._inspect import add_inspect_command
@@ -33,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Plugins declared in TOML manifests: validate them, and inspect what a host would load.",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    parser.add_argument("--version", action="version", version=f"manifold {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_validate_command(commands)
     add_list_command(commands)

@@ -49,7 +49,12 @@ def say(text: str = "", *, err: bool = False, lines: bool = True) -> None:
 
 
 def colour_enabled() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in process_environment()
+    environ = process_environment()
+    if environ.get("NO_COLOR"):  # https://no-color.org: set and not empty
+        return False
+    if environ.get("FORCE_COLOR"):  # set and not empty: colour even into a pipe or a file
+        return True
+    return sys.stdout.isatty()
 
 
 def _paint(text: str, colour: str | None) -> str:
