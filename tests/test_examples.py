@@ -33,3 +33,16 @@ def test_example_host_unloads_every_plugin_module_when_it_closes() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     # the manager closes at the end of the with block: every plugin module is unloaded again
     assert done.stdout == "[]\n"
+
+
+def test_the_quickstart_output_in_the_readme_is_a_real_run() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```console\n$ manifold validate plugins/\n", 1)[1].split("```", 1)[0]
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "manifold"), "validate", "plugins/"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT / "examples" / "quickstart",
+    )
+    assert done.returncode == 1
+    assert done.stdout + done.stderr == block
