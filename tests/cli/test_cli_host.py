@@ -226,22 +226,31 @@ def test_new_scaffolds_a_plugin_that_validates_lists_and_passes_its_test(tmp_pat
     assert done.returncode == 0, done.stderr
     folder = tmp_path / "plugins" / "timer"
     assert done.stdout.splitlines()[0] == str(Path("plugins/timer/plugin.toml"))
-    assert (
-        (folder / "plugin.toml")
-        .read_text()
-        .startswith("#:schema https://manifold-plugins.dev/schemas/plugin.schema.json\n\n[plugin]\n")
-    )
+    manifest = (folder / "plugin.toml").read_text()
+    assert manifest.startswith("#:schema .plugin.schema.json\n# The manifest of a manifold plugin: ")
+    assert (folder / ".plugin.schema.json").read_text() == (ROOT / "schemas" / "plugin.schema.json").read_text()
     validated = script("validate", "plugins/timer", cwd=tmp_path)
     assert (validated.returncode, validated.stdout) == (0, "")
     listed = script("list", "--path", "plugins", cwd=tmp_path)
     assert "acme.timer" in listed.stdout
-    tested = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(folder / "tests")],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
-    assert tested.returncode == 0, tested.stdout + tested.stderr
+    pytest_script = str(Path(sys.executable).parent / "pytest")
+    for runner, where in (
+        ([sys.executable, "-m", "pytest"], tmp_path),  # from the project
+        ([sys.executable, "-m", "pytest"], folder),  # from the plugin's folder: on sys.path, not shadowing
+        ([pytest_script], folder),
+    ):
+        tested = subprocess.run(
+            [*runner, "-q", "-p", "no:cacheprovider", str(folder / "tests")], capture_output=True, text=True, cwd=where
+        )
+        assert tested.returncode == 0, tested.stdout + tested.stderr
+    bin_dir = Path(sys.executable).parent
+    offline = {**os.environ, "TOMBI_OFFLINE": "1", "NO_COLOR": "1"}
+    for linter in (
+        [str(bin_dir / "taplo"), "lint", "plugin.toml"],
+        [str(bin_dir / "tombi"), "lint", "--offline", "plugin.toml"],
+    ):
+        linted = subprocess.run(linter, capture_output=True, text=True, cwd=folder, env=offline)
+        assert linted.returncode == 0, linted.stdout + linted.stderr
     again = script("new", "acme.timer", "plugins/timer", cwd=tmp_path)
     assert (again.returncode, again.stderr) == (
         2,
@@ -250,6 +259,12 @@ def test_new_scaffolds_a_plugin_that_validates_lists_and_passes_its_test(tmp_pat
     bad = script("new", "Acme", cwd=tmp_path)
     assert bad.returncode == 2
     assert bad.stderr.startswith("manifold: error: 'Acme' is not a plugin id")
+    shadowing = script("new", "json", cwd=tmp_path)
+    assert (shadowing.returncode, shadowing.stderr) == (
+        2,
+        "manifold: error: 'json' would name its package json, which would shadow the standard-library module json; "
+        "choose an id that starts with your organisation's name, such as acme.kettle\n",
+    )
 
 
 def test_schema_config(capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,15 +21,19 @@ def add_new_command(commands: Any) -> None:
     )
     parser.add_argument("id", metavar="ID", help="the plugin id, e.g. acme.timer")
     parser.add_argument("dir", metavar="DIR", nargs="?", help="the folder to create (default: ./ID)")
-    parser.add_argument("--schema", metavar="URL", help="the #:schema location (default: the published schema)")
+    parser.add_argument(
+        "--schema",
+        metavar="URL",
+        help="the #:schema location (default: the plugin schema, written beside the manifest as .plugin.schema.json)",
+    )
     parser.set_defaults(run=run_new)
 
 
 def run_new(args: argparse.Namespace) -> int:
-    from manifold.tools.scaffold import SCHEMA_URL, scaffold
+    from manifold.tools.scaffold import scaffold
 
     folder = Path(args.dir or args.id)
-    for path in scaffold(args.id, folder, schema=args.schema or SCHEMA_URL):
+    for path in scaffold(args.id, folder, schema=args.schema):
         say(str(path), lines=False)
     say(f"\nnext: manifold validate {folder}")
     return 0

@@ -234,7 +234,8 @@ def _package_problems(path: KeyPath, name: str, code_root: Traversable, source_r
             f"{format_path(path)}: {show(name)} would shadow the standard-library module {name}; rename the package",
         )
         return
-    spec = PathFinder.find_spec(name) if name in _importable(tuple(sys.path)) else None
+    search = _search_path(code_root)
+    spec = PathFinder.find_spec(name, list(search)) if name in _importable(search) else None
     if spec is not None:
         origin = spec.origin or (list(spec.submodule_search_locations or [])[:1] or ["?"])[0]
         yield Problem(
@@ -251,6 +252,15 @@ def _package_problems(path: KeyPath, name: str, code_root: Traversable, source_r
             path,
             f"{format_path(path)}: no package {name}/ or module {name}.py in {folder}",
         )
+
+
+def _search_path(code_root: Traversable) -> tuple[str, ...]:
+    """``sys.path`` without the plugin's own code folder: under ``python -m pytest`` run in the plugin's
+    folder, that folder is on ``sys.path``, and its package is the plugin's own, not a shadowed module."""
+    if not isinstance(code_root, os.PathLike):
+        return tuple(sys.path)
+    own = os.path.realpath(code_root)
+    return tuple(entry for entry in sys.path if os.path.realpath(entry or os.curdir) != own)
 
 
 @functools.lru_cache(maxsize=4)

@@ -12,14 +12,20 @@ import tomli_w
 from manifold._files import write_atomic
 from manifold.errors import UsageError
 
-__all__ = ["SCHEMA_URL", "scaffold"]
+__all__ = ["LOCAL_SCHEMA", "scaffold"]
 
-SCHEMA_URL = "https://manifold-plugins.dev/schemas/plugin.schema.json"
+LOCAL_SCHEMA = ".plugin.schema.json"
+"""The plugin schema, written beside a new manifest so that its ``#:schema`` line resolves offline (a
+hidden file: ``manifold pack`` leaves it out)."""
 _ID = re.compile(r"[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*")
 
 
-def scaffold(plugin_id: str, folder: Path, *, schema: str = SCHEMA_URL) -> list[Path]:
-    """Write the plugin ``plugin_id`` into ``folder`` (which must not exist); return the files written."""
+def scaffold(plugin_id: str, folder: Path, *, schema: str | None = None) -> list[Path]:
+    """Write the plugin ``plugin_id`` into ``folder`` (which must not exist); return the files written.
+
+    ``schema`` is the ``#:schema`` location; by default the shipped plugin schema is written beside the
+    manifest and named there, so editors check the manifest offline.
+    """
     if not _ID.fullmatch(plugin_id) or len(plugin_id) > 128:
         raise UsageError(
             f"{plugin_id!r} is not a plugin id: use lowercase dotted names such as acme.kettle "
@@ -28,6 +34,12 @@ def scaffold(plugin_id: str, folder: Path, *, schema: str = SCHEMA_URL) -> list[
     if folder.exists():
         raise UsageError(f"{folder} already exists; choose a new folder")
     package = re.sub(r"[^a-z0-9_]", "_", plugin_id)
+    taken = _taken(package)
+    if taken is not None:
+        raise UsageError(
+            f"{plugin_id!r} would name its package {package}, which would shadow {taken}; "
+            "choose an id that starts with your organisation's name, such as acme.kettle"
+        )
     point = f"{plugin_id}.greet"
     manifest: dict[str, Any] = {
         "plugin": {
@@ -49,7 +61,7 @@ def scaffold(plugin_id: str, folder: Path, *, schema: str = SCHEMA_URL) -> list[
         "extensions": [{"point": point, "id": "hello", "ref": f"{package}.greetings:hello"}],
     }
     files = {
-        "plugin.toml": f"#:schema {schema}\n\n{_toml(manifest)}",
+        "plugin.toml": f"#:schema {schema or LOCAL_SCHEMA}\n{_HEADER}\n{_toml(manifest)}",
         f"{package}/__init__.py": f'"""The {plugin_id} plugin."""\n',
         f"{package}/plugin.py": textwrap.dedent(
             f'''\
@@ -78,9 +90,11 @@ def scaffold(plugin_id: str, folder: Path, *, schema: str = SCHEMA_URL) -> list[
         ),
         "tests/test_plugin.py": textwrap.dedent(
             f'''\
+            """The plugin as a host loads it (the manifold_plugins fixture comes with manifold)."""
+
             from pathlib import Path
 
-            from manifold import Manager, validate
+            from manifold import validate
 
             PLUGIN = Path(__file__).resolve().parent.parent
 
@@ -89,19 +103,43 @@ def scaffold(plugin_id: str, folder: Path, *, schema: str = SCHEMA_URL) -> list[
                 assert validate([PLUGIN]).diagnostics == ()
 
 
-            def test_greeting():
-                with Manager([PLUGIN], environ={{}}) as manager:
-                    hello = manager.extension("{point}").load()
-                    assert hello(name="world") == "Hello, world!"
+            def test_greeting(manifold_plugins):
+                manager = manifold_plugins.manager(PLUGIN)  # the fixture's folder, then this plugin
+                hello = manager.extension("{point}").load()
+                assert hello(name="world") == "Hello, world!"
             '''
         ),
     }
+    if schema is None:
+        from manifold.manifest.shipped import schema_text
+
+        files[LOCAL_SCHEMA] = schema_text("plugin")
     written = []
     for relative, text in files.items():
         path = folder / relative
         write_atomic(path, text, parents=True)
         written.append(path)
     return written
+
+
+_HEADER = """\
+# The manifest of a manifold plugin: who it is, what it needs, what it declares and contributes.
+# The line above lets editors (taplo, tombi, VS Code with Even Better TOML) check it as you type.
+# [plugin]: its id, version and the packages it ships; class: the object the host activates.
+# [[extension-points]]: points this plugin declares; [[extensions]]: what it contributes to points.
+# Check it with `manifold validate .`; the reference is the README's "The manifest".
+"""
+
+
+def _taken(package: str) -> str | None:
+    """What ``package`` would shadow: a standard-library module or one importable from ``sys.path``."""
+    import sys
+    from importlib.machinery import PathFinder
+
+    if package in sys.stdlib_module_names or package in sys.builtin_module_names:
+        return f"the standard-library module {package}"
+    spec = PathFinder.find_spec(package)
+    return None if spec is None else f"the installed module {package} ({spec.origin or 'a namespace package'})"
 
 
 def _toml(manifest: dict[str, Any]) -> str:
