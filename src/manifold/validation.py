@@ -93,6 +93,7 @@ def validate(
         diagnostics += item.diagnostics
         diagnostics += scan.diagnostics
     diagnostics += _set_diagnostics(parsed, strict=strict, host_points=declared)
+    diagnostics += _hook_parameters(checked, declared)
     if check_code:
         diagnostics += undeclared_imports(checked)
     manifest_files = {p.file for p in parsed}
@@ -140,6 +141,41 @@ def _set_diagnostics(
     diagnostics = []
     for item in files:
         diagnostics += item.place(problems.get(id(item), []))
+    return diagnostics
+
+
+def _hook_parameters(
+    checked: Sequence[tuple[ParsedFile, CodeScan]], host_points: Sequence[ExtensionPoint]
+) -> list[Diagnostic]:
+    """Each hook implementation the code scan could read takes no parameter its hook does not declare
+    (the check a host makes when it loads the implementation, in its words)."""
+    points = {p.id: p for p in host_points}
+    for item, _ in checked:
+        for declared in item.manifest.extension_points if item.manifest is not None else ():
+            points.setdefault(declared.id, declared)
+    diagnostics = []
+    for item, scan in checked:
+        manifest = item.manifest
+        if manifest is None or not scan.required:
+            continue
+        required = dict(scan.required)
+        problems = []
+        for ext in manifest.extensions:
+            point = points.get(ext.point)
+            if point is None or not point.hook or ext.index not in required:
+                continue
+            undeclared = [name for name in required[ext.index] if name not in point.parameters]
+            if undeclared:
+                its = ", ".join(point.parameters) or "none"
+                problems.append(
+                    Problem(
+                        "hook-parameters",
+                        ("extensions", ext.index, "ref"),
+                        f"extensions[{ext.index}].ref: {ext.ref} of {manifest.id} takes parameter {undeclared[0]!r}, "
+                        f"which hook {point.id} does not declare (its parameters: {its})",
+                    )
+                )
+        diagnostics += item.place(problems)
     return diagnostics
 
 

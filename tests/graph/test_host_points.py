@@ -247,3 +247,60 @@ def test_the_config_schema_shares_the_point_definitions_of_the_plugin_schema() -
     assert sorted(point["properties"]) == sorted(
         set(plugin["definitions"]["extensionPoint"]["properties"]) - {"interface"}
     )
+
+
+HOOK_PLUGIN = (
+    '[plugin]\nid = "a"\nversion = "1"\npackages = ["acme_a"]\n\n'
+    '[[extensions]]\npoint = "host.on_save"\nref = "acme_a:{name}"\n'
+)
+HOOK_CODE = """\
+def on_save(document, when=None):
+    pass
+
+
+def on_save_path(document, path):
+    pass
+
+
+async def on_save_later(*, path, document):
+    pass
+
+
+def wrapped(doc):
+    pass
+
+
+wrapped = staticmethod(wrapped)
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "undeclared"),
+    [("on_save", None), ("on_save_path", "path"), ("on_save_later", "path"), ("wrapped", None)],
+)
+def test_a_hook_implementation_takes_only_the_parameters_its_hook_declares(
+    write_plugin: WritePlugin, host: Path, name: str, undeclared: str | None
+) -> None:
+    write_plugin("a", HOOK_PLUGIN.format(name=name), {"acme_a/__init__.py": HOOK_CODE})
+    report = validate(["plugins"], host_points=load_config(host, environ={}).host_points)
+    if undeclared is None:
+        assert report.diagnostics == ()
+        return
+    check(
+        report,
+        "hook-parameters",
+        path="extensions[0].ref",
+        line=8,
+        column=1,
+        message=f"extensions[0].ref: acme_a:{name} of a takes parameter {undeclared!r}, which hook host.on_save "
+        "does not declare (its parameters: document)",
+    )
+    assert report.manifests == ()
+
+
+def test_the_same_check_applies_to_a_manifests_hook_point(write_plugin: WritePlugin) -> None:
+    declared = '\n[[extension-points]]\nid = "a.on_save"\nhook = true\nparameters = ["document"]\n'
+    manifest = HOOK_PLUGIN.format(name="on_save_path").replace("host.on_save", "a.on_save") + declared
+    write_plugin("a", manifest, {"acme_a/__init__.py": HOOK_CODE})
+    assert validate(["plugins"]).codes() == ["hook-parameters"]
+    assert validate(["plugins"], check_code=False).diagnostics == ()
