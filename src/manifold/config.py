@@ -23,7 +23,8 @@ from manifold.manifest.limits import DEFAULT_MANIFEST_LIMITS, ManifestLimits
 from manifold.manifest.locate import KeyPath, format_path
 
 if TYPE_CHECKING:
-    from manifold.manifest.model import Manifest
+    from manifold.manifest.diagnostics import Diagnostic
+    from manifold.manifest.model import ExtensionPoint, Manifest
 
 __all__ = ["HostConfig", "HostFile", "default_cache_dir", "find_config", "load_config", "process_environment"]
 
@@ -166,10 +167,15 @@ def process_environment() -> Mapping[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class HostFile:
-    """A loaded configuration: where it came from and the Manager options it gives."""
+    """A loaded configuration: where it came from, the Manager options it gives, and the points the
+    host declares in code (``[[host-points]]``), with the warnings about them."""
 
     path: Path | None
     options: Mapping[str, Any] = field(default_factory=dict)
+    host_points: tuple[ExtensionPoint, ...] = ()
+    """The ``[[host-points]]``, as the points of a manifest (``plugin`` None)."""
+    diagnostics: tuple[Diagnostic, ...] = ()
+    """Warnings about the file (its errors raise ConfigError), placed at their line."""
 
 
 def find_config(start: str | os.PathLike[str] = ".") -> Path | None:
@@ -201,13 +207,16 @@ def load_config(
         raise ConfigError(
             f"no {CONFIG_NAME} or pyproject.toml with [tool.manifold] in {Path(start).resolve()} or above"
         )
-    options = _read(file) if file is not None else {}
+    if file is None:
+        return HostFile(None, {**_environment(env), "environ": env})
+    options, points, warnings = _read(file)
     options.update(_environment(env))
     options["environ"] = env
-    return HostFile(file, options)
+    return HostFile(file, options, points, warnings)
 
 
-def _read(file: Path) -> dict[str, Any]:
+def _read(file: Path) -> tuple[dict[str, Any], tuple[ExtensionPoint, ...], tuple[Diagnostic, ...]]:
+    """The options, the host points and the warnings of the configuration ``file``; ConfigError for its errors."""
     from manifold.manifest.toml import read_toml  # the TOML reader: only when a configuration file is read
 
     read = read_toml(file, file=str(file), what="configuration")
@@ -223,17 +232,24 @@ def _read(file: Path) -> dict[str, Any]:
         if not isinstance(data, dict):
             raise ConfigError(f"{file}: no [tool.manifold] table")
     from manifold.manifest.diagnostics import Problem
+    from manifold.manifest.model import ExtensionPoint
+    from manifold.manifest.rules import point_problems
     from manifold.manifest.schema import schema_problems
 
-    problems = [
-        Problem(p.code, prefix + p.path, _reprefix(p.message, p.path, prefix)) for p in schema_problems("config", data)
-    ]
-    if problems:
-        diagnostics = tuple(place(problems, file=str(file), text=text, plugin=None))
-        lines = "\n".join(d.format() for d in diagnostics)
-        raise ConfigError(f"{file} is not a valid configuration:\n{lines}", diagnostics)
+    found = [*schema_problems("config", data), *point_problems(data.get("host-points"), "host-points")]
+    problems = [Problem(p.code, prefix + p.path, _reprefix(p.message, p.path, prefix), p.severity) for p in found]
+    diagnostics = tuple(place(problems, file=str(file), text=text, plugin=None))
+    errors = [d for d in diagnostics if d.severity == "error"]
+    if errors:
+        lines = "\n".join(d.format() for d in errors)
+        raise ConfigError(f"{file} is not a valid configuration:\n{lines}", tuple(errors))
+    points = tuple(
+        ExtensionPoint.from_data(table, plugin=None, index=i) for i, table in enumerate(data.get("host-points", ()))
+    )
     options: dict[str, Any] = {}
-    for key, value in data.items():  # the schema admits only the HostConfig fields (kebab-case) and sources
+    for key, value in data.items():  # the schema admits the HostConfig fields (kebab-case), sources and host-points
+        if key == "host-points":
+            continue
         name = key.replace("-", "_")
         if name == "sources":
             value = [_source(s, file.parent) for s in value]
@@ -242,7 +258,7 @@ def _read(file: Path) -> dict[str, Any]:
         elif name == "cache_dir":
             value = str(file.parent / os.path.expanduser(value))
         options[name] = value
-    return options
+    return options, points, diagnostics
 
 
 def _reprefix(message: str, path: KeyPath, prefix: KeyPath) -> str:

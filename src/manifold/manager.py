@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
     from manifold.hooks import After, Before, HookCaller, HookRelay
-    from manifold.manifest.model import Cardinality
+    from manifold.manifest.model import Cardinality, ExtensionPoint
     from manifold.states import PluginInfo
 
 __all__ = ["LoadReport", "Manager", "RescanResult"]
@@ -92,11 +92,15 @@ class Manager:
     ) -> Manager:
         """A manager configured by ``manifold.toml`` / ``[tool.manifold]`` (at ``path``, or found
         from ``start`` upwards) and the ``MANIFOLD_*`` variables of ``environ`` (the process
-        environment by default); ``overrides`` win over both."""
+        environment by default); ``overrides`` win over both. The file's ``[[host-points]]`` are
+        declared as ``add_point`` declares them."""
         from manifold.config import load_config
 
-        options = {**load_config(path, start=start, environ=environ).options, **overrides}
-        return cls(options.pop("sources", ()), **options)
+        host = load_config(path, start=start, environ=environ)
+        options = {**host.options, **overrides}
+        manager = cls(options.pop("sources", ()), **options)
+        manager.add_points(host.host_points)
+        return manager
 
     # ----------------------------------------------------------------- discovery
     def discover(self) -> LoadReport:
@@ -185,6 +189,28 @@ class Manager:
         )
         with self._lock:  # not while a rescan fills its registry aside
             return self._registry.add_point(point)
+
+    def add_points(self, points: Iterable[ExtensionPoint]) -> Callable[[], None]:
+        """Declare points the host lists as data (``HostFile.host_points``, a manifest's
+        ``extension_points``) as ``add_point`` declares each; returns the function that removes them all."""
+        undo = [
+            self.add_point(
+                p.id,
+                description=p.description,
+                config_schema=p.config_schema,
+                cardinality=p.cardinality,
+                hook=p.hook,
+                parameters=p.parameters,
+                firstresult=p.firstresult,
+            )
+            for p in points
+        ]
+
+        def remove() -> None:
+            for step in reversed(undo):
+                step()
+
+        return remove
 
     def points(self) -> Mapping[str, Point]:
         self._ensure()

@@ -12,7 +12,7 @@ from manifold.manifest._words import show
 from manifold.manifest.codescan import CodeScan, scan_plugin, undeclared_imports
 from manifold.manifest.diagnostics import Diagnostic, Problem, Report, capped, internal_error, sort_diagnostics
 from manifold.manifest.limits import DEFAULT_MANIFEST_LIMITS, ManifestLimits
-from manifold.manifest.model import Manifest
+from manifold.manifest.model import ExtensionPoint, Manifest
 from manifold.manifest.parsed import ParsedFile
 from manifold.sources.gcpause import paused
 from manifold.sources.locations import ManifestLocation, find_manifests, map_manifests
@@ -43,6 +43,7 @@ def validate(
     strict: bool = False,
     jobs: int | None = None,
     limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS,
+    host_points: Iterable[ExtensionPoint] = (),
 ) -> Report:
     """Validate every manifest at ``paths`` (manifest and bundle files, archives, plugin and bundle folders,
     drop-in folders) together.
@@ -54,8 +55,11 @@ def validate(
     there are hundreds of files; 1: this process only); the report is the same whatever it is.
     ``limits`` bound each manifest file (size, nesting, diagnostics reported); a file beyond one, a
     folder that cannot be read, or a failure inside manifold is a diagnostic of that file or folder,
-    and the others are validated as usual.
+    and the others are validated as usual. ``host_points`` are the points the host declares in code
+    (``load_config(...).host_points``, from ``[[host-points]]``): contributions to them are checked
+    like contributions to a manifest's points, and a manifest that declares one is a ``duplicate-point``.
     """
+    declared = tuple(host_points)
     locations: list[ManifestLocation] = []
     diagnostics: list[Diagnostic] = []
     seen: set[object] = set()
@@ -88,7 +92,8 @@ def validate(
     for item, scan in checked:
         diagnostics += item.diagnostics
         diagnostics += scan.diagnostics
-    diagnostics += _set_diagnostics(parsed, strict=strict)
+    diagnostics += _set_diagnostics(parsed, strict=strict, host_points=declared)
+    diagnostics += _hook_parameters(checked, declared)
     if check_code:
         diagnostics += undeclared_imports(checked)
     manifest_files = {p.file for p in parsed}
@@ -107,7 +112,9 @@ def validate(
     return Report(capped(ordered, limits.max_diagnostics), manifests)
 
 
-def _set_diagnostics(files: Sequence[ParsedFile], *, strict: bool) -> list[Diagnostic]:
+def _set_diagnostics(
+    files: Sequence[ParsedFile], *, strict: bool, host_points: Sequence[ExtensionPoint]
+) -> list[Diagnostic]:
     """The findings of the rules about a set (``manifold.graph.rules``), placed in their files.
 
     The first file of an id is the plugin; a later one is a ``duplicate-id``. A dependency that is
@@ -127,12 +134,48 @@ def _set_diagnostics(files: Sequence[ParsedFile], *, strict: bool) -> list[Diagn
         unavailable={pid: invalid_reason(p.diagnostics) for pid, p in by_id.items() if p.manifest is None},
         missing="error" if strict else "warning",
         extensions=True,
+        host_points=host_points,
     )
     for finding in verdict.findings:
         problems.setdefault(id(by_id[finding.plugin]), []).append(finding.as_problem())
     diagnostics = []
     for item in files:
         diagnostics += item.place(problems.get(id(item), []))
+    return diagnostics
+
+
+def _hook_parameters(
+    checked: Sequence[tuple[ParsedFile, CodeScan]], host_points: Sequence[ExtensionPoint]
+) -> list[Diagnostic]:
+    """Each hook implementation the code scan could read takes no parameter its hook does not declare
+    (the check a host makes when it loads the implementation, in its words)."""
+    points = {p.id: p for p in host_points}
+    for item, _ in checked:
+        for declared in item.manifest.extension_points if item.manifest is not None else ():
+            points.setdefault(declared.id, declared)
+    diagnostics = []
+    for item, scan in checked:
+        manifest = item.manifest
+        if manifest is None or not scan.required:
+            continue
+        required = dict(scan.required)
+        problems = []
+        for ext in manifest.extensions:
+            point = points.get(ext.point)
+            if point is None or not point.hook or ext.index not in required:
+                continue
+            undeclared = [name for name in required[ext.index] if name not in point.parameters]
+            if undeclared:
+                its = ", ".join(point.parameters) or "none"
+                problems.append(
+                    Problem(
+                        "hook-parameters",
+                        ("extensions", ext.index, "ref"),
+                        f"extensions[{ext.index}].ref: {ext.ref} of {manifest.id} takes parameter {undeclared[0]!r}, "
+                        f"which hook {point.id} does not declare (its parameters: {its})",
+                    )
+                )
+        diagnostics += item.place(problems)
     return diagnostics
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from manifold.cli._output import print_json, say
@@ -14,8 +15,9 @@ def add_validate_command(commands: Any) -> None:
         help="check manifests, plugin folders and drop-in folders",
         description=(
             "Check plugin manifests against the schema, their versions, references and code paths, "
-            "and check them together (ids, dependencies, cycles, points). No plugin code is imported. "
-            "Exit 0: no errors (warnings allowed); 1: errors; 2: usage error."
+            "and check them together (ids, dependencies, cycles, points). Contributions to the points the host "
+            "lists under [[host-points]] in its configuration are checked like the others. No plugin code is "
+            "imported. Exit 0: no errors (warnings allowed); 1: errors; 2: usage error."
         ),
         epilog="example: manifold validate plugins/ --format json",
     )
@@ -39,14 +41,32 @@ def add_validate_command(commands: Any) -> None:
         metavar="N",
         help="processes that read and check the files (default: one per CPU for hundreds of files; 1: no fork)",
     )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="manifold.toml or pyproject.toml whose [[host-points]] are known (default: found upwards)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="print errors only, no warnings or summary")
     parser.set_defaults(run=run_validate)
 
 
 def run_validate(args: argparse.Namespace) -> int:
+    from manifold.config import HostFile, load_config
+    from manifold.errors import ConfigError
+    from manifold.manifest.diagnostics import Report
     from manifold.validation import validate
 
-    report = validate(args.paths, check_code=not args.no_code, strict=args.strict, jobs=args.jobs)
+    try:  # the host's points only: no environment
+        host = load_config(args.config or _found(), environ={})
+    except ConfigError as e:
+        if not e.diagnostics:
+            raise
+        host = HostFile(None, diagnostics=e.diagnostics)  # reported with the others, in every format
+    report = validate(
+        args.paths, check_code=not args.no_code, strict=args.strict, jobs=args.jobs, host_points=host.host_points
+    )
+    if host.diagnostics:  # the configuration's own problems first
+        report = Report(host.diagnostics + report.diagnostics, report.manifests)
     shown = report.errors if args.quiet else report.diagnostics
     if args.format == "json":
         print_json(report.to_dict())
@@ -62,3 +82,16 @@ def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes (1 or more)")
     return int(text)
+
+
+def _found() -> str | None:
+    """The configuration found from the current folder upwards, named relative to it when it is inside."""
+    from manifold.config import find_config
+
+    found = find_config()
+    if found is None:
+        return None
+    try:
+        return str(found.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(found)

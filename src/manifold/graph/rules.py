@@ -20,10 +20,10 @@ from typing import Literal
 
 from manifold.codes import DiagnosticCode, ReasonCode
 from manifold.graph.order import find_cycles, load_order
-from manifold.manifest._words import show
+from manifold.manifest._words import did_you_mean, show
 from manifold.manifest.diagnostics import Diagnostic, Problem, Severity
 from manifold.manifest.locate import KeyPath, format_path
-from manifold.manifest.model import Manifest, satisfies
+from manifold.manifest.model import ExtensionPoint, Manifest, satisfies
 from manifold.sources.archives import ARCHIVE_CODES
 from manifold.states import Reason
 
@@ -131,6 +131,7 @@ def check_set(
     points: Mapping[str, str | None] = MappingProxyType({}),
     missing: Severity = "error",
     extensions: bool = False,
+    host_points: Sequence[ExtensionPoint] = (),
 ) -> Verdict:
     """Check ``manifests`` (in source order, one per id) together, given the plugins already ``unavailable``.
 
@@ -138,19 +139,20 @@ def check_set(
     ``None`` for the host). ``missing`` is the severity of a dependency that is in no manifest and not unavailable
     (``validate`` makes it a warning unless strict: it may be in another source of the host).
     ``extensions`` adds the rules only ``validate`` applies: unknown points, extension configs and
-    cardinality. Rules run in one order (points, packages, dependencies, cycles, extensions, knock-on),
-    and the first error of a plugin is its reason.
+    cardinality. ``host_points`` are the points the host declares (its ``[[host-points]]``): declared
+    before any manifest's, and checked like them. Rules run in one order (points, packages,
+    dependencies, cycles, extensions, knock-on), and the first error of a plugin is its reason.
     """
     found = _Found()
     by_id = {m.id: m for m in manifests}
-    _claim_points(manifests, points, found)
+    _claim_points(manifests, {**{p.id: None for p in host_points}, **points}, found)
     _claim_packages(manifests, found)
     edges = _check_dependencies(manifests, by_id, unavailable, found, missing=missing)
     order, knotted = load_order(edges)
     if knotted:  # networkx only when there is a cycle to name
         _check_cycles(by_id, {pid: edges[pid] for pid in knotted}, found)
     if extensions:
-        _check_extensions(manifests, found)
+        _check_extensions(manifests, host_points, found)
     _knock_on(manifests, unavailable, found)
     return Verdict(
         tuple(found.findings),
@@ -305,19 +307,30 @@ def _check_cycles(by_id: Mapping[str, Manifest], knotted: Mapping[str, list[str]
             )
 
 
-def _check_extensions(manifests: Sequence[Manifest], found: _Found) -> None:
-    """Each extension's point is declared, its config fits the point's schema, and a ``one`` point gets one."""
+def _check_extensions(manifests: Sequence[Manifest], host_points: Sequence[ExtensionPoint], found: _Found) -> None:
+    """Each extension's point is declared (by a manifest or the host), its config fits the point's
+    schema, and a ``one`` point gets one."""
     from manifold.manifest.schema import instance_problems  # validate only: a host checks configs on load
 
-    points = {point.id: point for manifest in manifests for point in manifest.extension_points}
+    points = {point.id: point for point in host_points}
+    for manifest in manifests:  # a manifest's point that clashes with the host's is a duplicate-point
+        for declared in manifest.extension_points:
+            points.setdefault(declared.id, declared)
     contributions: dict[str, list[tuple[Manifest, int]]] = {}
     for manifest in manifests:
         for ext in manifest.extensions:
             path: KeyPath = ("extensions", ext.index, "point")
             point = points.get(ext.point)
             if point is None:
-                message = f"no manifest declares the point {show(ext.point)} (fine if the host adds it in code)"
-                found.add(Finding("unknown-point", manifest.id, message, path, severity="warning"))
+                found.add(
+                    Finding(
+                        "unknown-point",
+                        manifest.id,
+                        _unknown(ext.point, points, host_points),
+                        path,
+                        severity="warning",
+                    )
+                )
                 continue
             contributions.setdefault(point.id, []).append((manifest, ext.index))
             if point.config_schema is not None:
@@ -329,7 +342,7 @@ def _check_extensions(manifests: Sequence[Manifest], found: _Found) -> None:
                             manifest.id,
                             problem.message,
                             problem.path,
-                            others=(point.plugin,),
+                            others=(point.plugin,) if point.plugin is not None else (),
                             severity=problem.severity,
                             keyed=True,
                         )
@@ -350,6 +363,16 @@ def _check_extensions(manifests: Sequence[Manifest], found: _Found) -> None:
                     severity="warning",
                 )
             )
+
+
+def _unknown(point: str, points: Mapping[str, ExtensionPoint], host_points: Sequence[ExtensionPoint]) -> str:
+    """Why a contribution's point is unknown, and where it may be declared."""
+    if not host_points:
+        return f"no manifest declares the point {show(point)} (fine if the host adds it in code)"
+    return (
+        f"neither a manifest nor the host's points declare the point {show(point)}"
+        f"{did_you_mean(point, points)} (fine if the host adds it in code)"
+    )
 
 
 def _knock_on(manifests: Sequence[Manifest], unavailable: Mapping[str, Reason], found: _Found) -> None:

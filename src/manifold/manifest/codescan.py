@@ -46,6 +46,9 @@ class CodeScan:
 
     diagnostics: tuple[Diagnostic, ...] = ()
     imports: tuple[ImportSite, ...] = ()
+    required: tuple[tuple[int, tuple[str, ...]], ...] = ()
+    """Per extension (by index) whose ``ref`` names a plain top-level function: the parameters it
+    cannot do without (no default), which a hook point must declare."""
 
 
 def scan_plugin(parsed: ParsedFile) -> CodeScan:
@@ -66,7 +69,37 @@ def scan_plugin(parsed: ParsedFile) -> CodeScan:
             problems += _reference_problems(key, ref, module, scopes)
     diagnostics += parsed.place(problems)
     imports = tuple(site for file, (tree, lines) in files.items() for site in _imports(file, tree, lines))
-    return CodeScan(tuple(diagnostics), imports)
+    required = []
+    for ext in manifest.extensions:
+        module = _module(base, ext.ref.module, trees) if ext.ref is not None else None
+        if ext.ref is not None and module is not None and module.tree is not None:
+            names = _required_parameters(ext.ref, module.tree, scopes)
+            if names is not None:
+                required.append((ext.index, names))
+    return CodeScan(tuple(diagnostics), imports, tuple(required))
+
+
+def _required_parameters(
+    ref: Reference, tree: ast.Module, scopes: dict[int, dict[str, ast.stmt] | None]
+) -> tuple[str, ...] | None:
+    """The parameters without a default of the function ``ref`` names, when it is a plain ``def`` (no
+    decorator) at the top level of its module; None when the scan cannot know its signature."""
+    if "." in ref.qualname:
+        return None  # a method: bound or not, static or not, is known only at run time
+    if id(tree.body) not in scopes:
+        scopes[id(tree.body)] = _bound_names(tree.body)
+    names = scopes[id(tree.body)]
+    node = names.get(ref.qualname) if names is not None else None
+    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or node.decorator_list:
+        return None
+    if sum(ref.qualname in _names_bound_by(statement) for statement in _flatten(tree.body)) != 1:
+        return None  # bound again (wrapped, replaced, or defined in two branches): not known
+    args = node.args
+    positional = [*args.posonlyargs, *args.args]
+    with_default = positional[len(positional) - len(args.defaults) :]
+    required = [a.arg for a in positional if a not in with_default]
+    required += [a.arg for a, default in zip(args.kwonlyargs, args.kw_defaults, strict=True) if default is None]
+    return tuple(required)
 
 
 def undeclared_imports(scans: Sequence[tuple[ParsedFile, CodeScan]]) -> list[Diagnostic]:
@@ -203,6 +236,18 @@ def _bound_names(body: Sequence[ast.stmt]) -> dict[str, ast.stmt] | None:
                     return None
                 names.setdefault(alias.asname or alias.name.partition(".")[0], node)
     return names
+
+
+def _names_bound_by(node: ast.stmt) -> set[str]:
+    """The names one statement of a scope binds (as ``_bound_names`` counts them)."""
+    if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+        return {node.name}
+    if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return {name.id for target in targets for name in ast.walk(target) if isinstance(name, ast.Name)}
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return {alias.asname or alias.name.partition(".")[0] for alias in node.names}
+    return set()
 
 
 def _flatten(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:

@@ -129,10 +129,14 @@ class Reference:
 
 @dataclass(frozen=True, slots=True)
 class ExtensionPoint:
-    """A named point a plugin declares, to which other plugins contribute extensions."""
+    """A named point a plugin declares, to which other plugins contribute extensions.
+
+    ``plugin`` is the id of the plugin whose manifest declares it, or None for a point the host
+    declares (``[[host-points]]`` in ``manifold.toml``); ``index`` is its place in that list.
+    """
 
     id: str
-    plugin: str
+    plugin: str | None
     index: int
     description: str = ""
     interface: Reference | None = None
@@ -141,6 +145,24 @@ class ExtensionPoint:
     hook: bool = False
     parameters: tuple[str, ...] = ()
     firstresult: bool = False
+
+    @classmethod
+    def from_data(cls, table: Mapping[str, Any], *, plugin: str | None, index: int) -> ExtensionPoint:
+        """Build the point from one ``[[extension-points]]`` (or ``[[host-points]]``) table that passed
+        validation (nothing is checked here)."""
+        interface = table.get("interface")
+        return cls(
+            id=table["id"],
+            plugin=plugin,
+            index=index,
+            description=table.get("description", ""),
+            interface=None if interface is None else Reference.parse(interface),
+            cardinality=table.get("cardinality", "many"),
+            config_schema=table.get("config-schema"),
+            hook=table.get("hook", False),
+            parameters=tuple(table.get("parameters", ())),
+            firstresult=table.get("firstresult", False),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,18 +272,7 @@ class Manifest:
             return MappingProxyType({name: parse_specifier(s) for name, s in table.items()}) if table else EMPTY
 
         points = tuple(
-            ExtensionPoint(
-                id=p["id"],
-                plugin=plugin_id,
-                index=i,
-                description=p.get("description", ""),
-                interface=ref(p.get("interface")),
-                cardinality=p.get("cardinality", "many"),
-                config_schema=p.get("config-schema"),
-                hook=p.get("hook", False),
-                parameters=tuple(p.get("parameters", ())),
-                firstresult=p.get("firstresult", False),
-            )
+            ExtensionPoint.from_data(p, plugin=plugin_id, index=i)
             for i, p in enumerate(data.get("extension-points", ()))
         )
         extensions = tuple(

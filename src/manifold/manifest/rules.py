@@ -27,7 +27,7 @@ from manifold.manifest.locate import KeyPath, format_path
 from manifold.manifest.model import Reference, parse_marker, parse_specifier, parse_version
 from manifold.manifest.schema import check_schema
 
-__all__ = ["check_semantics", "has_module"]
+__all__ = ["check_semantics", "has_module", "point_problems"]
 
 
 _SPECIFIER_KEYS = ("requires-api", "requires-app", "requires-python")
@@ -43,7 +43,7 @@ def check_semantics(data: Mapping[str, Any], root: Traversable) -> list[Problem]
     settings = data.get("settings-schema")
     if isinstance(settings, dict):
         problems += _embedded_schema_problems(settings, ("settings-schema",), settings=True)
-    problems += _point_problems(data.get("extension-points"))
+    problems += point_problems(data.get("extension-points"))
     problems += _extension_problems(data.get("extensions"))
     problems += _code_problems(data, plugin, root)
     return problems
@@ -141,10 +141,12 @@ def _embedded_schema_problems(schema: dict[str, Any], path: KeyPath, *, settings
     return check_schema(schema, path)
 
 
-def _point_problems(points: Any) -> Iterator[Problem]:
+def point_problems(points: Any, table: str = "extension-points") -> Iterator[Problem]:
+    """The problems of a list of point declarations (a manifest's ``extension-points``, a host's
+    ``host-points``) that the schema cannot express: ids declared twice, config schemas, hook options."""
     seen: dict[str, int] = {}
     for i, point in _tables(points):
-        path: KeyPath = ("extension-points", i)
+        path: KeyPath = (table, i)
         point_id = point.get("id")
         if isinstance(point_id, str):
             if point_id in seen:
@@ -152,7 +154,7 @@ def _point_problems(points: Any) -> Iterator[Problem]:
                     "duplicate-point",
                     (*path, "id"),
                     f"{format_path((*path, 'id'))}: point {show(point_id)} is already declared "
-                    f"at extension-points[{seen[point_id]}]",
+                    f"at {table}[{seen[point_id]}]",
                 )
             seen.setdefault(point_id, i)
         config_schema = point.get("config-schema")

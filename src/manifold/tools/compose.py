@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from manifold.manifest.model import ExtensionPoint
 from manifold.manifest.schema import load_schema
+from manifold.registry import Point
 
 if TYPE_CHECKING:
     from manifold.manager import Manager
@@ -19,9 +20,11 @@ if TYPE_CHECKING:
 __all__ = ["composed_schema", "declared_points"]
 
 
-def declared_points(manager: Manager) -> list[ExtensionPoint]:
-    """The points the host's plugins declare, filtered-out plugins left aside; imports no plugin code."""
-    return [
+def declared_points(manager: Manager) -> list[ExtensionPoint | Point]:
+    """The points the host declares (``add_point``, its ``[[host-points]]``), then those its plugins declare,
+    filtered-out plugins left aside; imports no plugin code."""
+    host: list[ExtensionPoint | Point] = [point for point in manager.points().values() if point.plugin is None]
+    return host + [
         point
         for info in manager.discover().plugins.values()
         if info.manifest is not None and info.state != "filtered"
@@ -29,11 +32,15 @@ def declared_points(manager: Manager) -> list[ExtensionPoint]:
     ]
 
 
-def composed_schema(points: Iterable[ExtensionPoint]) -> dict[str, Any]:
-    """The plugin schema plus, per point with a ``config-schema``, a draft-07 ``if``/``then`` on ``point``."""
+def composed_schema(points: Iterable[ExtensionPoint | Point]) -> dict[str, Any]:
+    """The plugin schema plus, per point with a ``config-schema``, a draft-07 ``if``/``then`` on ``point``
+    (the first of two points with one id is the one a host keeps)."""
     schema: dict[str, Any] = copy.deepcopy(dict(load_schema("plugin")))
     schema["$id"] = schema["$id"].replace("plugin.schema.json", "plugin.composed.schema.json")
-    known = sorted({point.id: point for point in points}.values(), key=lambda p: p.id)
+    first: dict[str, ExtensionPoint | Point] = {}
+    for point in points:
+        first.setdefault(point.id, point)
+    known = sorted(first.values(), key=lambda p: p.id)
     definitions = schema["definitions"]
     point_ref = definitions["pointRef"]
     point_ref["examples"] = [p.id for p in known] or point_ref.get("examples", [])

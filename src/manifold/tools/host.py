@@ -6,7 +6,7 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from manifold.config import load_config
+from manifold.config import HostFile, load_config
 from manifold.errors import UsageError
 from manifold.sources.locations import PACKAGE_SCHEME
 
@@ -19,7 +19,11 @@ __all__ = ["host_manager", "host_options"]
 def host_options(config: str | os.PathLike[str] | None, paths: Sequence[str] | None) -> dict[str, Any]:
     """The Manager options of ``config`` (or the configuration found upwards) and the environment,
     ``paths`` replacing its sources when given; UsageError when no source is known at all."""
-    options = dict(load_config(config).options)
+    return _options(load_config(config), paths)
+
+
+def _options(host: HostFile, paths: Sequence[str] | None) -> dict[str, Any]:
+    options = dict(host.options)
     if paths:
         missing = [path for path in paths if not path.startswith(PACKAGE_SCHEME) and not os.path.exists(path)]
         if missing:
@@ -31,8 +35,12 @@ def host_options(config: str | os.PathLike[str] | None, paths: Sequence[str] | N
 
 
 def host_manager(config: str | os.PathLike[str] | None, paths: Sequence[str] | None, **overrides: Any) -> Manager:
-    """The manager of ``host_options(config, paths)``, with ``overrides`` (e.g. ``safe_mode=True``) on top."""
+    """The manager of ``host_options(config, paths)``, with ``overrides`` (e.g. ``safe_mode=True``) on top,
+    and the configuration's ``[[host-points]]`` declared."""
     from manifold.manager import Manager
 
-    options = {**host_options(config, paths), **overrides}
-    return Manager(options.pop("sources"), **options)
+    host = load_config(config)
+    options = {**_options(host, paths), **overrides}
+    manager = Manager(options.pop("sources"), **options)
+    manager.add_points(host.host_points)
+    return manager
