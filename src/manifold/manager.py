@@ -420,6 +420,7 @@ class Manager:
                 previous = old.get(pid)
                 if previous is not None:
                     record.held = previous.held  # a deactivate() lasts until activate()
+                    record.given = previous.given  # and update_settings() until the next
                 if previous is not None and previous.state in HOLDING_CODE:
                     record.state, record.obj, record.context = previous.state, previous.obj, previous.context
                     record.activated_at, record.code_stamp = previous.activated_at, previous.code_stamp

@@ -303,3 +303,14 @@ def test_redact_masks_a_hosts_own_values_without_a_manager() -> None:
     }
     assert manifold.redact("token abc123", secrets=["abc123"]) == "token ••••••"
     assert manifold.redact({"plain": "value"}) == {"plain": "value"}
+
+
+def test_a_rescan_keeps_the_settings_the_host_updated(manifold_plugins: PluginFolder) -> None:
+    add(manifold_plugins, "a", code=SETTINGS_CODE, settings_schema=SCHEMA)
+    manager = manifold_plugins.manager(settings={"a": {"name": "x"}})
+    manager.activate("a")
+    context = manager.plugin("a").context
+    manager.update_settings("a", {"level": 4})
+    manager.rescan()
+    assert dict(manager.settings("a")) == {"level": 4, "name": "x"}
+    assert dict(context.settings) == {"level": 4, "name": "x"}

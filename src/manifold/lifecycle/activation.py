@@ -369,6 +369,7 @@ class Activation:
             words = [self.secrets.scrub(p.message) for p in problems]
             raise SettingsError(f"settings of {record.id}", words, plugin=record.id)
         old = record.settings
+        record.given = MappingProxyType(dict(given))
         record.set_settings(MappingProxyType(new))
         obj, new_settings = record.obj, record.settings
         if obj is not None:

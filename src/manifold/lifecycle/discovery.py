@@ -163,7 +163,7 @@ class Discovery:
     def _register(self, record: Record, index: int, registry: Registry) -> None:
         manifest = record.manifest
         assert manifest is not None
-        given = self.config.settings.get(record.id, {})
+        given = record.given if record.given is not None else self.config.settings.get(record.id, {})
         record.set_settings(frozen(apply_defaults(manifest.settings_schema, given)))
         for point in manifest.extension_points:
             registry.add_point(

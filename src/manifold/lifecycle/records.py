@@ -84,6 +84,8 @@ class Record:
     activation_seq: int = 0
     """When it last became active, as a count (shutdown runs in reverse)."""
     live: LiveSettings = field(default_factory=LiveSettings)
+    given: Mapping[str, Any] | None = None
+    """The settings the host gave with ``update_settings`` (a rescan keeps them); None: the configuration's."""
     """The view of ``settings`` its context holds (see ``LiveSettings``)."""
 
     def set_settings(self, settings: Mapping[str, Any]) -> None:
