@@ -17,6 +17,7 @@ app = "notes"
 app-version = "3.1"
 api-version = "1.2"
 api-severity = "warning"
+app-severity = "warning"
 enabled = ["a", "b"]
 disabled = ["b"]
 allow = ["a"]
@@ -44,6 +45,7 @@ def test_manifold_toml_gives_manager_options(tmp_path: Path) -> None:
         "app_version": "3.1",
         "api_version": "1.2",
         "api_severity": "warning",
+        "app_severity": "warning",
         "enabled": ["a", "b"],
         "disabled": ["b"],
         "allow": ["a"],
@@ -55,6 +57,19 @@ def test_manifold_toml_gives_manager_options(tmp_path: Path) -> None:
         "settings": {"a": {"level": 3, "api-key": "hunter22"}},
         "cache_dir": str(tmp_path / ".cache/manifold"),
     }
+
+
+def test_empty_lists_in_the_file_restrict_nothing(tmp_path: Path, manifold_plugins: PluginFolder) -> None:
+    manifold_plugins.add("a")
+    (tmp_path / "manifold.toml").write_text(
+        f'sources = ["{manifold_plugins.root}"]\nenabled = []  # when not empty\nallow = []\n'
+    )
+    manager = Manager.from_config(tmp_path / "manifold.toml", environ={"MANIFOLD_ENABLED": ""}, cache=False)
+    try:
+        assert manager.inspect("a").state == "resolved"
+        assert (manager.config.enabled, manager.config.allow) == (None, None)
+    finally:
+        manager.close()
 
 
 def test_found_upwards_in_pyproject(tmp_path: Path) -> None:

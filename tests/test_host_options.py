@@ -37,7 +37,7 @@ def test_an_unknown_option_names_every_unknown_key_and_the_valid_ones() -> None:
         Manager([], apps="x", timout=3)
     message = str(raised.value)
     assert message.startswith("unknown host options apps, timout; the options are ")
-    assert "app, app_version, " in message
+    assert "app, app_severity, app_version, " in message
 
 
 def test_a_bad_version_is_refused_with_the_option_name() -> None:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     )
     from manifold.hooks import HookCaller, HookFailure, HookImpl, HookOutcome, SafeResult
     from manifold.lifecycle.context import PluginContext
+    from manifold.lifecycle.redact import redact
     from manifold.manager import LoadReport, Manager, RescanResult
     from manifold.manifest.diagnostics import Diagnostic, Report, Severity
     from manifold.manifest.limits import ManifestLimits
@@ -100,6 +101,7 @@ __all__ = [
     "load_config",
     "load_manifest",
     "pack",
+    "redact",
     "validate",
     "verify_archive",
 ]
@@ -133,6 +135,7 @@ _HOMES = {
     "HookOutcome": "hooks",
     "SafeResult": "hooks",
     "PluginContext": "lifecycle.context",
+    "redact": "lifecycle.redact",
     "LoadReport": "manager",
     "Manager": "manager",
     "RescanResult": "manager",

@@ -40,8 +40,9 @@ class HostConfig:
     """Every option a host sets: which plugins may load (versions, lists, callbacks), their settings,
     the time limit on plugin code, and how manifests are read (cache, processes).
 
-    ``enabled`` (when given) names the only plugins that may load; ``allow`` (when given) is the
-    operator's allow list, ``deny`` their deny list; a plugin in both is denied. Build one with
+    ``enabled`` (when given and not empty) names the only plugins that may load; ``allow`` (when
+    given and not empty) is the operator's allow list, ``deny`` their deny list; a plugin in both is
+    denied. An empty ``enabled`` or ``allow`` list restricts nothing (``build`` makes it None). Build one with
     ``HostConfig.build(**options)``, which takes plain values (lists, version strings) and checks them.
     """
 
@@ -49,6 +50,8 @@ class HostConfig:
     app_version: Version | None = None
     api_version: Version | None = None
     api_severity: Severity = "error"
+    app_severity: Severity = "error"
+    """``"warning"``: a plugin whose ``requires-app`` does not match loads anyway, with a warning."""
     require_target: bool = False
     enabled: frozenset[str] | None = None
     disabled: frozenset[str] = frozenset()
@@ -86,8 +89,9 @@ class HostConfig:
         for name, value in options.items():
             convert = _CONVERT.get(name)
             values[name] = convert(value, name) if convert is not None and value is not None else value
-        if values.get("api_severity", "error") not in ("error", "warning"):
-            raise ValueError(f'api_severity must be "error" or "warning", not {values["api_severity"]!r}')
+        for severity in ("api_severity", "app_severity"):
+            if values.get(severity, "error") not in ("error", "warning"):
+                raise ValueError(f'{severity} must be "error" or "warning", not {values[severity]!r}')
         if environ:
             allow, deny = _names_in(environ.get("MANIFOLD_ALLOW")), _names_in(environ.get("MANIFOLD_DENY"))
             if allow:
@@ -122,9 +126,9 @@ _OPTION_NAMES = frozenset(f.name for f in fields(HostConfig))
 _CONVERT: dict[str, Callable[[Any, str], Any]] = {
     "app_version": _version,
     "api_version": _version,
-    "enabled": lambda value, _: frozenset(value),
+    "enabled": lambda value, _: frozenset(value) or None,  # empty: no restriction, as when left out
     "disabled": lambda value, _: frozenset(value),
-    "allow": lambda value, _: frozenset(value),
+    "allow": lambda value, _: frozenset(value) or None,
     "deny": lambda value, _: frozenset(value),
     "required": lambda value, _: frozenset(value),
     "settings": lambda value, _: dict(value),

@@ -11,7 +11,7 @@ from manifold.config import HostConfig
 from manifold.errors import ExtensionError, SettingsError
 from manifold.importer import PluginImporter
 from manifold.lifecycle.activation import Activation, Listener
-from manifold.lifecycle.discovery import Discovery, rescan_diff
+from manifold.lifecycle.discovery import Discovery, apply_point_defaults, rescan_diff
 from manifold.lifecycle.extensions import ExtensionLoader
 from manifold.lifecycle.records import ACTIVATABLE, HOLDING_CODE, LoadReport, Plugins, RescanResult
 from manifold.lifecycle.redact import LogRedaction, Secrets, secrets_in
@@ -75,7 +75,7 @@ class Manager:
         self._activation = Activation(
             self._plugins, self.config, self._registry, self._importer, runner, self._redaction
         )
-        self._extensions = ExtensionLoader(self._activation, self._importer, self.activate)
+        self._extensions = ExtensionLoader(self._activation, self._importer, self._use)
         self._discovery = Discovery(self.sources, self.config, self._registry, self._load_extension, self.timings)
         self._graph: nx.DiGraph[str] | None = None
         self._discovered = False  # discovery has begun (under the lock)
@@ -188,7 +188,9 @@ class Manager:
             point_id, None, description, interface, cardinality, config_schema, hook, tuple(parameters), firstresult
         )
         with self._lock:  # not while a rescan fills its registry aside
-            return self._registry.add_point(point)
+            remove = self._registry.add_point(point)
+            apply_point_defaults(self._registry, point_id)  # its extensions' config, before load()
+            return remove
 
     def add_points(self, points: Iterable[ExtensionPoint]) -> Callable[[], None]:
         """Declare points the host lists as data (``HostFile.host_points``, a manifest's
@@ -295,16 +297,28 @@ class Manager:
             return self.report
 
     def activate_all(self) -> LoadReport:
-        """Activate every resolved plugin in load order."""
+        """Activate every resolved plugin in load order (lifting every ``deactivate()``)."""
         self._ensure()
         with self._lock:
+            for record in self._plugins:
+                record.held = False
             self._activation.activate(self._plugins.order)
             self._activation.check_strict()
             return self.report
 
     def activate(self, plugin_id: str) -> bool:
-        """Activate a plugin and, first, its dependencies; True when it is active afterwards."""
+        """Activate a plugin and, first, its dependencies; True when it is active afterwards.
+
+        Lifts a ``deactivate()`` of the plugin and of the plugins it needs."""
         self._ensure()
+        with self._lock:
+            record = self._plugins[plugin_id]
+            if record.state != "active":
+                self._activation.lift(plugin_id)
+            return self._use(plugin_id)
+
+    def _use(self, plugin_id: str) -> bool:
+        """Activate a plugin for a use (an extension loaded, a hook called): never one the host deactivated."""
         with self._lock:
             record = self._plugins[plugin_id]
             if self._activation.can_activate(record):  # else no trip to the worker: nothing to do
@@ -312,18 +326,23 @@ class Manager:
             return record.state == "active"
 
     def deactivate(self, plugin_id: str) -> bool:
-        """Deactivate a plugin and, first, its active dependents; True when it is inactive afterwards."""
+        """Deactivate a plugin and, first, its active dependents; True when it is inactive afterwards.
+
+        The plugin (active or not yet) stays out until the host's ``activate(id)``: loading one of
+        its extensions raises ExtensionError, and hook calls leave it out."""
         self._ensure()
         with self._lock:
             record = self._plugins[plugin_id]
             if record.state == "active":
                 self._activation.deactivate([plugin_id])
+            if record.state in ACTIVATABLE:
+                self._activation.hold(record)
             return record.state in ACTIVATABLE
 
     def deactivate_all(self) -> LoadReport:
-        """Deactivate every active plugin in reverse load order."""
+        """Deactivate every active plugin, the last activated first (each one's active dependents before it)."""
         with self._lock:
-            self._activation.deactivate(reversed(self._plugins.order))
+            self._activation.deactivate(self._plugins.by_activation())
             return self.report
 
     def unload(self, plugin_id: str) -> tuple[str, ...]:
@@ -360,6 +379,7 @@ class Manager:
                 pid for pid in (plugin_id, *self._plugins.all_dependents(plugin_id)) if records[pid].state == "active"
             }
             self.unload(plugin_id)
+            self._activation.lift(plugin_id)
             self._activation.activate(
                 [plugin_id, *(pid for pid in self._plugins.order if pid in was_active and pid != plugin_id)]
             )
@@ -381,15 +401,17 @@ class Manager:
         self._ensure()
         return self._plugins[plugin_id].settings
 
-    def update_settings(self, plugin_id: str, values: Mapping[str, Any]) -> Mapping[str, Any]:
-        """Validate new settings, keep them, and tell the plugin object (``settings_changed(old, new)``).
+    def update_settings(self, plugin_id: str, values: Mapping[str, Any], *, replace: bool = False) -> Mapping[str, Any]:
+        """Merge ``values`` into the plugin's settings (a key left out keeps its value; ``replace=True``:
+        ``values`` are the whole settings, defaults filled in), validate and keep them, and tell the
+        plugin object (``settings_changed(old, new)``); its ``context.settings`` shows them from then on.
 
         Raises SettingsError listing every problem when they are invalid (the old settings stay).
         Values under secret keys are secrets from then on, masked like those of the host's settings.
         """
         self._ensure()
         with self._lock:
-            return self._activation.update_settings(self._plugins[plugin_id], values)
+            return self._activation.update_settings(self._plugins[plugin_id], values, replace=replace)
 
     def redact(self, value: Any) -> Any:
         """``value`` (a string, or JSON-like data) as it may be shown: every secret the manager knows
@@ -422,9 +444,13 @@ class Manager:
                     self.unload(pid)
             for pid, record in records.items():
                 previous = old.get(pid)
+                if previous is not None:
+                    record.held = previous.held  # a deactivate() lasts until activate()
+                    record.given = previous.given  # and update_settings() until the next
                 if previous is not None and previous.state in HOLDING_CODE:
                     record.state, record.obj, record.context = previous.state, previous.obj, previous.context
                     record.activated_at, record.code_stamp = previous.activated_at, previous.code_stamp
+                    record.activation_seq, record.live = previous.activation_seq, previous.live
             staged, registry = Plugins(self._plugins.secrets), self._registry.staging()
             staged.records, staged.diagnostics = records, diagnostics
             with paused(long_lived=True):
@@ -454,7 +480,11 @@ class Manager:
         with self._lock:
             if not self._discovered:
                 return
+            shutdown = self._plugins.by_activation()
             self.deactivate_all()
+            records = self._plugins.records
+            for pid in [*shutdown, *(pid for pid in reversed(self._plugins.order) if pid not in shutdown)]:
+                self._activation.teardown(records[pid])  # once: it lets go of the object
             for pid in reversed(self._plugins.order):
                 self._importer.remove(pid)
             self._importer.uninstall()

@@ -45,7 +45,11 @@ class Reason:
 
 @dataclass(frozen=True, slots=True)
 class PluginInfo:
-    """What a host can read about one plugin at one moment."""
+    """What a host can read about one plugin at one moment.
+
+    ``warnings`` are what gating let pass: a ``requires-api`` or ``requires-app`` mismatch under
+    ``api_severity``/``app_severity = "warning"`` (the plugin loads; the reason stays here).
+    """
 
     id: str
     state: State
@@ -55,6 +59,7 @@ class PluginInfo:
     discovered_at: datetime.datetime | None
     activated_at: datetime.datetime | None
     changed_at: datetime.datetime | None
+    warnings: tuple[Reason, ...] = ()
 
     @property
     def version(self) -> str | None:

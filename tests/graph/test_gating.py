@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
-from manifold import Manager
+from manifold import HostConfig, Manager, Reason
 from manifold.testing import PluginFolder
+from manifold.tools.describe import describe_plugin, list_plugins
 
 
 def reason_of(manager: Manager, plugin_id: str) -> tuple[str, str | None, str | None]:
@@ -100,7 +101,7 @@ def test_api_version_error(manifold_plugins: PluginFolder) -> None:
     assert reason_of(manager, "old") == (
         "filtered",
         "incompatible-api",
-        "old requires plugin API <1,>=0.1, but this host provides 1.4",
+        "old requires plugin API >=0.1,<1, but this host provides 1.4",
     )
     assert manager.inspect("new").state == "resolved"
 
@@ -113,6 +114,79 @@ def test_api_version_warning_loads_and_logs(manifold_plugins: PluginFolder, capl
     assert caplog.messages == [
         "old requires plugin API <1, but this host provides 1.4; loading it anyway (api_severity is 'warning')"
     ]
+
+
+def test_a_soft_gate_leaves_its_warning_in_the_report_and_inspect(manifold_plugins: PluginFolder) -> None:
+    manifold_plugins.add("old", requires_api=">= 0.1, < 1")
+    manifold_plugins.add("old-app", requires_app="<3")
+    manifold_plugins.add("fine", requires_api=">=1", requires_app=">=3")
+    manager = manifold_plugins.manager(
+        app="notes", app_version="3.1", api_version="1.4", api_severity="warning", app_severity="warning"
+    )
+    report = manager.discover()
+    api = Reason(
+        "incompatible-api",
+        "old requires plugin API >= 0.1, < 1, but this host provides 1.4;"
+        " loading it anyway (api_severity is 'warning')",
+    )
+    app = Reason(
+        "incompatible-app", "old-app requires notes <3, not 3.1; loading it anyway (app_severity is 'warning')"
+    )
+    assert report.warnings == {"old": (api,), "old-app": (app,)}
+    assert manager.inspect("old").warnings == (api,)
+    assert (manager.inspect("old").state, manager.inspect("old").reason) == ("resolved", None)
+    assert manager.inspect("old-app").state == "resolved"
+    assert manager.inspect("fine").warnings == ()
+    assert describe_plugin(manager, "old")["warnings"] == [{"code": "incompatible-api", "message": api.message}]
+    assert [row["warnings"] for row in list_plugins(manager)] == [[], [api_row(api)], [api_row(app)]]
+
+
+def api_row(reason: Reason) -> dict[str, str]:
+    return {"code": reason.code, "message": reason.message}
+
+
+def test_app_severity_error_is_the_default(manifold_plugins: PluginFolder) -> None:
+    manifold_plugins.add("old-app", requires_app="<3")
+    manager = manifold_plugins.manager(app_version="3.1")
+    assert reason_of(manager, "old-app") == (
+        "filtered",
+        "incompatible-app",
+        "old-app requires the application <3, not 3.1",
+    )
+    assert manager.report.warnings == {}
+    with pytest.raises(ValueError, match='app_severity must be "error" or "warning", not \'loud\''):
+        manifold_plugins.manager(app_severity="loud")
+
+
+def test_requirement_text_is_kept_as_written(manifold_plugins: PluginFolder) -> None:
+    manifold_plugins.add("a", requires_api="< 1 , >=0.1", requires_app="~= 2.0", requires_python=">=3.8 ,<4")
+    manifold_plugins.add("b", dependencies={"a": ">= 1.0 , < 2"}, optional_dependencies={"c": "== 1.*"})
+    manager = manifold_plugins.manager()
+    a = manager.inspect("a").manifest
+    b = manager.inspect("b").manifest
+    assert a is not None
+    assert b is not None
+    assert (a.requires_api_text, a.requires_app_text, a.requires_python_text) == ("< 1 , >=0.1", "~= 2.0", ">=3.8 ,<4")
+    assert str(a.requires_api) == "<1,>=0.1"
+    assert (b.dependency_text("a"), b.dependency_text("c"), b.dependency_text("z")) == (">= 1.0 , < 2", "== 1.*", None)
+    assert b.requires_api_text is None
+    assert describe_plugin(manager, "b")["requires"] == {
+        "dependencies": {"a": ">= 1.0 , < 2"},
+        "optional-dependencies": {"c": "== 1.*"},
+    }
+
+
+def test_empty_enabled_and_allow_lists_restrict_nothing(manifold_plugins: PluginFolder) -> None:
+    manifold_plugins.add("a")
+    manifold_plugins.add("b")
+    for options in ({"enabled": []}, {"allow": []}, {"enabled": [], "allow": [], "deny": ["b"]}):
+        manager = manifold_plugins.manager(**options)
+        assert manager.inspect("a").state == "resolved", options
+    assert reason_of(manager, "b") == ("filtered", "denied", "b is in the deny list")
+    assert HostConfig.build(enabled=[], allow=[]).enabled is None
+    assert HostConfig.build(enabled=[], allow=[]).allow is None
+    direct = manifold_plugins.manager(config=HostConfig(enabled=frozenset(), allow=frozenset()))
+    assert direct.inspect("b").state == "resolved"
 
 
 def test_app_version_and_targets(manifold_plugins: PluginFolder) -> None:
@@ -328,3 +402,23 @@ def test_discovery_reads_no_code_and_report_groups_reasons(manifold_plugins: Plu
     assert sys.meta_path == finders
     assert report.by_reason() == {"disabled": ["b"]}
     assert report.plugins["a"].state == "resolved"
+
+
+def test_manifold_list_and_inspect_show_a_soft_gates_warning(
+    manifold_plugins: PluginFolder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from manifold.cli import main
+
+    manifold_plugins.add("old", requires_api="<1")
+    config = manifold_plugins.root.parent / "manifold.toml"
+    config.write_text(
+        f'sources = ["{manifold_plugins.root}"]\napi-version = "1.4"\napi-severity = "warning"\ncache-dir = ".cache"\n'
+    )
+    warning = (
+        "warning: incompatible-api: old requires plugin API <1, but this host provides 1.4;"
+        " loading it anyway (api_severity is 'warning')"
+    )
+    assert main(["inspect", "old", "--config", str(config)]) == 0
+    assert f"  warning:      {warning[len('warning: ') :]}\n" in capsys.readouterr().out
+    assert main(["list", "--config", str(config)]) == 0
+    assert warning in capsys.readouterr().out

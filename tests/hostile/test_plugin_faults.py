@@ -249,7 +249,13 @@ def test_an_object_answering_every_attribute_is_not_taken_for_an_awaitable(
     manager.update_settings("null", {})
     manager.close()
     assert manager.inspect("null").state == "inactive"
-    assert [e for e in EVENTS if e != "good active"] == ["activate", "health", "settings_changed", "deactivate"]
+    assert [e for e in EVENTS if e != "good active"] == [
+        "activate",
+        "health",
+        "settings_changed",
+        "deactivate",
+        "teardown",
+    ]
 
 
 def test_a_health_check_returning_a_mapping_that_raises_is_an_error(manifold_plugins: PluginFolder) -> None:

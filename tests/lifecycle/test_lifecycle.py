@@ -414,11 +414,11 @@ def test_update_settings_validates_and_notifies(manifold_plugins: PluginFolder) 
     manager = manifold_plugins.manager(settings={"a": {"name": "x"}})
     manager.activate("a")
     new = manager.update_settings("a", {"level": 5})
-    assert dict(new) == {"level": 5}
-    assert manager.plugin("a").changes == [({"level": 1, "name": "x"}, {"level": 5})]
+    assert dict(new) == {"level": 5, "name": "x"}  # merged: a key left out keeps its value
+    assert manager.plugin("a").changes == [({"level": 1, "name": "x"}, {"level": 5, "name": "x"})]
     with pytest.raises(Exception, match=r'settings of a: level: expected an integer, got a string \("high"\)'):
         manager.update_settings("a", {"level": "high"})
-    assert dict(manager.settings("a")) == {"level": 5}
+    assert dict(manager.settings("a")) == {"level": 5, "name": "x"}
 
 
 def test_plugins_import_from_their_own_folder_without_sys_path(manifold_plugins: PluginFolder, tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ def add_doctor_command(commands: Any) -> None:
 
 def run_doctor(args: argparse.Namespace) -> int:
     from manifold.manifest.diagnostics import Diagnostic
-    from manifold.tools.describe import reason_text
+    from manifold.tools.describe import row_reason_text
     from manifold.tools.doctor import diagnose, failed, not_ready
     from manifold.tools.host import host_options
 
@@ -51,7 +51,7 @@ def run_doctor(args: argparse.Namespace) -> int:
                 plugin["id"],
                 (plugin["state"], STATE_COLOURS.get(plugin["state"], "dim")),
                 f"{seconds * 1000:.1f} ms" if seconds is not None else "-",
-                reason_text(plugin["reason"]),
+                row_reason_text(plugin),
             ]
         )
     print_table(["ID", "STATE", "TIME", "REASON"], rows, empty="no plugins")

@@ -38,6 +38,7 @@ def run_inspect(args: argparse.Namespace) -> int:
         f"{data['id']} {data['version'] or ''}".rstrip(),
         f"  state:        {data['state']}" + (f" ({reason_text(reason)})" if reason else ""),
     ]
+    lines += [f"  warning:      {reason_text(warning)}" for warning in data["warnings"]]
     if reason:
         info = manager.inspect(args.id)
         if hint := advice(info.reason):

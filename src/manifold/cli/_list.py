@@ -22,7 +22,7 @@ def add_list_command(commands: Any) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from manifold.tools.describe import list_plugins
+    from manifold.tools.describe import list_plugins, row_reason_text
     from manifold.tools.host import host_manager
 
     manager = host_manager(args.config, given_sources(args), safe_mode=True)
@@ -35,7 +35,7 @@ def run_list(args: argparse.Namespace) -> int:
             row["id"],
             row["version"] or "-",
             (row["state"], STATE_COLOURS.get(row["state"], "dim")),
-            row["reason"]["message"] if row["reason"] else "",
+            row["reason"]["message"] if row["reason"] else row_reason_text(row),
             row["source"] or "-",
         ]
         for row in rows

@@ -20,24 +20,38 @@ __all__ = ["gate"]
 logger = logging.getLogger("manifold")
 
 
-def gate(manifest: Manifest, host: HostConfig, installed: Callable[[str], str | None]) -> Reason | None:
+def gate(
+    manifest: Manifest,
+    host: HostConfig,
+    installed: Callable[[str], str | None],
+    warnings: list[Reason] | None = None,
+) -> Reason | None:
     """The reason ``manifest``'s plugin may not load under ``host``, or None when it may.
 
-    ``installed(name)`` returns the version of an installed distribution, or None.
+    ``installed(name)`` returns the version of an installed distribution, or None. A mismatch the
+    host made a warning (``api_severity``/``app_severity``) is logged and appended to ``warnings``.
+    An empty ``enabled`` or ``allow`` list restricts nothing, as a missing one.
     """
     pid = manifest.id
     if pid in host.disabled:
         return Reason("disabled", f"{pid} is in the disabled list")
-    if host.enabled is not None and pid not in host.enabled:
+    if host.enabled and pid not in host.enabled:
         return Reason("not-enabled", f"{pid} is not in the enabled list")
     if pid in host.deny:
         return Reason("denied", f"{pid} is in the deny list")
-    if host.allow is not None and pid not in host.allow:
+    if host.allow and pid not in host.allow:
         return Reason("denied", f"{pid} is not in the allow list")
     for check in (_target, _api, _app, _python, _markers):
         reason = check(manifest, host)
-        if reason is not None:
+        if reason is None:
+            continue
+        severity = _SEVERITY.get(reason.code)
+        if severity is None or getattr(host, severity) != "warning":
             return reason
+        warning = Reason(reason.code, f"{reason.message}; loading it anyway ({severity} is 'warning')")
+        logger.warning("%s", warning.message)
+        if warnings is not None:
+            warnings.append(warning)
     reason = _requirements(manifest, installed)
     if reason is None:
         reason = _settings(manifest, host)
@@ -56,14 +70,16 @@ def _target(manifest: Manifest, host: HostConfig) -> Reason | None:
     return None
 
 
+_SEVERITY = {"incompatible-api": "api_severity", "incompatible-app": "app_severity"}
+"""The reasons a host may make warnings, and the option that does."""
+
+
 def _api(manifest: Manifest, host: HostConfig) -> Reason | None:
     spec = manifest.requires_api
     if spec is None or host.api_version is None or satisfies(spec, host.api_version):
         return None
-    message = f"{manifest.id} requires plugin API {spec}, but this host provides {host.api_version}"
-    if host.api_severity == "warning":
-        logger.warning("%s; loading it anyway (api_severity is 'warning')", message)
-        return None
+    written = manifest.requires_api_text or str(spec)
+    message = f"{manifest.id} requires plugin API {written}, but this host provides {host.api_version}"
     return Reason("incompatible-api", message)
 
 
@@ -71,9 +87,10 @@ def _app(manifest: Manifest, host: HostConfig) -> Reason | None:
     spec = manifest.requires_app
     if spec is None or host.app_version is None or satisfies(spec, host.app_version):
         return None
+    written = manifest.requires_app_text or str(spec)
     return Reason(
         "incompatible-app",
-        f"{manifest.id} requires {host.app or 'the application'} {spec}, not {host.app_version}",
+        f"{manifest.id} requires {host.app or 'the application'} {written}, not {host.app_version}",
     )
 
 
@@ -82,7 +99,8 @@ def _python(manifest: Manifest, host: HostConfig) -> Reason | None:
     running = platform.python_version()
     if spec is None or satisfies(spec, parse_version(running)):
         return None
-    return Reason("incompatible-python", f"{manifest.id} requires Python {spec}, not {running}")
+    written = manifest.requires_python_text or str(spec)
+    return Reason("incompatible-python", f"{manifest.id} requires Python {written}, not {running}")
 
 
 def _markers(manifest: Manifest, host: HostConfig) -> Reason | None:

@@ -102,7 +102,43 @@ class Activation:
             self.hooks.invalidate(point_id)
 
     def can_activate(self, record: Record) -> bool:
-        return record.state in ACTIVATABLE and not self.config.safe_mode
+        """Whether a use may activate ``record`` (the host's ``activate(id)`` lifts a hold first)."""
+        return record.state in ACTIVATABLE and not record.held and not self.config.safe_mode
+
+    def hold(self, record: Record) -> None:
+        """The host deactivated ``record``: nothing activates it again but the host's ``activate(id)``
+        (a plugin never activated becomes ``inactive`` too)."""
+        record.held = True
+        if record.state in ("resolved", "loaded"):
+            self.plugins.set_state(record, "inactive", None)
+            self.invalidate_hooks()
+
+    def lift(self, plugin_id: str) -> None:
+        """The host activates ``plugin_id``: lift the holds on it and on what it needs."""
+        todo, seen = [plugin_id], set()
+        while todo:
+            pid = todo.pop()
+            if pid in seen:
+                continue
+            seen.add(pid)
+            self.plugins.records[pid].held = False
+            todo += self.plugins.dependencies(pid)
+
+    def held_by(self, plugin_id: str) -> str | None:
+        """The plugin the host deactivated that keeps ``plugin_id`` from being used: itself, or one
+        it requires (directly or through others); None when there is none."""
+        todo, seen = [plugin_id], set()
+        while todo:
+            pid = todo.pop(0)
+            if pid in seen:
+                continue
+            seen.add(pid)
+            record = self.plugins.records[pid]
+            if record.held and record.state != "active":
+                return pid
+            required = record.manifest.dependencies if record.manifest is not None else {}
+            todo += [dep for dep in self.plugins.dependencies(pid) if dep in required]
+        return None
 
     def activate(self, plugin_ids: Iterable[str]) -> None:
         """Activate each plugin (dependencies first) in turn."""
@@ -129,14 +165,15 @@ class Activation:
                         self.fail(record, "timeout", e)
 
     def check_strict(self) -> None:
-        """In strict mode, raise StrictModeError when a required plugin is not active."""
+        """In strict mode, raise StrictModeError when a required plugin is filtered, unresolved or
+        failed; a healthy lazy one (resolved, not yet used) is fine."""
         if not self.config.strict:
             return
         records = self.plugins.records
         missing = {
             pid: records[pid].reason if pid in records else None
             for pid in self.config.required
-            if pid not in records or records[pid].state != "active"
+            if pid not in records or records[pid].state not in _HEALTHY
         }
         if missing:
             raise StrictModeError(missing)
@@ -150,7 +187,8 @@ class Activation:
         required = record.manifest.dependencies if record.manifest is not None else {}
         for dep in self.plugins.dependencies(plugin_id):
             if not self._activate_tree(dep) and dep in required:
-                self._unavailable(record, dep)
+                if self.held_by(dep) is None:  # a dependency the host deactivated blocks only this use
+                    self._unavailable(record, dep)
                 return False
         return self._activate_one(record)
 
@@ -186,6 +224,7 @@ class Activation:
             self.fail(record, phase[0], e)
             return False
         record.activated_at = now()
+        self.plugins.activated(record)
         record.code_stamp = code_stamp(manifest)
         self.plugins.set_state(record, "active", None)
         if self.hooks is not None:
@@ -201,7 +240,7 @@ class Activation:
             id=manifest.id,
             version=manifest.version,
             root=manifest.root,
-            settings=record.settings,
+            settings=record.live,  # the plugin sees every update_settings
             logger=self.redaction.watch(logging.getLogger(f"manifold.plugins.{manifest.id}")),
             manifest=manifest,
             app=self.config.app,
@@ -273,6 +312,7 @@ class Activation:
                 self.unload(dep)
         if record.state == "active":
             self.deactivate([plugin_id])
+        self.teardown(record)
         record.obj = None
         record.context = None
         for handle in self.registry.all_extensions():
@@ -281,9 +321,22 @@ class Activation:
                 handle.error = None
         self.invalidate_hooks()
         removed = self.importer.remove(plugin_id)
-        if record.state in ("inactive", "loaded"):
+        if record.state in ("inactive", "loaded") and not record.held:
             self.plugins.set_state(record, "resolved", None)
         return removed
+
+    def teardown(self, record: Record) -> None:
+        """Call the plugin object's optional ``teardown()`` once, as its object goes (after
+        ``deactivate()``): timed and contained, a failure is logged and the unloading goes on."""
+        obj, record.obj = record.obj, None
+        if obj is None:
+            return
+        try:
+            self.runner.call(lambda: call_method(obj, "teardown"), record)
+        except PROPAGATES:
+            raise
+        except BaseException as e:
+            logger.error("%s: teardown raised %s", record.id, self.secrets.scrub(describe(e)))
 
     def shut(self, record: Record) -> None:
         """Let go of a plugin that stays present but can no longer load (a rescan took a dependency away)."""
@@ -295,6 +348,7 @@ class Activation:
                 raise
             except BaseException as e:
                 logger.error("%s: deactivate raised %s", record.id, self.secrets.scrub(describe(e)))
+        self.teardown(record)
         self.importer.remove(record.id)
         self.listeners.notify("deactivated", record)
 
@@ -302,20 +356,21 @@ class Activation:
     def secrets(self) -> Secrets:
         return self.plugins.secrets
 
-    def update_settings(self, record: Record, values: Mapping[str, Any]) -> Mapping[str, Any]:
-        """Check and keep new settings, rebuild the context, and tell the object (``settings_changed``).
+    def update_settings(self, record: Record, values: Mapping[str, Any], *, replace: bool = False) -> Mapping[str, Any]:
+        """Merge ``values`` into the settings (``replace``: they are the whole settings), check and
+        keep them, show them to the plugin's context, and tell the object (``settings_changed``).
 
         Values under secret keys are secrets from now on, even when they are refused."""
         self.secrets.add(*secrets_in(values))
         schema = record.manifest.settings_schema if record.manifest is not None else None
-        new, problems = check_values(schema, values, (), "schema")
+        given = values if replace else {**record.settings, **values}
+        new, problems = check_values(schema, given, (), "schema")
         if problems:
             words = [self.secrets.scrub(p.message) for p in problems]
             raise SettingsError(f"settings of {record.id}", words, plugin=record.id)
         old = record.settings
-        record.settings = MappingProxyType(new)
-        if record.context is not None:
-            record.context = self.context(record)
+        record.given = MappingProxyType(dict(given))
+        record.set_settings(MappingProxyType(new))
         obj, new_settings = record.obj, record.settings
         if obj is not None:
             try:
@@ -350,6 +405,10 @@ class Activation:
             result.setdefault("status", "ok")
             results[pid] = result
         return results
+
+
+_HEALTHY = ("active", "resolved", "loaded", "inactive")
+"""The states strict mode accepts for a required plugin: nothing about it failed."""
 
 
 def probe(obj: Any, name: str) -> Callable[..., Any] | None:

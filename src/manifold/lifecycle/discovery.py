@@ -15,6 +15,7 @@ from manifold.graph.installed import installed_version
 from manifold.graph.order import dependents
 from manifold.graph.rules import check_set, invalid_reason, shadowed
 from manifold.lifecycle.records import HOLDING_CODE, Plugins, Record, code_stamp, now, source_stamp
+from manifold.lifecycle.redact import scrub_reason
 from manifold.manifest.diagnostics import Diagnostic
 from manifold.manifest.model import frozen
 from manifold.manifest.settings import apply_defaults
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from manifold.manifest.model import Manifest
     from manifold.manifest.parsed import ParsedFile
 
-__all__ = ["Discovery"]
+__all__ = ["Discovery", "apply_point_defaults", "rescan_diff"]
 
 logger = logging.getLogger("manifold")
 
@@ -128,7 +129,9 @@ class Discovery:
                 if record.reason is not None and record.reason.code != "shadowed":
                     unavailable[record.id] = record.reason
                 continue
-            reason = gate(record.manifest, self.config, self._installed_version)
+            warnings: list[Reason] = []
+            reason = gate(record.manifest, self.config, self._installed_version, warnings)
+            record.warnings = tuple(scrub_reason(w, plugins.secrets) for w in warnings)
             if reason is not None:
                 if reason.code == "incompatible-api":
                     logger.warning("%s; skipping it", reason.message)
@@ -150,6 +153,7 @@ class Discovery:
             if record.state not in HOLDING_CODE:  # a rescan keeps what is already loaded
                 plugins.set_state(record, "resolved", None)
             self._register(record, index, registry)
+        apply_point_defaults(registry)
         self.timings["resolve"] = time.perf_counter() - gated
 
     def _installed_version(self, name: str) -> str | None:
@@ -160,8 +164,8 @@ class Discovery:
     def _register(self, record: Record, index: int, registry: Registry) -> None:
         manifest = record.manifest
         assert manifest is not None
-        given = self.config.settings.get(record.id, {})
-        record.settings = frozen(apply_defaults(manifest.settings_schema, given))
+        given = record.given if record.given is not None else self.config.settings.get(record.id, {})
+        record.set_settings(frozen(apply_defaults(manifest.settings_schema, given)))
         for point in manifest.extension_points:
             registry.add_point(
                 Point(
@@ -193,6 +197,22 @@ class Discovery:
                 wrapper=ext.wrapper,
             )
             registry.add(handle)
+
+
+def apply_point_defaults(registry: Registry, point_id: str | None = None) -> None:
+    """Fill in the ``default`` values of each point's ``config-schema`` in its extensions' ``config``
+    (of ``point_id``'s, or of every point's), so that a host reads them before ``load()``; the
+    config is checked against the schema when the extension is loaded."""
+    points = registry.points
+    for handle in registry.all_extensions():
+        if point_id is not None and handle.point != point_id:
+            continue
+        point = points.get(handle.point)
+        if point is None or not point.config_schema or handle.loaded:
+            continue
+        filled = apply_defaults(point.config_schema, handle.config)
+        if filled != handle.config:
+            handle.config = frozen(filled)
 
 
 def _name(source: Source) -> str:

@@ -31,7 +31,8 @@ logger = logging.getLogger("manifold")
 class ExtensionLoader:
     """``load(handle)`` is what every extension handle calls on first use (``handle.load()``).
 
-    ``activate(plugin_id) -> bool`` activates a plugin and its dependencies. The words of every
+    ``activate(plugin_id) -> bool`` activates a plugin and its dependencies for a use (never one
+    the host deactivated). The words of every
     ExtensionError (and of the handle's ``error``) are free of the host's secrets.
     """
 
@@ -49,8 +50,13 @@ class ExtensionLoader:
         """Activate the plugin (dependencies first), check the config, import and check the object."""
         point = self.activation.registry.point(handle.point)
         if not self.activate(handle.plugin):
-            reason = self.activation.plugins.records[handle.plugin].reason
-            raise self._error(f"extension of {handle.plugin} to {handle.point} is unavailable: {reason}", handle)
+            held = self.activation.held_by(handle.plugin)
+            if held is not None:
+                who = held if held == handle.plugin else f"it needs {held}, which"
+                why = f"{who} was deactivated by the host (activate it to use it again)"
+            else:
+                why = str(self.activation.plugins.records[handle.plugin].reason)
+            raise self._error(f"extension of {handle.plugin} to {handle.point} is unavailable: {why}", handle)
         try:
             config = self._config(handle, point)
             if handle.ref is None:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from manifold.manifest.diagnostics import Diagnostic
     from manifold.manifest.model import Manifest
 
-__all__ = ["ACTIVATABLE", "HOLDING_CODE", "LoadReport", "Plugins", "Record", "RescanResult", "now"]
+__all__ = ["ACTIVATABLE", "HOLDING_CODE", "LiveSettings", "LoadReport", "Plugins", "Record", "RescanResult", "now"]
 
 HOLDING_CODE: tuple[State, ...] = ("active", "loaded", "inactive")
 """The states in which a plugin's code is imported and its object kept."""
@@ -30,6 +30,32 @@ ACTIVATABLE: tuple[State, ...] = ("resolved", "loaded", "inactive")
 
 def now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
+
+
+class LiveSettings(Mapping[str, Any]):
+    """A read-only view of a plugin's current settings: what its context holds, so that the plugin
+    sees every update. An update swaps the whole mapping in one step (a reader sees the old
+    settings or the new ones, never a mix)."""
+
+    __slots__ = ("_current",)
+
+    def __init__(self, current: Mapping[str, Any] | None = None) -> None:
+        self._current: Mapping[str, Any] = current if current is not None else MappingProxyType({})
+
+    def swap(self, current: Mapping[str, Any]) -> None:
+        self._current = current
+
+    def __getitem__(self, key: str) -> Any:
+        return self._current[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._current)
+
+    def __len__(self) -> int:
+        return len(self._current)
+
+    def __repr__(self) -> str:
+        return f"LiveSettings({dict(self._current)!r})"
 
 
 @dataclass
@@ -51,6 +77,21 @@ class Record:
     """The manifest's file (a bundle file, an archive) when read: size, mtime, ctime and inode."""
     code_stamp: tuple[int, ...] | None = None
     """The plugin's Python files when imported (see ``code_stamp``)."""
+    warnings: tuple[Reason, ...] = ()
+    """What gating let pass with a warning (a soft ``requires-api`` or ``requires-app`` mismatch)."""
+    held: bool = False
+    """The host deactivated it: only the host's ``activate(id)`` activates it again, never a use."""
+    activation_seq: int = 0
+    """When it last became active, as a count (shutdown runs in reverse)."""
+    live: LiveSettings = field(default_factory=LiveSettings)
+    given: Mapping[str, Any] | None = None
+    """The settings the host gave with ``update_settings`` (a rescan keeps them); None: the configuration's."""
+    """The view of ``settings`` its context holds (see ``LiveSettings``)."""
+
+    def set_settings(self, settings: Mapping[str, Any]) -> None:
+        """Keep ``settings`` (read-only) and show them to the plugin's context."""
+        self.settings = settings
+        self.live.swap(settings)
 
     def info(self) -> PluginInfo:
         return PluginInfo(
@@ -62,6 +103,7 @@ class Record:
             self.discovered_at,
             self.activated_at,
             self.changed_at,
+            self.warnings,
         )
 
     @property
@@ -88,6 +130,11 @@ class LoadReport:
     @property
     def active(self) -> list[str]:
         return [pid for pid in self.order if self.plugins[pid].state == "active"]
+
+    @property
+    def warnings(self) -> dict[str, tuple[Reason, ...]]:
+        """The plugins gating let pass with a warning, each with its warnings (``PluginInfo.warnings``)."""
+        return {pid: info.warnings for pid, info in self.plugins.items() if info.warnings}
 
     def by_reason(self) -> dict[str, list[str]]:
         """Plugin ids grouped by the code of their reason."""
@@ -122,6 +169,17 @@ class Plugins:
         self.needed_by: dict[str, list[str]] = {}
         self.diagnostics: tuple[Diagnostic, ...] = ()
         self.secrets = secrets
+        self._activations = 0
+
+    def activated(self, record: Record) -> None:
+        """``record`` just became active: it is the last to have (for shutting down in reverse)."""
+        self._activations += 1
+        record.activation_seq = self._activations
+
+    def by_activation(self) -> list[str]:
+        """The active plugins, the last to become active first."""
+        active = [r for r in self.records.values() if r.state == "active"]
+        return [r.id for r in sorted(active, key=lambda r: -r.activation_seq)]
 
     def __getitem__(self, plugin_id: str) -> Record:
         """The record of ``plugin_id``; raises UnknownPluginError when no source has it."""

@@ -12,9 +12,11 @@ import dataclasses
 import logging
 import threading
 import weakref
+from collections.abc import Iterable
 from typing import Any
 
-from manifold._secrets import MASK, Secrets, is_secret, redact, secrets_in
+from manifold._secrets import MASK, Secrets, is_secret, secrets_in
+from manifold._secrets import redact as _by_key
 from manifold.errors import printable
 from manifold.states import Reason
 
@@ -32,6 +34,16 @@ __all__ = [
 ]
 
 _ROOT = "manifold"
+
+
+def redact(value: Any, *, secrets: Iterable[Any] | str = ()) -> Any:
+    """``value`` (a string, or JSON-like data) as it may be shown, for a host's own values: every value
+    under a secret key masked, and each of ``secrets`` and of those values masked wherever it
+    appears in a string, in any of the forms it prints as (the rules of ``Manager.redact``, which
+    also knows the manager's settings). Mappings come back as dicts, sequences as lists."""
+    given = [secrets] if isinstance(secrets, str) else list(secrets)
+    known = Secrets([*secrets_in(value), *given])
+    return known.scrub_data(_by_key(value))
 
 
 def traceback_of(error: BaseException) -> str:

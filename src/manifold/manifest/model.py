@@ -224,6 +224,33 @@ class Manifest:
     def display_name(self) -> str:
         return self.name or self.id
 
+    @property
+    def requires_api_text(self) -> str | None:
+        """``requires-api`` as the author wrote it (``str(requires_api)`` is normalised: sorted, no spaces)."""
+        return self._written("requires-api")
+
+    @property
+    def requires_app_text(self) -> str | None:
+        """``requires-app`` as the author wrote it."""
+        return self._written("requires-app")
+
+    @property
+    def requires_python_text(self) -> str | None:
+        """``requires-python`` as the author wrote it."""
+        return self._written("requires-python")
+
+    def dependency_text(self, plugin_id: str) -> str | None:
+        """The version specifier of a dependency (or optional dependency) as the author wrote it."""
+        for table in ("dependencies", "optional-dependencies"):
+            written = self.data.get(table, EMPTY).get(plugin_id)
+            if isinstance(written, str):
+                return written
+        return None
+
+    def _written(self, key: str) -> str | None:
+        written = self.data.get("plugin", EMPTY).get(key)
+        return written if isinstance(written, str) else None
+
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled as what it is built from (``data`` is a read-only view, which does not pickle).
         return _unpickle, (dict(self.data), self.file, self.root)

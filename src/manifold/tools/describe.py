@@ -21,6 +21,7 @@ __all__ = [
     "reason_text",
     "render_dot",
     "render_mermaid",
+    "row_reason_text",
 ]
 
 
@@ -41,15 +42,23 @@ def reason_text(reason: Mapping[str, Any] | None) -> str:
 
 
 def plugin_row(info: PluginInfo) -> dict[str, Any]:
-    """The short form: what ``manifold list`` shows."""
+    """The short form: what ``manifold list`` shows (``warnings``: what gating let pass, as reasons)."""
     return {
         "id": info.manifest.id if info.manifest is not None else info.id,
         "version": info.version,
         "state": info.state,
         "reason": reason_dict(info.reason),
+        "warnings": [reason_dict(w) for w in info.warnings],
         "source": info.source,
         "file": info.file,
     }
+
+
+def row_reason_text(row: Mapping[str, Any]) -> str:
+    """A row's reason in one line, or its warnings (``warning: code: message``, joined by ``; ``)."""
+    if row["reason"]:
+        return reason_text(row["reason"])
+    return "; ".join(f"warning: {reason_text(w)}" for w in row.get("warnings", ()))
 
 
 def list_plugins(manager: Manager, *, filtered: bool = False) -> list[dict[str, Any]]:
@@ -79,8 +88,10 @@ def describe_plugin(manager: Manager, plugin_id: str) -> dict[str, Any]:
         return _shown(manager, data)
     data["manifest"] = redact(_plain(manifest.data))
     data["requires"] = {
-        "dependencies": {k: str(v) or "*" for k, v in manifest.dependencies.items()},
-        "optional-dependencies": {k: str(v) or "*" for k, v in manifest.optional_dependencies.items()},
+        "dependencies": {k: manifest.dependency_text(k) or str(v) or "*" for k, v in manifest.dependencies.items()},
+        "optional-dependencies": {
+            k: manifest.dependency_text(k) or str(v) or "*" for k, v in manifest.optional_dependencies.items()
+        },
     }
     data["points"] = [
         {
