@@ -48,7 +48,8 @@ class HookCaller:
 
     ``caller(**kwargs)`` returns the list of non-None results (``firstresult``: the first one, or
     None); ``call_safe`` logs and skips implementations that raise; ``await acall(**kwargs)``
-    awaits ``async`` implementations; ``call_historic`` also calls plugins activated later.
+    awaits ``async`` implementations (``acall_safe``: and skips those that raise);
+    ``call_historic`` also calls plugins activated later.
     Each caller is the only instance of a class of its own, whose ``__call__`` is the code
     compiled for the current implementations (or, when stale, this one, which compiles it).
     """
@@ -72,12 +73,22 @@ class HookCaller:
         return self._current()[1]
 
     def call_safe(self, **kwargs: Any) -> SafeResult:
-        """Call every implementation; one that raises an ``Exception`` is logged and skipped."""
+        """Call every implementation; one that raises an ``Exception`` is logged and skipped. A hook
+        with ``async`` implementations raises HookCallError: await ``acall_safe`` instead."""
         point, impls = self._current()
         check_arguments(point, (), kwargs)
-        refuse_async(point, impls)
+        refuse_async(point, impls, "acall_safe")
         call = safe_steps(point.id, impls, kwargs, firstresult=point.firstresult)
         result: SafeResult = run(self._relay.monitored(point.id, impls, kwargs, call))
+        return result
+
+    async def acall_safe(self, **kwargs: Any) -> SafeResult:
+        """``call_safe`` awaiting the ``async`` implementations, in order: every implementation runs,
+        each one that raises an ``Exception`` is logged and recorded as a failure."""
+        point, impls = self._current()
+        check_arguments(point, (), kwargs)
+        call = safe_steps(point.id, impls, kwargs, firstresult=point.firstresult)
+        result: SafeResult = await arun(self._relay.monitored(point.id, impls, kwargs, call))
         return result
 
     async def acall(self, **kwargs: Any) -> Any:

@@ -60,7 +60,7 @@ class HookOutcome:
 
 @dataclass(frozen=True, slots=True)
 class HookFailure:
-    """An implementation that raised during ``call_safe``: its plugin, extension and exception."""
+    """An implementation that raised during ``call_safe`` or ``acall_safe``: its plugin, extension and exception."""
 
     plugin: str
     error: BaseException
@@ -69,7 +69,7 @@ class HookFailure:
 
 @dataclass(frozen=True, slots=True)
 class SafeResult:
-    """What ``call_safe`` returns: ``result`` is what a plain call would have returned without the
+    """What ``call_safe`` and ``acall_safe`` return: ``result`` is what a plain call would have returned without the
     implementations that raised; ``successes`` holds ``(plugin id, value)`` of every implementation
     that returned (None included), ``failures`` every one that raised, both in call order."""
 
