@@ -104,7 +104,7 @@ DIAGNOSTIC_CODES: Mapping[DiagnosticCode, tuple[str, str]] = {
     "missing-dependency": ("warning (error with `--strict`)", "a dependency is not among the validated manifests"),
     "unknown-point": ("warning", "an extension's point is declared by no manifest (the host may add it in code)"),
     "cardinality": ("warning", 'a second extension to a `cardinality = "one"` point'),
-    "hook-option": ("warning", "`parameters` or `firstresult` on a point that is not a hook"),
+    "hook-option": ("warning", "`parameters`, `firstresult` or `timeout` on a point that is not a hook"),
     "undeclared-import": ("warning", "the plugin's code imports another plugin's package without depending on it"),
     "no-manifests": ("warning", "a folder given holds no `plugin.toml`"),
     "source": ("warning", "a source of the host cannot be read (a missing folder, a package that is not installed)"),

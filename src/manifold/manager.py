@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
     from manifold.hooks import After, Before, HookCaller, HookRelay
-    from manifold.manifest.model import Cardinality
+    from manifold.manifest.model import Cardinality, Order
     from manifold.states import PluginInfo
 
 __all__ = ["LoadReport", "Manager", "RescanResult"]
@@ -167,13 +167,22 @@ class Manager:
         hook: bool = False,
         parameters: Sequence[str] = (),
         firstresult: bool = False,
+        order: Order = "priority",
+        timeout: float | None = None,
     ) -> Callable[[], None]:
         """Declare a point from the host's code; returns the function that removes it again.
 
+        ``order`` and ``timeout`` are those of ``[[extension-points]]`` (see the README's Hooks).
         Raises SettingsError listing every problem of the declaration."""
         problems = []
         if cardinality not in ("many", "one"):
             problems.append(f'cardinality must be "many" or "one", not {cardinality!r}')
+        if order not in ("priority", "last-registered-first"):
+            problems.append(f'order must be "priority" or "last-registered-first", not {order!r}')
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0
+        ):
+            problems.append(f"timeout must be a number of seconds above 0, or None; not {timeout!r}")
         if config_schema is not None:
             from manifold.manifest.schema import check_schema
 
@@ -181,7 +190,17 @@ class Manager:
         if problems:
             raise SettingsError(f"point {point_id}", problems)
         point = Point(
-            point_id, None, description, interface, cardinality, config_schema, hook, tuple(parameters), firstresult
+            point_id,
+            None,
+            description,
+            interface,
+            cardinality,
+            config_schema,
+            hook,
+            tuple(parameters),
+            firstresult,
+            order,
+            timeout,
         )
         with self._lock:  # not while a rescan fills its registry aside
             return self._registry.add_point(point)

@@ -173,6 +173,8 @@ class Discovery:
                     point.hook,
                     point.parameters,
                     point.firstresult,
+                    point.order,
+                    point.timeout,
                 )
             )
         for ext in manifest.extensions:

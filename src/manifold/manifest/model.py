@@ -26,6 +26,7 @@ __all__ = [
     "Extension",
     "ExtensionPoint",
     "Manifest",
+    "Order",
     "Reference",
     "parse_marker",
     "parse_specifier",
@@ -35,6 +36,8 @@ __all__ = [
 
 Activation = Literal["lazy", "eager"]
 Cardinality = Literal["many", "one"]
+Order = Literal["priority", "last-registered-first"]
+"""The order of a point's contributions: highest priority first, ties in load order or the reverse."""
 
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -141,6 +144,8 @@ class ExtensionPoint:
     hook: bool = False
     parameters: tuple[str, ...] = ()
     firstresult: bool = False
+    order: Order = "priority"
+    timeout: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +266,8 @@ class Manifest:
                 hook=p.get("hook", False),
                 parameters=tuple(p.get("parameters", ())),
                 firstresult=p.get("firstresult", False),
+                order=p.get("order", "priority"),
+                timeout=p.get("timeout"),
             )
             for i, p in enumerate(data.get("extension-points", ()))
         )
