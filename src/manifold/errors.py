@@ -33,6 +33,7 @@ __all__ = [
     "ExtensionError",
     "HookCallError",
     "HookError",
+    "HookTimeoutError",
     "ManifestError",
     "ManifoldError",
     "PackError",
@@ -160,3 +161,13 @@ class HookError(ManifoldError):
 class HookCallError(HookError, TypeError):
     """A hook was called wrongly: positional, missing or unknown arguments, or synchronously
     while some of its implementations are ``async``."""
+
+
+class HookTimeoutError(HookError, TimeoutError):
+    """An implementation of a hook ran longer than the call's time limit and was cut off (its thread
+    is left to finish on its own); ``plugin`` is its plugin, ``seconds`` the limit."""
+
+    def __init__(self, message: str, *, hook: str, plugin: str, seconds: float) -> None:
+        super().__init__(message, hook=hook)
+        self.plugin = plugin
+        self.seconds = seconds

@@ -69,6 +69,7 @@ class Manager:
         self._plugins = Plugins(self._secrets)
         self._registry = Registry()
         self._hooks: HookRelay | None = None  # built when the host first asks for a hook
+        self._hook_runner = Runner(None)  # runs hook implementations under a time limit, if any
         self._importer = PluginImporter()
         runner = Runner(self.config.timeout)
         self._lock = HostLock(runner)
@@ -266,6 +267,7 @@ class Manager:
                         extensions=lambda point_id: self.extensions(point_id),  # looked up on each use
                         plugin_state=lambda plugin_id: self._plugins[plugin_id].state,
                         load=ExtensionHandle.load,
+                        timed=self._hook_runner.limited,
                     )
                 hooks = self._hooks
         return hooks
@@ -452,6 +454,7 @@ class Manager:
                 self._importer.remove(pid)
             self._importer.uninstall()
             self._activation.runner.close()
+            self._hook_runner.close()
             self._redaction.close()
             self._activation.listeners.clear()
             if self._hooks is not None:
