@@ -112,7 +112,7 @@ DIAGNOSTIC_CODES: Mapping[DiagnosticCode, tuple[str, str]] = {
         "error",
         "a hook implementation (a plain function the code scan reads) takes a parameter its hook does not declare",
     ),
-    "hook-option": ("warning", "`parameters` or `firstresult` on a point that is not a hook"),
+    "hook-option": ("warning", "`parameters`, `firstresult` or `timeout` on a point that is not a hook"),
     "undeclared-import": ("warning", "the plugin's code imports another plugin's package without depending on it"),
     "no-manifests": ("warning", "a folder given holds no `plugin.toml`"),
     "source": ("warning", "a source of the host cannot be read (a missing folder, a package that is not installed)"),

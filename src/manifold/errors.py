@@ -15,7 +15,8 @@
     ├── SettingsError (ValueError)       settings or a point declaration are invalid: .plugin, .problems
     ├── StrictModeError (RuntimeError)   required plugins are not active: .plugins
     └── HookError                        a hook cannot be called: .hook
-        └── HookCallError (TypeError)    a hook was called wrongly
+        ├── HookCallError (TypeError)    a hook was called wrongly
+        └── HookTimeoutError (TimeoutError) an implementation overran the time limit: .plugin, .seconds
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ __all__ = [
     "ExtensionError",
     "HookCallError",
     "HookError",
+    "HookTimeoutError",
     "ManifestError",
     "ManifoldError",
     "PackError",
@@ -162,6 +164,16 @@ class HookError(ManifoldError):
 class HookCallError(HookError, TypeError):
     """A hook was called wrongly: positional, missing or unknown arguments, or synchronously
     while some of its implementations are ``async``."""
+
+
+class HookTimeoutError(HookError, TimeoutError):
+    """An implementation of a hook ran longer than the call's time limit and was cut off (its thread
+    is left to finish on its own); ``plugin`` is its plugin, ``seconds`` the limit."""
+
+    def __init__(self, message: str, *, hook: str, plugin: str, seconds: float) -> None:
+        super().__init__(message, hook=hook)
+        self.plugin = plugin
+        self.seconds = seconds
 
 
 def printable(value: object) -> str:

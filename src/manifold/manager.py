@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
     from manifold.hooks import After, Before, HookCaller, HookRelay
-    from manifold.manifest.model import Cardinality, ExtensionPoint
+    from manifold.manifest.model import Cardinality, ExtensionPoint, Order
     from manifold.states import PluginInfo
 
 __all__ = ["LoadReport", "Manager", "RescanResult"]
@@ -69,6 +69,7 @@ class Manager:
         self._plugins = Plugins(self._secrets)
         self._registry = Registry()
         self._hooks: HookRelay | None = None  # built when the host first asks for a hook
+        self._hook_runner = Runner(None)  # runs hook implementations under a time limit, if any
         self._importer = PluginImporter()
         runner = Runner(self.config.timeout)
         self._lock = HostLock(runner)
@@ -171,13 +172,22 @@ class Manager:
         hook: bool = False,
         parameters: Sequence[str] = (),
         firstresult: bool = False,
+        order: Order = "priority",
+        timeout: float | None = None,
     ) -> Callable[[], None]:
         """Declare a point from the host's code; returns the function that removes it again.
 
+        ``order`` and ``timeout`` are those of ``[[extension-points]]`` (see the README's Hooks).
         Raises SettingsError listing every problem of the declaration."""
         problems = []
         if cardinality not in ("many", "one"):
             problems.append(f'cardinality must be "many" or "one", not {cardinality!r}')
+        if order not in ("priority", "last-registered-first"):
+            problems.append(f'order must be "priority" or "last-registered-first", not {order!r}')
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0
+        ):
+            problems.append(f"timeout must be a number of seconds above 0, or None; not {timeout!r}")
         if config_schema is not None:
             from manifold.manifest.schema import check_schema
 
@@ -185,7 +195,17 @@ class Manager:
         if problems:
             raise SettingsError(f"point {point_id}", problems)
         point = Point(
-            point_id, None, description, interface, cardinality, config_schema, hook, tuple(parameters), firstresult
+            point_id,
+            None,
+            description,
+            interface,
+            cardinality,
+            config_schema,
+            hook,
+            tuple(parameters),
+            firstresult,
+            order,
+            timeout,
         )
         with self._lock:  # not while a rescan fills its registry aside
             remove = self._registry.add_point(point)
@@ -204,6 +224,8 @@ class Manager:
                 hook=p.hook,
                 parameters=p.parameters,
                 firstresult=p.firstresult,
+                order=p.order,
+                timeout=p.timeout,
             )
             for p in points
         ]
@@ -275,6 +297,7 @@ class Manager:
                         extensions=lambda point_id: self.extensions(point_id),  # looked up on each use
                         plugin_state=lambda plugin_id: self._plugins[plugin_id].state,
                         load=ExtensionHandle.load,
+                        timed=self._hook_runner.limited,
                     )
                 hooks = self._hooks
         return hooks
@@ -489,6 +512,7 @@ class Manager:
                 self._importer.remove(pid)
             self._importer.uninstall()
             self._activation.runner.close()
+            self._hook_runner.close()
             self._redaction.close()
             self._activation.listeners.clear()
             if self._hooks is not None:

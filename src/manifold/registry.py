@@ -7,15 +7,18 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from manifold.manifest.model import Cardinality, Reference
+from manifold.manifest.model import Cardinality, Order, Reference
 from manifold.states import Reason
 
-__all__ = ["ExtensionHandle", "Point", "Registry"]
+__all__ = ["ExtensionHandle", "Point", "Registry", "in_order"]
 
 
 @dataclass(frozen=True, slots=True)
 class Point:
-    """An extension point, declared in a manifest (``plugin`` is its id) or by the host (``plugin`` None)."""
+    """An extension point, declared in a manifest (``plugin`` is its id) or by the host (``plugin`` None).
+
+    ``order``: the order of its extensions (see ``Registry.extensions``); ``timeout``: the seconds
+    each implementation of a hook may run in a call (None: no limit)."""
 
     id: str
     plugin: str | None = None
@@ -26,6 +29,8 @@ class Point:
     hook: bool = False
     parameters: tuple[str, ...] = ()
     firstresult: bool = False
+    order: Order = "priority"
+    timeout: float | None = None
 
 
 class ExtensionHandle:
@@ -116,8 +121,18 @@ class ExtensionHandle:
 _UNSET: Any = object()
 
 
+def in_order(handles: Collection[ExtensionHandle], order: Order) -> tuple[ExtensionHandle, ...]:
+    """``handles`` in the ``order`` of their point: highest priority first, ties by registration
+    (load order, then manifest order), the first registered first or, ``"last-registered-first"``,
+    last."""
+    if order == "last-registered-first":
+        return tuple(sorted(handles, key=lambda h: (-h.priority, -h.order, -h.index)))
+    return tuple(sorted(handles, key=lambda h: (-h.priority, h.order, h.index)))
+
+
 class Registry:
-    """Points by id and their extensions, highest priority first, ties in load order."""
+    """Points by id and their extensions, highest priority first, ties in load order (or the reverse:
+    the point's ``order``)."""
 
     def __init__(self) -> None:
         self._points: dict[str, Point] = {}
@@ -146,12 +161,14 @@ class Registry:
                 owner = self._points[point.id].plugin or "the host"
                 raise ValueError(f"point {point.id!r} is already declared by {owner}")
             self._points[point.id] = point
+            self._sorted.pop(point.id, None)  # its order may differ from the default
         self._changed(point.id)
         return lambda: self.remove_point(point.id)
 
     def remove_point(self, point_id: str) -> None:
         with self._lock:
             self._points.pop(point_id, None)
+            self._sorted.pop(point_id, None)
         self._changed(point_id)
 
     def point(self, point_id: str) -> Point | None:
@@ -211,17 +228,20 @@ class Registry:
                     changed.append(point_id)
             for point_id in [pid for pid, p in self._points.items() if p.plugin in plugins]:
                 del self._points[point_id]
+                self._sorted.pop(point_id, None)
                 changed.append(point_id)
         for point_id in dict.fromkeys(changed):
             self._changed(point_id)
 
     def extensions(self, point_id: str) -> tuple[ExtensionHandle, ...]:
-        """All extensions of the point that have not failed, in order (``()`` for an unknown point)."""
+        """All extensions of the point that have not failed, in order (``()`` for an unknown point):
+        highest priority first; ties in load order, then manifest order (``order = "priority"``, the
+        default), or the reverse of both (``"last-registered-first"``)."""
         ordered = self._sorted.get(point_id)
         if ordered is None:
             with self._lock:  # the sorted tuple and the lists it is made from belong to one generation
-                handles = self._extensions.get(point_id, [])
-                ordered = tuple(sorted(handles, key=lambda h: (-h.priority, h.order, h.index)))
+                point = self._points.get(point_id)
+                ordered = in_order(self._extensions.get(point_id, []), "priority" if point is None else point.order)
                 self._sorted[point_id] = ordered
         return tuple(h for h in ordered if h.error is None)
 

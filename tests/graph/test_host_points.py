@@ -144,7 +144,7 @@ def test_a_bad_host_point_is_a_configuration_error_at_its_line(
         load_config("manifold.toml", environ={})
     assert [d.format() for d in caught.value.diagnostics] == [
         "manifold.toml:3:1: error[unknown-key]: host-points[0].interface: unknown key; known keys: id, "
-        "description, cardinality, config-schema, hook, parameters, firstresult",
+        "description, cardinality, config-schema, hook, parameters, firstresult, order, timeout",
         'manifold.toml:6:1: error[duplicate-point]: host-points[1].id: point "host.a" is already declared at '
         "host-points[0]",
         "manifold.toml:7:19: error[invalid-schema]: host-points[1].config-schema.type: not a valid JSON Schema: "

@@ -18,9 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from manifold import ExtensionHandle, HookImpl, Point, Reference
+from manifold.hooks import HookRelay
 from manifold.hooks._codegen import compilable, generate
 from manifold.hooks._execution import general
 from manifold.hooks._impl import implementation
+from manifold.registry import Registry
 
 NAMES = ("kettle", "water", "cup", "lid")
 RETURNS = ("value", "none", "raise")
@@ -180,3 +182,73 @@ def test_the_property_covers_every_kind_of_implementation() -> None:
         ],
     )
     assert _outcome(lambda: general(point, impls)(None, **kwargs), log) == generated
+
+
+# --------------------------------------------------------------------------- the order of a point
+@st.composite
+def ordered_hooks(draw: st.DrawFn) -> tuple[Point, list[tuple[Spec, int, int]]]:
+    """A hook with an ``order`` and ``firstresult``, and implementations from up to 4 plugins (their load
+    order), each with a priority: ``(spec, plugin, priority)``."""
+    order = draw(st.sampled_from(["priority", "last-registered-first"]))
+    point = Point("acme.kettle-on", hook=True, parameters=("kettle",), firstresult=draw(st.booleans()), order=order)
+    inner = st.builds(
+        Spec, st.sampled_from(["value", "none"]), st.just(False), st.just(("kettle",)), st.just((False,)), st.none()
+    )
+    wrapper = st.builds(Spec, st.just("pass"), st.just(True), st.just(()), st.just(()), st.none())
+    entries = draw(st.lists(st.tuples(inner | wrapper, st.integers(0, 3), st.integers(-1, 1)), max_size=8))
+    return point, entries
+
+
+@settings(deadline=None)
+@given(ordered_hooks())
+def test_both_paths_call_in_the_order_of_the_point(case: tuple[Point, list[tuple[Spec, int, int]]]) -> None:
+    point, entries = case
+    log: list[Any] = []
+    registry = Registry()
+    registry.add_point(point)
+    functions: dict[str, Any] = {}
+    seen: dict[int, int] = {}
+    rank: dict[str, tuple[int, int, int]] = {}
+    for number, (spec, plugin, priority) in enumerate(entries):
+        name = f"f{number}"
+        namespace: dict[str, Any] = {"LOG": log}
+        exec(_source(name, spec), namespace)
+        functions[name] = namespace[name]
+        index = seen[plugin] = seen.get(plugin, -1) + 1  # the plugin's n-th [[extensions]] entry
+        registry.add(
+            ExtensionHandle(
+                plugin=f"p{plugin}",
+                point=point.id,
+                index=index,
+                ref=Reference("pkg", name),
+                id=None,
+                priority=priority,
+                config={},
+                order=plugin,
+                loader=lambda handle: functions[str(handle.ref).partition(":")[2]],
+                wrapper=spec.wrapper,
+            )
+        )
+        rank[name] = (priority, plugin, index)
+    relay = HookRelay(
+        registry, extensions=registry.extensions, plugin_state=lambda plugin: "active", load=ExtensionHandle.load
+    )
+    _, impls = relay.implementations(point.id)
+    # The order, worked out independently: the highest priority first, then by registration
+    # (load order, then manifest order), the first registered first or (last-registered-first) last.
+    sign = -1 if point.order == "last-registered-first" else 1
+    ranked = sorted(rank, key=lambda n: (-rank[n][0], sign * rank[n][1], sign * rank[n][2]))
+    wrappers = [n for n in ranked if entries[int(n[1:])][0].wrapper]
+    inner = [n for n in ranked if not entries[int(n[1:])][0].wrapper]
+    answers = [n for n in inner if entries[int(n[1:])][0].behaviour == "value"]
+    called = inner[: inner.index(answers[0]) + 1] if point.firstresult and answers else inner
+    result: Any = (answers[0] if answers else None) if point.firstresult else answers
+    expected = (
+        ("returned", result),
+        [(n, {}) for n in wrappers]
+        + [(n, {"kettle": "k"}) for n in called]
+        + [(n, "after", result) for n in reversed(wrappers)],
+    )
+    assert [i.handle.ref.qualname for i in impls] == wrappers + inner  # type: ignore[union-attr]
+    assert _outcome(lambda: generate(point, impls)(None, kettle="k"), log) == expected
+    assert _outcome(lambda: general(point, impls)(None, kettle="k"), log) == expected

@@ -288,8 +288,11 @@ def test_acall_awaits_async_implementations_in_order(manifold_plugins: PluginFol
     assert str(raised.value) == (
         f"hook acme.kettle-on has async implementations (a ({package}:slow)); await its acall() instead"
     )
-    with pytest.raises(HookCallError, match="has async implementations"):
+    with pytest.raises(HookCallError) as raised:
         caller.call_safe(kettle="k", temperature=1)
+    assert str(raised.value) == (
+        f"hook acme.kettle-on has async implementations (a ({package}:slow)); await its acall_safe() instead"
+    )
     with pytest.raises(HookCallError, match="missing argument 'kettle'"):
         asyncio.run(caller.acall(temperature=1))
 
@@ -306,6 +309,82 @@ def test_acall_runs_sync_hooks_firstresult_and_wrappers(manifold_plugins: Plugin
     )
     caller = kettle_manager(manifold_plugins, firstresult=True).hook(HOOK)
     assert asyncio.run(caller.acall(kettle="k", temperature=1)) == "QUICK K"
+
+
+ASYNC_SAFE = """
+import asyncio
+
+async def slow(kettle):
+    await asyncio.sleep(0)
+    return "slow " + kettle
+
+async def sour(kettle):
+    await asyncio.sleep(0)
+    raise LookupError("sour " + kettle)
+
+def quick(kettle):
+    return None
+
+def broken(kettle):
+    raise ValueError("broken " + kettle)
+"""
+
+
+def test_acall_safe_runs_every_implementation_and_returns_each_plugins_outcome(
+    manifold_plugins: PluginFolder, caplog: pytest.LogCaptureFixture
+) -> None:
+    a = plugin(manifold_plugins, "a", ASYNC_SAFE, {"ref": ":sour", "priority": 4}, {"ref": ":slow", "priority": 3})
+    b = plugin(manifold_plugins, "b", ASYNC_SAFE, {"ref": ":broken", "priority": 2}, {"ref": ":quick", "priority": 1})
+    plugin(manifold_plugins, "c", ASYNC_SAFE, {"ref": ":slow"})
+    caller = kettle_manager(manifold_plugins).hook(HOOK)
+    with caplog.at_level(logging.ERROR, logger="manifold"):
+        outcome = asyncio.run(caller.acall_safe(kettle="k", temperature=1))
+    assert outcome.result == ["slow k", "slow k"]
+    assert outcome.successes == (("a", "slow k"), ("b", None), ("c", "slow k"))
+    assert [(f.plugin, type(f.error), str(f.error), str(f.handle.ref)) for f in outcome.failures] == [
+        ("a", LookupError, "sour k", f"{a}:sour"),
+        ("b", ValueError, "broken k", f"{b}:broken"),
+    ]
+    assert not outcome.ok
+    assert [r.getMessage() for r in caplog.records] == [
+        f"hook acme.kettle-on: a ({a}:sour) raised LookupError: sour k; skipped",
+        f"hook acme.kettle-on: b ({b}:broken) raised ValueError: broken k; skipped",
+    ]
+
+
+def test_acall_safe_with_firstresult_wrappers_and_monitors(manifold_plugins: PluginFolder) -> None:
+    code = ASYNC_SAFE + "\ndef wrap():\n    result = yield\n    return result.upper()\n"
+    plugin(
+        manifold_plugins,
+        "a",
+        code,
+        {"ref": ":sour", "priority": 3},
+        {"ref": ":quick", "priority": 2},
+        {"ref": ":slow", "priority": 1},
+        {"ref": ":broken"},
+        {"ref": ":wrap", "wrapper": True},
+    )
+    manager = kettle_manager(manifold_plugins, firstresult=True)
+    seen: list[Any] = []
+    manager.monitor_hooks(after=lambda outcome, hook, impls, kwargs: seen.append(outcome.result))
+    caller = manager.hook(HOOK)
+    with pytest.raises(LookupError, match="sour k"):
+        asyncio.run(caller.acall(kettle="k", temperature=1))  # a plain call stops at the first error
+    outcome = asyncio.run(caller.acall_safe(kettle="k", temperature=1))
+    assert (outcome.result, outcome.successes) == ("SLOW K", (("a", None), ("a", "slow k")))
+    assert [str(f.error) for f in outcome.failures] == ["sour k"]
+    assert seen == [None, outcome]
+    with pytest.raises(HookCallError, match="unknown argument 'spout'"):
+        asyncio.run(caller.acall_safe(kettle="k", temperature=1, spout=2))
+
+
+def test_acall_safe_of_a_sync_hook_matches_call_safe(manifold_plugins: PluginFolder) -> None:
+    plugin(manifold_plugins, "a", ASYNC_SAFE, {"ref": ":broken", "priority": 1}, {"ref": ":quick"})
+    caller = kettle_manager(manifold_plugins).hook(HOOK)
+    with_loop = asyncio.run(caller.acall_safe(kettle="k", temperature=1))
+    plain = caller.call_safe(kettle="k", temperature=1)
+    assert (with_loop.result, with_loop.successes) == (plain.result, plain.successes) == ([], (("a", None),))
+    assert [str(f.error) for f in with_loop.failures] == [str(f.error) for f in plain.failures] == ["broken k"]
 
 
 # --------------------------------------------------------------------------- wrappers

@@ -7,12 +7,16 @@ that list (``manifold.hooks._codegen``). That function becomes the ``__call__`` 
 class, so calling the caller is one Python call plus the implementations' own calls.
 
 The relay knows nothing of the manager: the host hands it its registry, the extensions of a point,
-the state of a plugin and how to load an extension.
+the state of a plugin, how to load an extension and how to run plugin code under a time limit.
+
+A call under a time limit (the point's ``timeout``, or ``caller.with_timeout(seconds)``) takes the
+general loop with each piece of plugin code timed; the generated code is for calls without one.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -21,9 +25,11 @@ from manifold.hooks._codegen import compilable, generate
 from manifold.hooks._execution import (
     After,
     Before,
+    Limit,
     Monitors,
     SafeResult,
     Steps,
+    Timed,
     arun,
     general,
     monitored,
@@ -36,11 +42,12 @@ from manifold.hooks._impl import HookImpl, attached, check_arguments, refuse_asy
 from manifold.registry import ExtensionHandle, Point, Registry
 from manifold.states import State
 
-__all__ = ["HookCaller", "HookRelay"]
+__all__ = ["HookCaller", "HookRelay", "TimedHookCaller"]
 
 logger = logging.getLogger("manifold")
 
 _History = list[tuple[Mapping[str, Any], Callable[[Any], object] | None]]
+_POINTS: Any = object()  # the time limit of a call is its point's ``timeout``
 
 
 class HookCaller:
@@ -48,7 +55,8 @@ class HookCaller:
 
     ``caller(**kwargs)`` returns the list of non-None results (``firstresult``: the first one, or
     None); ``call_safe`` logs and skips implementations that raise; ``await acall(**kwargs)``
-    awaits ``async`` implementations; ``call_historic`` also calls plugins activated later.
+    awaits ``async`` implementations (``acall_safe``: and skips those that raise);
+    ``call_historic`` also calls plugins activated later.
     Each caller is the only instance of a class of its own, whose ``__call__`` is the code
     compiled for the current implementations (or, when stale, this one, which compiles it).
     """
@@ -72,20 +80,43 @@ class HookCaller:
         return self._current()[1]
 
     def call_safe(self, **kwargs: Any) -> SafeResult:
-        """Call every implementation; one that raises an ``Exception`` is logged and skipped."""
-        point, impls = self._current()
-        check_arguments(point, (), kwargs)
-        refuse_async(point, impls)
-        call = safe_steps(point.id, impls, kwargs, firstresult=point.firstresult)
-        result: SafeResult = run(self._relay.monitored(point.id, impls, kwargs, call))
+        """Call every implementation; one that raises an ``Exception`` is logged and skipped. A hook
+        with ``async`` implementations raises HookCallError: await ``acall_safe`` instead."""
+        result: SafeResult = run(self._steps((), kwargs, safe=True, awaited=False))
+        return result
+
+    async def acall_safe(self, **kwargs: Any) -> SafeResult:
+        """``call_safe`` awaiting the ``async`` implementations, in order: every implementation runs,
+        each one that raises an ``Exception`` is logged and recorded as a failure."""
+        result: SafeResult = await arun(self._steps((), kwargs, safe=True, awaited=True))
         return result
 
     async def acall(self, **kwargs: Any) -> Any:
         """Call every implementation, awaiting the ``async`` ones, in order; returns as a plain call."""
+        return await arun(self._steps((), kwargs, safe=False, awaited=True))
+
+    def with_timeout(self, seconds: float | None) -> TimedHookCaller:
+        """This hook's calls with a time limit of ``seconds`` on each implementation instead of its
+        point's ``timeout`` (None: no limit): ``hook.with_timeout(2)(**kwargs)``, and its
+        ``call_safe``, ``acall`` and ``acall_safe``."""
+        if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds <= 0):
+            raise HookCallError(
+                f"hook {self.id}: a time limit is a number of seconds above 0, or None; not {seconds!r}", hook=self.id
+            )
+        return TimedHookCaller(self, seconds)
+
+    def _steps(
+        self, args: tuple[Any, ...], kwargs: Mapping[str, Any], *, safe: bool, awaited: bool, seconds: Any = _POINTS
+    ) -> Steps:
+        """A checked call in the monitors, the general way; ``seconds``: its time limit, if not the point's."""
         point, impls = self._current()
-        check_arguments(point, (), kwargs)
-        call = steps(point.id, impls, kwargs, firstresult=point.firstresult)
-        return await arun(self._relay.monitored(point.id, impls, kwargs, call))
+        check_arguments(point, args, kwargs)
+        if not awaited:
+            refuse_async(point, impls, "acall_safe" if safe else "acall")
+        limit = self._relay.limit(point, point.timeout if seconds is _POINTS else seconds)
+        make = safe_steps if safe else steps
+        call = make(point.id, impls, kwargs, firstresult=point.firstresult, limit=limit)
+        return self._relay.monitored(point.id, impls, kwargs, call)
 
     def call_historic(self, result_callback: Callable[[Any], object] | None = None, **kwargs: Any) -> None:
         """Call the implementations of the plugins active now (importing nothing) and remember the
@@ -118,7 +149,7 @@ class HookCaller:
             point, impls = self._relay.implementations(self.id)
             if self._generation == generation:
                 break
-        function = _compile(point, impls, self._relay.monitors)
+        function = _compile(point, impls, self._relay.monitors, self._relay.limit(point, point.timeout))
         if self._generation == generation:
             self._point, self._impls = point, impls
             type(self).__call__ = function  # type: ignore[method-assign]
@@ -132,10 +163,43 @@ class HookCaller:
         type(self).__call__ = HookCaller.__call__  # type: ignore[method-assign]
 
 
-def _compile(point: Point, impls: tuple[HookImpl, ...], monitors: Monitors) -> Callable[..., Any]:
-    """The ``__call__`` for exactly these implementations: generated code when it can be written,
-    the general loop otherwise; inside the monitors when there are some."""
-    fast = generate(point, impls) if compilable(point, impls) else general(point, impls)
+class TimedHookCaller:
+    """The calls of one hook under a time limit of its own: ``hook.with_timeout(seconds)``.
+
+    Each implementation may run ``seconds`` (each half of a wrapper too); one that overruns is cut
+    off: a plain call or ``acall`` raises HookTimeoutError, ``call_safe`` and ``acall_safe`` record it
+    as that implementation's failure and go on.
+    """
+
+    __slots__ = ("_caller", "timeout")
+
+    def __init__(self, caller: HookCaller, seconds: float | None) -> None:
+        self._caller = caller
+        self.timeout = seconds
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return run(self._caller._steps(args, kwargs, safe=False, awaited=False, seconds=self.timeout))
+
+    def call_safe(self, **kwargs: Any) -> SafeResult:
+        result: SafeResult = run(self._caller._steps((), kwargs, safe=True, awaited=False, seconds=self.timeout))
+        return result
+
+    async def acall(self, **kwargs: Any) -> Any:
+        return await arun(self._caller._steps((), kwargs, safe=False, awaited=True, seconds=self.timeout))
+
+    async def acall_safe(self, **kwargs: Any) -> SafeResult:
+        result: SafeResult = await arun(self._caller._steps((), kwargs, safe=True, awaited=True, seconds=self.timeout))
+        return result
+
+    def __repr__(self) -> str:
+        return f"<hook {self._caller.id} with timeout {self.timeout}>"
+
+
+def _compile(point: Point, impls: tuple[HookImpl, ...], monitors: Monitors, limit: Limit | None) -> Callable[..., Any]:
+    """The ``__call__`` for exactly these implementations: generated code when it can be written and
+    no time limit applies, the general loop otherwise; inside the monitors when there are some."""
+    timed = limit is not None or not compilable(point, impls)
+    fast = general(point, impls, limit) if timed else generate(point, impls)
     if not monitors:
         return fast
 
@@ -151,8 +215,9 @@ class HookRelay:
 
     The host gives it its ``registry`` (the points; the relay marks a caller stale when its point
     or its extensions change), ``extensions(point_id)`` (the point's extensions in call order, the
-    failed ones left out), ``plugin_state(plugin_id)`` and ``load(handle)`` (the extension's object,
-    activating its plugin first; raises ManifoldError when it cannot, having logged why).
+    failed ones left out), ``plugin_state(plugin_id)``, ``load(handle)`` (the extension's object,
+    activating its plugin first; raises ManifoldError when it cannot, having logged why) and
+    ``timed`` (how to run plugin code under a time limit; see ``_execution.Timed``).
     """
 
     def __init__(
@@ -162,8 +227,10 @@ class HookRelay:
         extensions: Callable[[str], Iterable[ExtensionHandle]],
         plugin_state: Callable[[str], State],
         load: Callable[[ExtensionHandle], Any],
+        timed: Timed | None = None,
     ) -> None:
         self._registry = registry
+        self._timed = timed
         self._extensions = extensions
         self._plugin_state = plugin_state
         self._load = load
@@ -212,6 +279,14 @@ class HookRelay:
             return None  # the host logged it and marked the extension or the plugin failed
         return attached(point, handle, value)
 
+    def limit(self, point: Point, seconds: float | None) -> Limit | None:
+        """The time limit of a call of ``point`` (None: no limit; so is an infinite one)."""
+        if seconds is None or seconds == math.inf:
+            return None
+        if self._timed is None:
+            raise HookError(f"hook {point.id}: this host runs no hook under a time limit", hook=point.id)
+        return Limit(point.id, seconds, self._timed)
+
     def monitored(self, point_id: str, impls: tuple[HookImpl, ...], kwargs: Mapping[str, Any], call: Steps) -> Steps:
         """``call`` inside the current monitors."""
         return monitored(self.monitors, point_id, impls, kwargs, call)
@@ -227,8 +302,12 @@ class HookRelay:
         kwargs: Mapping[str, Any],
         callback: Callable[[Any], object] | None,
     ) -> None:
-        """One historic call: every result, not only the first, goes to ``callback``."""
-        results = run(self.monitored(point_id, impls, kwargs, steps(point_id, impls, kwargs, firstresult=False)))
+        """One historic call (under its point's time limit): every result, not only the first, goes to
+        ``callback``."""
+        point = self._registry.point(point_id)
+        limit = None if point is None else self.limit(point, point.timeout)
+        call = steps(point_id, impls, kwargs, firstresult=False, limit=limit)
+        results = run(self.monitored(point_id, impls, kwargs, call))
         if callback is not None:
             for value in results:
                 callback(value)

@@ -6,6 +6,8 @@ wrappers resume, innermost first, with the result or the exception, each free to
 awaitable of an ``async`` implementation is yielded and the generator resumed with its result, so
 ``run`` drives a plain call and ``arun`` awaits one: the order, ``firstresult`` and the wrappers
 are the same code. ``safe`` records each implementation that raises and goes on (``call_safe``).
+``limit`` runs each piece of plugin code under a time limit (``Limit``): the host's timed worker
+for plain code, ``asyncio.timeout`` for what an ``async`` implementation returns.
 Compiled callers (``manifold.hooks._codegen``) do the same in straight-line code, with this
 module's wrapper protocol (``begin``, ``send``, ``throw``).
 """
@@ -13,10 +15,12 @@ module's wrapper protocol (``begin``, ``send``, ``throw``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
+from manifold.errors import HookTimeoutError
 from manifold.hooks._impl import HookImpl, check_arguments, refuse_async
 from manifold.registry import ExtensionHandle, Point
 
@@ -25,9 +29,11 @@ __all__ = [
     "Before",
     "HookFailure",
     "HookOutcome",
+    "Limit",
     "Monitors",
     "SafeResult",
     "Steps",
+    "Timed",
     "arun",
     "begin",
     "blame",
@@ -60,7 +66,7 @@ class HookOutcome:
 
 @dataclass(frozen=True, slots=True)
 class HookFailure:
-    """An implementation that raised during ``call_safe``: its plugin, extension and exception."""
+    """An implementation that raised during ``call_safe`` or ``acall_safe``: its plugin, extension and exception."""
 
     plugin: str
     error: BaseException
@@ -69,7 +75,7 @@ class HookFailure:
 
 @dataclass(frozen=True, slots=True)
 class SafeResult:
-    """What ``call_safe`` returns: ``result`` is what a plain call would have returned without the
+    """What ``call_safe`` and ``acall_safe`` return: ``result`` is what a plain call would have returned without the
     implementations that raised; ``successes`` holds ``(plugin id, value)`` of every implementation
     that returned (None included), ``failures`` every one that raised, both in call order."""
 
@@ -87,6 +93,48 @@ Before = Callable[[str, tuple[HookImpl, ...], Mapping[str, Any]], object]
 After = Callable[[HookOutcome, str, tuple[HookImpl, ...], Mapping[str, Any]], object]
 """``after(outcome, hook, impls, kwargs)``: called after every hook call, with its outcome."""
 Monitors = tuple[tuple[Before | None, After | None], ...]
+
+Timed = Callable[[Callable[[], Any], float, Callable[[], BaseException]], Any]
+"""``timed(function, seconds, overrun)``: the host runs ``function()`` on a worker thread and returns
+its result or raises its exception; when it runs longer than ``seconds`` it raises ``overrun()``
+instead (the thread is left to finish on its own)."""
+
+
+class Limit:
+    """The time limit of one call: every piece of plugin code in it may run ``seconds``."""
+
+    __slots__ = ("point_id", "seconds", "timed")
+
+    def __init__(self, point_id: str, seconds: float, timed: Timed) -> None:
+        self.point_id = point_id
+        self.seconds = seconds
+        self.timed = timed
+
+    def __call__(self, impl: HookImpl, function: Callable[[], Any]) -> Any:
+        """``function()``, plugin code of ``impl``, under the limit."""
+        return self.timed(function, self.seconds, partial(self.overrun, impl))
+
+    async def awaited(self, impl: HookImpl, awaitable: Awaitable[Any]) -> Any:
+        """What ``impl``, an ``async`` implementation, returned, awaited under the limit (cancelled after it)."""
+        import asyncio
+
+        scope = asyncio.timeout(self.seconds)
+        try:
+            async with scope:
+                return await awaitable
+        except TimeoutError:
+            if scope.expired():
+                raise self.overrun(impl) from None
+            raise
+
+    def overrun(self, impl: HookImpl) -> HookTimeoutError:
+        return HookTimeoutError(
+            f"hook {self.point_id}: {impl} did not finish within {self.seconds:g} s and was cut off",
+            hook=self.point_id,
+            plugin=impl.plugin,
+            seconds=self.seconds,
+        )
+
 
 Steps = Generator[Any, Any, Any]
 """A call in progress: yields the awaitable of each ``async`` implementation, returns the result."""
@@ -160,6 +208,10 @@ class _Safe:
         self.failures: list[HookFailure] = []
 
     def failed(self, impl: HookImpl, error: Exception) -> None:
+        if isinstance(error, HookTimeoutError) and error.plugin == impl.plugin and error.hook == self.point_id:
+            logger.error("%s; skipped", error)
+            self.failures.append(HookFailure(impl.plugin, error, impl.handle))
+            return
         logger.error(
             "hook %s: %s raised %s: %s; skipped",
             self.point_id,
@@ -172,15 +224,26 @@ class _Safe:
 
 
 def steps(
-    point_id: str, impls: Sequence[HookImpl], kwargs: Mapping[str, Any], *, firstresult: bool, safe: _Safe | None = None
+    point_id: str,
+    impls: Sequence[HookImpl],
+    kwargs: Mapping[str, Any],
+    *,
+    firstresult: bool,
+    safe: _Safe | None = None,
+    limit: Limit | None = None,
 ) -> Steps:
     """The call of ``impls`` (wrappers among them) with ``kwargs``; see the module's docstring."""
     teardowns: list[tuple[HookImpl, Teardown]] = []
+    note = safe is None
     try:
         for impl in impls:  # the wrappers, outermost first
             if impl.wrapper:
                 try:
-                    teardowns.append((impl, begin(impl.call(kwargs), impl, point_id, note=safe is None)))
+                    gen = impl.call(kwargs)
+                    if limit is None:
+                        teardowns.append((impl, begin(gen, impl, point_id, note=note)))
+                    else:
+                        teardowns.append((impl, limit(impl, partial(begin, gen, impl, point_id, note=note))))
                 except Exception as e:
                     if safe is None:
                         raise
@@ -190,9 +253,14 @@ def steps(
             if impl.wrapper:
                 continue
             try:
-                value = impl.call(kwargs)
-                if impl.is_async:
-                    value = yield value
+                if limit is None:
+                    value = impl.call(kwargs)
+                    if impl.is_async:
+                        value = yield value
+                elif impl.is_async:
+                    value = yield limit.awaited(impl, impl.call(kwargs))
+                else:
+                    value = limit(impl, partial(impl.call, kwargs))
             except BaseException as e:
                 if safe is None or not isinstance(e, Exception):
                     blame(e, impl, point_id)
@@ -212,9 +280,14 @@ def steps(
     for impl, gen in reversed(teardowns):  # the wrappers, innermost first
         try:
             if error is None:
-                result = send(gen, result, impl, point_id, note=safe is None)
-            else:
+                if limit is None:
+                    result = send(gen, result, impl, point_id, note=note)
+                else:
+                    result = limit(impl, partial(send, gen, result, impl, point_id, note=note))
+            elif limit is None:
                 result, error = throw(gen, error, impl, point_id), None
+            else:
+                result, error = limit(impl, partial(throw, gen, error, impl, point_id)), None
         except BaseException as e:
             if safe is None or not isinstance(e, Exception):
                 error = e
@@ -225,11 +298,18 @@ def steps(
     return result
 
 
-def safe_steps(point_id: str, impls: Sequence[HookImpl], kwargs: Mapping[str, Any], *, firstresult: bool) -> Steps:
+def safe_steps(
+    point_id: str,
+    impls: Sequence[HookImpl],
+    kwargs: Mapping[str, Any],
+    *,
+    firstresult: bool,
+    limit: Limit | None = None,
+) -> Steps:
     """The call that ``call_safe`` makes: an implementation that raises an ``Exception`` is logged
     and skipped; returns a SafeResult."""
     safe = _Safe(point_id)
-    result = yield from steps(point_id, impls, kwargs, firstresult=firstresult, safe=safe)
+    result = yield from steps(point_id, impls, kwargs, firstresult=firstresult, safe=safe, limit=limit)
     return SafeResult(result, tuple(safe.successes), tuple(safe.failures))
 
 
@@ -264,13 +344,14 @@ async def arun(call: Steps) -> Any:
         return done.value
 
 
-def general(point: Point, impls: tuple[HookImpl, ...]) -> Callable[..., Any]:
-    """A caller's ``__call__`` the general way: what generated code does, and what it falls back to."""
+def general(point: Point, impls: tuple[HookImpl, ...], limit: Limit | None = None) -> Callable[..., Any]:
+    """A caller's ``__call__`` the general way: what generated code does, and what it falls back to
+    (and what runs under a time limit)."""
 
     def call(self: object, *args: Any, **kwargs: Any) -> Any:
         check_arguments(point, args, kwargs)
         refuse_async(point, impls)
-        return run(steps(point.id, impls, kwargs, firstresult=point.firstresult))
+        return run(steps(point.id, impls, kwargs, firstresult=point.firstresult, limit=limit))
 
     return call
 

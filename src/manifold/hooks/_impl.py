@@ -163,11 +163,12 @@ def bad_call(point: Point, args: tuple[Any, ...], extra: Mapping[str, Any], valu
     check_arguments(point, args, {**kwargs, **extra})
 
 
-def refuse_async(point: Point, impls: Sequence[HookImpl]) -> None:
-    """Raise HookCallError when a plain (not awaited) call meets an ``async`` implementation."""
+def refuse_async(point: Point, impls: Sequence[HookImpl], instead: str = "acall") -> None:
+    """Raise HookCallError when a plain (not awaited) call meets an ``async`` implementation; the
+    message names the awaited call to make ``instead``."""
     asynchronous = [str(i) for i in impls if i.is_async]
     if asynchronous:
         raise HookCallError(
-            f"hook {point.id} has async implementations ({', '.join(asynchronous)}); await its acall() instead",
+            f"hook {point.id} has async implementations ({', '.join(asynchronous)}); await its {instead}() instead",
             hook=point.id,
         )

@@ -178,6 +178,8 @@ class Discovery:
                     point.hook,
                     point.parameters,
                     point.firstresult,
+                    point.order,
+                    point.timeout,
                 )
             )
         for ext in manifest.extensions:

@@ -64,6 +64,8 @@ class ExtensionLoader:
                     self._check_hook(handle, point, config)
                 return config
             value = self.importer.load(handle.plugin, handle.ref)
+            if inspect.isfunction(value) and "." in handle.ref.qualname:
+                value = self._method(handle, point, value)
             if inspect.isclass(value):
                 value = construct(value, self.activation.plugins.records[handle.plugin].context)
             if point is not None and point.interface is not None:
@@ -83,6 +85,32 @@ class ExtensionLoader:
             # The cause prints with the host's traceback: it goes along only when it shows no secret.
             shown = traceback_of(e)
             raise error from (e if reason.traceback == shown else None)
+
+    def _method(self, handle: ExtensionHandle, point: Point | None, value: Any) -> Any:
+        """``value``, a function the ref names as an attribute: bound to the plugin object when it is a
+        method of the plugin's class (the one object the manager built, shared by all its hooks); a
+        method of another class is refused for a hook (it would be called without ``self``)."""
+        ref = handle.ref
+        assert ref is not None
+        owner, _, name = ref.qualname.rpartition(".")
+        container = self.importer.load(handle.plugin, Reference(ref.module, owner))
+        if not inspect.isclass(container) or not inspect.isfunction(inspect.getattr_static(container, name, None)):
+            return value  # a static method, or an attribute of an object that is not a class
+        record = self.activation.plugins.records[handle.plugin]
+        manifest = record.manifest
+        declared = None if manifest is None else manifest.plugin_class
+        if declared is not None and declared.module == ref.module and declared.qualname == owner:
+            return value if record.obj is None else getattr(record.obj, name)
+        if point is None or not point.hook:
+            return value
+        ours = "the plugin declares no class" if declared is None else f"not of the plugin's class ({declared})"
+        connector = ", and" if declared is None else ","
+        raise self._error(
+            f"{record.where}: extensions[{handle.index}].ref: {ref} of {handle.plugin} is a method of class "
+            f"{ref.module}:{owner}{connector} {ours}; only the plugin's own methods are bound to its object",
+            handle,
+            point=point.id,
+        )
 
     def _config(self, handle: ExtensionHandle, point: Point | None) -> Mapping[str, Any]:
         if point is None or point.config_schema is None:

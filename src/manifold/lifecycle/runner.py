@@ -44,11 +44,12 @@ Ctrl-C, and the unwinding of a trip the caller gave up on."""
 class _Trip:
     """One trip to the worker: the function, its outcome, and the timed calls in progress."""
 
-    __slots__ = ("abandoned", "done", "error", "function", "lock", "owner", "result", "running")
+    __slots__ = ("abandoned", "done", "error", "function", "lock", "owner", "result", "running", "timeout")
 
-    def __init__(self, function: Callable[[], Any], owner: Runner) -> None:
+    def __init__(self, function: Callable[[], Any], owner: Runner, timeout: float | None) -> None:
         self.function = function
         self.owner = owner
+        self.timeout = timeout
         self.done = threading.Event()
         self.lock = threading.Lock()
         self.running: list[tuple[float, object]] = []  # (started, label), outermost first
@@ -117,7 +118,7 @@ class Runner:
         """``body()``, on the worker unless there is no limit (or this thread is already the worker)."""
         if getattr(_local, "trip", None) is not None or self._here():
             return body()
-        return self._trip(_Trip(body, self))
+        return self._trip(_Trip(body, self, self.timeout))
 
     def call(self, function: Callable[[], Any], label: object = None) -> Any:
         """``function()`` (awaited if it returns an awaitable), timed; raises what it raises, or CallTimeout."""
@@ -127,6 +128,19 @@ class Runner:
         if self._here():
             return _finish(function())
         return self.run(lambda: self.call(function, label))
+
+    def limited(self, function: Callable[[], Any], timeout: float, overrun: Callable[[], BaseException]) -> Any:
+        """``function()`` (not awaited) on this runner's worker, timed by ``timeout`` instead of the runner's
+        own limit; raises what it raises, or ``overrun()`` when it overran. Called from plugin code running
+        in a trip of this runner, it runs in that trip, under that trip's limit (the worker cannot wait
+        for itself). The hook callers run each implementation this way (``manifold.hooks``)."""
+        trip: _Trip | None = getattr(_local, "trip", None)
+        if trip is not None and trip.owner is self:
+            return trip.timed(lambda: (function(),), None)[0]  # boxed: _finish awaits no result
+        try:
+            return self._trip(_Trip(lambda: self.limited(function, timeout, overrun), self, timeout))
+        except CallTimeout:
+            raise overrun() from None
 
     def _here(self) -> bool:
         """Whether work runs in the caller's thread: no limit, and no event loop running in it."""
@@ -138,7 +152,7 @@ class Runner:
                 self._jobs = _start_worker()
             jobs = self._jobs
             jobs.put(trip)
-        timeout = self.timeout
+        timeout = trip.timeout
         while not trip.done.is_set():
             left = None if timeout is None else trip.overdue(timeout)
             if left is None and timeout is not None:  # overdue: the trip is abandoned

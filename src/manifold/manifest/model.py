@@ -26,6 +26,7 @@ __all__ = [
     "Extension",
     "ExtensionPoint",
     "Manifest",
+    "Order",
     "Reference",
     "parse_marker",
     "parse_specifier",
@@ -35,6 +36,8 @@ __all__ = [
 
 Activation = Literal["lazy", "eager"]
 Cardinality = Literal["many", "one"]
+Order = Literal["priority", "last-registered-first"]
+"""The order of a point's contributions: highest priority first, ties in load order or the reverse."""
 
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -145,6 +148,8 @@ class ExtensionPoint:
     hook: bool = False
     parameters: tuple[str, ...] = ()
     firstresult: bool = False
+    order: Order = "priority"
+    timeout: float | None = None
 
     @classmethod
     def from_data(cls, table: Mapping[str, Any], *, plugin: str | None, index: int) -> ExtensionPoint:
@@ -162,6 +167,8 @@ class ExtensionPoint:
             hook=table.get("hook", False),
             parameters=tuple(table.get("parameters", ())),
             firstresult=table.get("firstresult", False),
+            order=table.get("order", "priority"),
+            timeout=table.get("timeout"),
         )
 
 

@@ -161,7 +161,7 @@ def point_problems(points: Any, table: str = "extension-points") -> Iterator[Pro
         if isinstance(config_schema, dict):
             yield from _embedded_schema_problems(config_schema, (*path, "config-schema"), settings=False)
         if point.get("hook") is not True:
-            for key in ("parameters", "firstresult"):
+            for key in ("parameters", "firstresult", "timeout"):
                 if key in point:
                     yield Problem(
                         "hook-option",
