@@ -307,9 +307,10 @@ def _check_cycles(by_id: Mapping[str, Manifest], knotted: Mapping[str, list[str]
 
 def _check_extensions(manifests: Sequence[Manifest], found: _Found) -> None:
     """Each extension's point is declared, its config fits the point's schema, and a ``one`` point gets one."""
+    from manifold.manifest.bridge import BUILTIN_POINTS
     from manifold.manifest.schema import instance_problems  # validate only: a host checks configs on load
 
-    points = {point.id: point for manifest in manifests for point in manifest.extension_points}
+    points = {**BUILTIN_POINTS, **{point.id: point for manifest in manifests for point in manifest.extension_points}}
     contributions: dict[str, list[tuple[Manifest, int]]] = {}
     for manifest in manifests:
         for ext in manifest.extensions:
@@ -329,7 +330,7 @@ def _check_extensions(manifests: Sequence[Manifest], found: _Found) -> None:
                             manifest.id,
                             problem.message,
                             problem.path,
-                            others=(point.plugin,),
+                            others=(point.plugin,) if point.plugin else (),
                             severity=problem.severity,
                             keyed=True,
                         )
