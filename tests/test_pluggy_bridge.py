@@ -8,6 +8,7 @@ import logging
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import pluggy
 import pytest
 
-from manifold import Manager
+from manifold import Manager, UsageError
 from manifold.pluggy import register
 from manifold.testing import PluginFolder
 
@@ -385,3 +386,170 @@ def test_importing_the_bridge_leaves_import_pluggy_alone() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out == "pluggy True True\n"
     assert pluggy.PluginManager.__module__.startswith("pluggy")
+
+
+# ---------------------------------------------------------------- what a host switching from entry points needs
+
+
+def certs_plugin(folder: PluginFolder, plugin_id: str, answer: str, **extension: Any) -> None:
+    package = plugin_id.replace(".", "_").replace("-", "_")
+    folder.add(
+        plugin_id,
+        packages=[package],
+        files={
+            f"{package}/__init__.py": f"""
+                from kettle_host import hookimpl
+
+
+                @hookimpl
+                def get_cert_key_paths(server_url):
+                    return {answer!r}
+            """
+        },
+        extensions=[{"point": "pluggy", "ref": package, **extension}],  # a module alone, as in an entry point
+    )
+
+
+def test_distribution_metadata_reaches_pluggy(manifold_plugins: PluginFolder, host: ModuleType) -> None:
+    pluggy_plugins(manifold_plugins)
+    manager = manifold_plugins.manager()
+    register(manager, host.pm)
+    shown = {name: (dist.project_name, dist.version) for name, dist in _distinfo_by_name(host.pm)}
+    assert shown == {
+        "kettle.announcer": ("kettle.announcer", "1.0"),
+        "kettle.certs": ("kettle.certs", "1.0"),
+        "kettle.certs-corp": ("kettle.certs-corp", "1.0"),
+        "kettle.counter": ("kettle.counter", "1.0"),
+    }
+    dist = dict(host.pm.list_plugin_distinfo())[host.pm.get_plugin("kettle.certs")]
+    assert (dist.metadata["Name"], dist.name) == ("kettle.certs", "kettle.certs")
+    manager.deactivate("kettle.certs")
+    assert [name for name, _ in _distinfo_by_name(host.pm)] == [
+        "kettle.announcer",
+        "kettle.certs-corp",
+        "kettle.counter",
+    ]
+
+
+def _distinfo_by_name(pm: pluggy.PluginManager) -> list[tuple[str | None, Any]]:
+    return [(pm.get_name(plugin), dist) for plugin, dist in pm.list_plugin_distinfo()]
+
+
+def test_a_ref_naming_a_module_registers_the_module(manifold_plugins: PluginFolder, host: ModuleType) -> None:
+    certs_plugin(manifold_plugins, "acme.certs", "acme", config={"name": "certs"})
+    manager = manifold_plugins.manager()
+    from manifold import validate
+
+    assert validate([manifold_plugins.root]).diagnostics == ()
+    register(manager, host.pm)
+    assert host.pm.get_plugin("certs") is sys.modules["acme_certs"]  # under config.name, as an entry point's name
+    assert host.pm.hook.get_cert_key_paths(server_url="x") == "acme"
+
+
+def test_the_stated_order_honours_priority_and_survives_deactivation(
+    manifold_plugins: PluginFolder, host: ModuleType
+) -> None:
+    certs_plugin(manifold_plugins, "a.low", "a.low", priority=-5)
+    certs_plugin(manifold_plugins, "b.high", "b.high", priority=10)
+    certs_plugin(manifold_plugins, "c.plain", "c.plain")
+    certs_plugin(manifold_plugins, "d.plain", "d.plain")
+    manager = manifold_plugins.manager()
+    register(manager, host.pm)
+
+    def answers() -> list[str]:
+        return [impl.function(server_url="x") for impl in reversed(host.pm.hook.get_cert_key_paths.get_hookimpls())]
+
+    expected = ["b.high", "d.plain", "c.plain", "a.low"]  # highest priority, then later in load order, first
+    assert answers() == expected
+    assert host.pm.hook.get_cert_key_paths(server_url="x") == "b.high"
+    for plugin_id in ("b.high", "c.plain", "a.low"):
+        manager.deactivate(plugin_id)
+        manager.activate(plugin_id)
+        assert answers() == expected
+
+
+def test_the_registered_order_follows_pluggy(manifold_plugins: PluginFolder, host: ModuleType) -> None:
+    certs_plugin(manifold_plugins, "a.low", "a.low", priority=-5)
+    certs_plugin(manifold_plugins, "b.high", "b.high", priority=10)
+    manager = manifold_plugins.manager()
+    register(manager, host.pm, order="registered")
+    assert host.pm.hook.get_cert_key_paths(server_url="x") == "b.high"  # registered last, in load order
+    manager.deactivate("a.low")
+    manager.activate("a.low")
+    assert host.pm.hook.get_cert_key_paths(server_url="x") == "a.low"  # registered last now
+    with pytest.raises(UsageError, match="order must be 'priority' or 'registered', not 'lifo'"):
+        register(manager, host.pm, order="lifo")  # type: ignore[arg-type]
+
+
+def test_registration_and_historic_replays_run_on_the_callers_thread(
+    manifold_plugins: PluginFolder, host: ModuleType
+) -> None:
+    class Configure:
+        @pluggy.HookspecMarker("kettle")(historic=True)
+        def kettle_configure(self, config: dict[str, Any]) -> None:
+            """Historic: every plugin sees the host's configuration, however late it registers."""
+
+    host.pm.add_hookspecs(Configure)
+    host.pm.hook.kettle_configure.call_historic(kwargs={"config": {}})
+    manifold_plugins.add(
+        "kettle.configured",
+        packages=["kettle_configured"],
+        files={
+            "kettle_configured/__init__.py": """
+                import threading
+                from kettle_host import LOG, hookimpl
+
+
+                @hookimpl
+                def kettle_configure(config):
+                    LOG.append(threading.current_thread().name)
+            """
+        },
+        extensions=[{"point": "pluggy", "ref": "kettle_configured"}],
+    )
+    manager = manifold_plugins.manager(timeout=5)  # a time limit: plugin code runs on manifold's worker
+    register(manager, host.pm)
+    assert [threading.current_thread().name] == host.LOG
+    assert manager.report.active == ["kettle.configured"]
+
+
+def test_a_plugin_that_lists_its_hooks_is_imported_on_their_first_call(
+    manifold_plugins: PluginFolder, host: ModuleType
+) -> None:
+    certs_plugin(manifold_plugins, "a.lazy", "a.lazy", priority=10, config={"hooks": ["get_cert_key_paths"]})
+    certs_plugin(manifold_plugins, "b.eager", "b.eager")
+    manager = manifold_plugins.manager()
+    register(manager, host.pm)
+    assert "a_lazy" not in sys.modules
+    assert manager.inspect("a.lazy").state == "resolved"
+    assert [name for name, _ in _distinfo_by_name(host.pm)] == ["a.lazy", "b.eager"]  # listed before import
+
+    assert host.pm.hook.get_cert_key_paths(server_url="x") == "a.lazy"  # imported now, and it answers first
+    assert manager.inspect("a.lazy").state == "active"
+    assert host.pm.get_plugin("a.lazy") is sys.modules["a_lazy"]
+    assert host.pm.hook.get_cert_key_paths(server_url="x") == "a.lazy"
+    manager.deactivate("a.lazy")  # excluded until activated again: calls do not bring it back
+    assert host.pm.hook.get_cert_key_paths(server_url="x") == "b.eager"
+    assert manager.inspect("a.lazy").state == "inactive"
+
+
+def test_a_lazy_plugin_that_fails_on_import_is_left_out(
+    manifold_plugins: PluginFolder, host: ModuleType, caplog: pytest.LogCaptureFixture
+) -> None:
+    manifold_plugins.add(
+        "a.broken",
+        packages=["a_broken"],
+        files={"a_broken/__init__.py": "raise RuntimeError('no certificates here')\n"},
+        extensions=[
+            {"point": "pluggy", "ref": "a_broken", "priority": 10, "config": {"hooks": ["get_cert_key_paths"]}}
+        ],
+    )
+    certs_plugin(manifold_plugins, "b.good", "b.good")
+    manager = manifold_plugins.manager()
+    register(manager, host.pm)
+    with caplog.at_level(logging.ERROR, logger="manifold"):
+        assert host.pm.hook.get_cert_key_paths(server_url="x") == "b.good"
+    info = manager.inspect("a.broken")
+    assert (info.state, info.reason and info.reason.phase) == ("failed", "import")
+    assert host.pm.get_plugin("a.broken") is None
+    assert [name for name, _ in host.pm.list_name_plugin()] == ["b.good"]

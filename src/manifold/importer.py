@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 __all__ = ["PackageClaimError", "PluginImporter"]
 
 
-_Kind = Literal["folder", "zip"]
+_Kind = Literal["folder", "zip", "installed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,8 @@ class _Plugin:
     packages: frozenset[str]
     root: Traversable
     kind: _Kind | None
-    """``None`` for a ``Traversable`` that can be imported from neither with ``PathFinder`` nor zipimport."""
+    """``None`` for a ``Traversable`` that can be imported from neither with ``PathFinder`` nor zipimport;
+    ``"installed"`` for packages of an installed distribution, imported from ``sys.path`` as usual."""
     location: str
     """The path entry the packages are found on: an absolute folder, or ``archive/inner/folder``."""
 
@@ -208,7 +209,7 @@ class PluginImporter:
         """
         top, dot, _ = fullname.partition(".")
         plugin = self._served.get(top)
-        if plugin is None:
+        if plugin is None or plugin.kind == "installed":
             return None
         if dot:
             # A submodule, found on its parent's __path__ exactly as PathFinder would find it.
@@ -238,10 +239,12 @@ class PluginImporter:
 
     # -- plugins ---------------------------------------------------------------------------------------
 
-    def add(self, plugin_id: str, packages: Iterable[str], root: Traversable) -> None:
+    def add(self, plugin_id: str, packages: Iterable[str], root: Traversable, *, installed: bool = False) -> None:
         """Serve ``packages`` of ``plugin_id`` from the folder ``root``; all of them, or none (on error).
 
-        Adding a plugin again with the same packages and folder does nothing. Raises
+        ``installed``: the packages belong to the plugin but come from ``sys.path`` (an installed
+        distribution's code), and may already be imported. Adding a plugin again with the same
+        packages and folder does nothing. Raises
         ``PackageClaimError`` for a package served for another plugin or already imported, and
         ``UsageError`` for a plugin already added otherwise or a name that is not a top-level module name.
         """
@@ -251,7 +254,7 @@ class PluginImporter:
         for name in names:
             if not name.isidentifier():
                 raise UsageError(f"plugin {plugin_id!r}: {name!r} is not a top-level module name")
-        kind, location = _where(root)
+        kind, location = ("installed", "sys.path") if installed else _where(root)
         plugin = _Plugin(plugin_id, frozenset(names), root, kind, location)
         with self._lock:
             added = self._plugins.get(plugin_id)
@@ -272,7 +275,7 @@ class PluginImporter:
                         owner=owner.id,
                     )
                 module = sys.modules.get(name)
-                if module is not None:
+                if module is not None and not installed:
                     raise PackageClaimError(
                         f"cannot serve package {name!r} for plugin {plugin_id!r}: {module!r} is already imported",
                         package=name,
@@ -300,7 +303,7 @@ class PluginImporter:
             removed = _modules_of(plugin.packages)
             for name in removed:
                 sys.modules.pop(name, None)
-            if plugin.kind is not None:
+            if plugin.kind in ("folder", "zip"):
                 _forget_finders(plugin.location)
         importlib.invalidate_caches()
         return removed

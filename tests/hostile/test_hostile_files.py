@@ -171,7 +171,7 @@ def test_100000_unknown_keys_give_a_short_report(plugins: Path) -> None:
     assert report.diagnostics[0].format() == (
         "plugins/keys/plugin.toml:4:1: error[unknown-key]: plugin.k0: unknown key; known keys: id, version, name, "
         "description, license, homepage, authors, tags, requires-api, requires-app, requires-python, target, "
-        "markers, requires, packages, source-root, class, activation"
+        "markers, requires, packages, distribution, source-root, class, activation"
     )
     assert report.diagnostics[-1].format() == (
         "plugins/keys/plugin.toml: error[limit]: 99900 more problems of this file are left out: "

@@ -221,8 +221,8 @@ def test_only_the_broken_member_is_invalid(plugins: Path) -> None:
         assert gamma.reason.message == (
             "plugins/kit/bundle.toml:23:1: error[unknown-key]: plugins[2].watts: unknown key; known keys: path, id, "
             "version, name, description, license, homepage, authors, tags, requires-api, requires-app, "
-            "requires-python, target, markers, requires, packages, source-root, class, activation, dependencies, "
-            "optional-dependencies, settings-schema, extension-points, extensions"
+            "requires-python, target, markers, requires, packages, distribution, source-root, class, activation, "
+            "dependencies, optional-dependencies, settings-schema, extension-points, extensions"
         )
         assert report.plugins["acme.beta"].state == "unresolved"
         assert report.plugins["acme.beta"].reason.code == "dependency-unavailable"  # type: ignore[union-attr]

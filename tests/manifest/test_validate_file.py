@@ -437,7 +437,9 @@ def test_shadowing_an_installed_module(write_plugin: WritePlugin) -> None:
     write_plugin("a", '[plugin]\nid = "a"\nversion = "1"\npackages = ["packaging"]\n', {"packaging.py": ""})
     d = only(validate(["plugins"]), "shadowing")
     assert d.message.startswith('plugin.packages[0]: "packaging" would shadow the installed module packaging (')
-    assert d.message.endswith("); rename the package")
+    assert d.message.endswith(
+        '); if this plugin is that installed code, set plugin.distribution = "packaging"; else rename the package'
+    )
 
 
 def test_settings_schema_must_be_a_json_schema(write_plugin: WritePlugin) -> None:

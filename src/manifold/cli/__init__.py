@@ -14,6 +14,7 @@ from manifold.cli._doctor import add_doctor_command
 from manifold.cli._graph import add_graph_command
 from manifold.cli._inspect import add_inspect_command
 from manifold.cli._list import add_list_command
+from manifold.cli._migrate import add_migrate_command
 from manifold.cli._new import add_new_command
 from manifold.cli._output import clean, say
 from manifold.cli._pack import add_pack_command
@@ -42,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     add_inspect_command(commands)
     add_doctor_command(commands)
     add_new_command(commands)
+    add_migrate_command(commands)
     add_pack_command(commands)
     add_verify_command(commands)
     add_schema_command(commands)

@@ -308,11 +308,12 @@ def _check_cycles(by_id: Mapping[str, Manifest], knotted: Mapping[str, list[str]
 
 
 def _check_extensions(manifests: Sequence[Manifest], host_points: Sequence[ExtensionPoint], found: _Found) -> None:
-    """Each extension's point is declared (by a manifest or the host), its config fits the point's
-    schema, and a ``one`` point gets one."""
+    """Each extension's point is declared (by a manifest, the host, or manifold itself: the pluggy bridge's),
+    its config fits the point's schema, and a ``one`` point gets one."""
+    from manifold.manifest.bridge import BUILTIN_POINTS
     from manifold.manifest.schema import instance_problems  # validate only: a host checks configs on load
 
-    points = {point.id: point for point in host_points}
+    points = {**BUILTIN_POINTS, **{point.id: point for point in host_points}}
     for manifest in manifests:  # a manifest's point that clashes with the host's is a duplicate-point
         for declared in manifest.extension_points:
             points.setdefault(declared.id, declared)
@@ -342,7 +343,7 @@ def _check_extensions(manifests: Sequence[Manifest], host_points: Sequence[Exten
                             manifest.id,
                             problem.message,
                             problem.path,
-                            others=(point.plugin,) if point.plugin is not None else (),
+                            others=(point.plugin,) if point.plugin else (),
                             severity=problem.severity,
                             keyed=True,
                         )

@@ -212,7 +212,9 @@ class Activation:
             if record.state != "loaded" and record.obj is None:
                 self.importer.install()  # on first use: discovery alone leaves sys.meta_path alone
                 check_unchanged(manifest.root)  # code in an archive is imported from the file that was checked
-                self.importer.add(manifest.id, manifest.packages, manifest.code_root)
+                self.importer.add(
+                    manifest.id, manifest.packages, manifest.code_root, installed=manifest.distribution is not None
+                )
                 record.context = self.context(record)
                 record.obj = self.runner.call(build, record)
             phase[0] = "activate"

@@ -55,7 +55,7 @@ def scan_plugin(parsed: ParsedFile) -> CodeScan:
     """Read the Python files of the plugin of ``parsed`` (when its manifest is valid): names it references
     that its modules do not define, files that do not parse, and every absolute import."""
     manifest = parsed.manifest
-    if manifest is None:
+    if manifest is None or manifest.distribution is not None:  # an installed distribution's code is not here
         return CodeScan()
     base = posixpath.normpath(posixpath.join(parsed.plugin_folder, manifest.source_root))  # the code's folder
     diagnostics: list[Diagnostic] = []
@@ -65,7 +65,7 @@ def scan_plugin(parsed: ParsedFile) -> CodeScan:
     problems = []
     for key, ref in manifest.references:
         module = _module(base, ref.module, trees)
-        if module is not None and module.tree is not None:
+        if module is not None and module.tree is not None and ref.qualname:  # a module alone: found above
             problems += _reference_problems(key, ref, module, scopes)
     diagnostics += parsed.place(problems)
     imports = tuple(site for file, (tree, lines) in files.items() for site in _imports(file, tree, lines))

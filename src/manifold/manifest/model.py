@@ -111,7 +111,9 @@ def parse_version(text: str) -> Version:
 
 @dataclass(frozen=True, slots=True)
 class Reference:
-    """A ``module:Qualname`` reference to an object in a plugin's code; imported late, never here."""
+    """A ``module:Qualname`` reference to an object in a plugin's code, or ``module`` alone (an
+    extension's ``ref``, as in an entry point: the module is the object, ``qualname`` is empty);
+    imported late, never here."""
 
     module: str
     qualname: str
@@ -127,7 +129,7 @@ class Reference:
         return self.module.partition(".")[0]
 
     def __str__(self) -> str:
-        return f"{self.module}:{self.qualname}"
+        return f"{self.module}:{self.qualname}" if self.qualname else self.module
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +218,8 @@ class Manifest:
     markers: Marker | None = None
     requires: tuple[Requirement, ...] = ()
     packages: tuple[str, ...] = ()
+    distribution: str | None = None
+    """An installed distribution whose code this plugin is: its ``packages`` come from ``sys.path``."""
     source_root: str = "."
     plugin_class: Reference | None = None
     activation: Activation = "lazy"
@@ -340,8 +344,9 @@ class Manifest:
             requires_python=spec("requires-python"),
             target=plugin.get("target"),
             markers=markers(plugin.get("markers")),
-            requires=tuple(_requirement(r) for r in plugin.get("requires", ())),
+            requires=_requirements(plugin),
             packages=tuple(plugin.get("packages", ())),
+            distribution=plugin.get("distribution"),
             source_root=plugin.get("source-root", "."),
             plugin_class=ref(plugin.get("class")),
             activation=plugin.get("activation", "lazy"),
@@ -352,6 +357,18 @@ class Manifest:
             extensions=extensions,
             data=MappingProxyType(dict(data)),
         )
+
+
+def _requirements(plugin: Mapping[str, Any]) -> tuple[Requirement, ...]:
+    """``requires``, and the ``distribution`` the plugin's code is in when ``requires`` does not name it."""
+    requires = [_requirement(r) for r in plugin.get("requires", ())]
+    distribution: str | None = plugin.get("distribution")
+    if distribution is not None:
+        from packaging.utils import canonicalize_name
+
+        if all(canonicalize_name(r.name) != canonicalize_name(distribution) for r in requires):
+            requires.append(_requirement(distribution))
+    return tuple(requires)
 
 
 def _unpickle(data: dict[str, Any], file: str, root: Traversable) -> Manifest:

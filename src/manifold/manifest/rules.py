@@ -212,11 +212,13 @@ def _code_problems(data: Mapping[str, Any], plugin: Mapping[str, Any], root: Tra
         return
     packages = plugin.get("packages")
     declared = [p for p in packages if isinstance(p, str)] if isinstance(packages, list) else []
-    for i, name in enumerate(declared):
-        yield from _package_problems(("plugin", "packages", i), name, code_root, source_root)
+    installed = isinstance(plugin.get("distribution"), str)  # the packages come from sys.path, not the folder
+    if not installed:
+        for i, name in enumerate(declared):
+            yield from _package_problems(("plugin", "packages", i), name, code_root, source_root)
     found: dict[str, bool] = {}  # module -> has a file: the references of a plugin name few modules
     for path, text in _reference_texts(data):
-        yield from _reference_problems(path, text, declared, code_root, source_root, found)
+        yield from _reference_problems(path, text, declared, code_root, source_root, found, installed=installed)
 
 
 def _parts(relative: str) -> list[str]:
@@ -240,11 +242,17 @@ def _package_problems(path: KeyPath, name: str, code_root: Traversable, source_r
     spec = PathFinder.find_spec(name, list(search)) if name in _importable(search) else None
     if spec is not None:
         origin = spec.origin or (list(spec.submodule_search_locations or [])[:1] or ["?"])[0]
+        distributions = _distributions_of(name)
+        advice = (
+            f"if this plugin is that installed code, set plugin.distribution = {show(distributions[0])}; "
+            "else rename the package"
+            if distributions
+            else "rename the package"
+        )
         yield Problem(
             "shadowing",
             path,
-            f"{format_path(path)}: {show(name)} would shadow the installed module {name} ({origin}); "
-            "rename the package",
+            f"{format_path(path)}: {show(name)} would shadow the installed module {name} ({origin}); {advice}",
         )
         return
     if not _is_dir(code_root, name) and not _is_file(code_root, f"{name}.py"):
@@ -263,6 +271,13 @@ def _search_path(code_root: Traversable) -> tuple[str, ...]:
         return tuple(sys.path)
     own = os.path.realpath(code_root)
     return tuple(entry for entry in sys.path if os.path.realpath(entry or os.curdir) != own)
+
+
+def _distributions_of(module: str) -> list[str]:
+    """The installed distributions that ship the top-level ``module`` (read only for a shadowing error)."""
+    import importlib.metadata
+
+    return sorted(importlib.metadata.packages_distributions().get(module, []))
 
 
 @functools.lru_cache(maxsize=4)
@@ -284,9 +299,17 @@ def _reference_texts(data: Mapping[str, Any]) -> Iterator[tuple[KeyPath, str]]:
 
 
 def _reference_problems(
-    path: KeyPath, text: str, declared: list[str], code_root: Traversable, source_root: str, found: dict[str, bool]
+    path: KeyPath,
+    text: str,
+    declared: list[str],
+    code_root: Traversable,
+    source_root: str,
+    found: dict[str, bool],
+    *,
+    installed: bool,
 ) -> Iterator[Problem]:
-    if text.count(":") != 1 or not all(text.partition(":")[::2]):
+    module_alone = ":" not in text and path[0] == "extensions"  # an extension's ref may name a module
+    if not module_alone and (text.count(":") != 1 or not all(text.partition(":")[::2])):
         return  # the schema's pattern reports the syntax
     ref = Reference.parse(text)
     if ref.top_level not in declared:
@@ -298,6 +321,8 @@ def _reference_problems(
             f"add {show(ref.top_level)} to plugin.packages or fix the reference",
         )
         return
+    if installed:
+        return  # imported from the installed distribution: nothing to find in the folder
     if ref.module not in found:
         found[ref.module] = has_module(code_root, ref.module)
     if not found[ref.module]:
