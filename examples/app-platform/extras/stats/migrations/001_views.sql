@@ -1,0 +1,1 @@
+CREATE TABLE page_views (post INTEGER NOT NULL REFERENCES posts (id), views INTEGER NOT NULL DEFAULT 0);

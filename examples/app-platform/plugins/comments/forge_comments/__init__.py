@@ -1,0 +1,5 @@
+from starlette.responses import JSONResponse
+
+
+async def comments(request):
+    return JSONResponse({"comments": []})

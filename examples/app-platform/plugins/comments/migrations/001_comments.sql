@@ -1,0 +1,1 @@
+CREATE TABLE comments (id INTEGER PRIMARY KEY, post INTEGER NOT NULL REFERENCES posts (id), body TEXT);

@@ -1,0 +1,2 @@
+def setup_environment(ctx):
+    return {"ACME_FEATURES": "all"}
