@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import manifold
 from manifold import validate
 from manifold.manifest.schema import SCHEMA_NAMES, schema_text
@@ -131,3 +133,55 @@ def test_validating_and_loading_need_no_fastjsonschema() -> None:
 
     dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
     assert not [d for d in dependencies if d.startswith("fastjsonschema")]
+
+
+# -- every supported Python: the classifiers and the interpreters .ci/run tests on --------------------------------
+
+SUPPORTED = ["3.11", "3.12", "3.13"]
+"""The Pythons the whole suite passes on: .ci/run runs it on each of them that the machine has."""
+
+
+def test_the_classifiers_name_exactly_the_pythons_the_suite_passes_on() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    prefix = "Programming Language :: Python :: "
+    versions = [c.removeprefix(prefix) for c in project["classifiers"] if c.startswith(prefix + "3.")]
+    assert versions == SUPPORTED
+    assert project["requires-python"] == f">={SUPPORTED[0]}"
+
+
+def fake_python(folder: Path, name: str, implementation: str, version: str, *, status: int = 0) -> Path:
+    """``folder/name``, an executable answering as a Python asked for its implementation, version and real
+    executable would (that real executable being itself), then exiting with ``status``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    script = folder / name
+    script.write_text(f"#!/bin/sh\necho '{implementation} {version} {script}'\nexit {status}\n", encoding="utf-8")
+    script.chmod(0o755)
+    return script
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="CI runs on Linux")
+def test_ci_finds_each_cpython_from_3_11_once_in_search_order(tmp_path: Path) -> None:
+    first, second, third = tmp_path / "first", tmp_path / "second", tmp_path / "third"
+    running = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    other, absent = (v for v in SUPPORTED if v != running)
+    first.mkdir()
+    (first / f"python{running}").symlink_to(sys.executable)  # a real one, reached through a link
+    fake_python(first, f"python{other}", "", "", status=127)  # a shim whose version is not installed
+    chosen = fake_python(second, f"python{other}", "cpython", other)
+    fake_python(third, f"python{other}", "cpython", other)  # the same version again: the first one wins
+    fake_python(second, "python3.10", "cpython", "3.10")  # older than 3.11
+    fake_python(second, "python3.99", "pypy", "3.99")  # not CPython
+    fake_python(second, f"python{absent}-config", "cpython", absent)  # not an interpreter
+    done = subprocess.run(
+        ["bash", str(ROOT / ".ci" / "pythons")],
+        env={"PATH": "/usr/bin:/bin", "CI_PYTHON_DIRS": f"{tmp_path / 'missing'}:{first}:{second}:{third}"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    expected = {running: str(Path(sys.executable).resolve()), other: str(chosen)}
+    assert done.stdout == "".join(f"{v}\t{expected[v]}\n" for v in sorted(expected, key=lambda v: int(v[2:])))
+    assert done.stderr == f"skipped: Python {absent} (no CPython {absent} on this machine)\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -99,6 +100,26 @@ def test_graph_marks_unavailable_plugins(capsys: pytest.CaptureFixture[str], mon
     assert '  "notes.markdown" [label="notes.markdown 0.4.1\\ndependency-unavailable", fillcolor="#f8dddd"];' in (
         out.splitlines()
     )
+
+
+@pytest.mark.parametrize("command", [["inspect", "notes.spellcheck"], ["list"], ["graph"], ["schema", "--composed"]])
+def test_a_command_run_in_process_leaves_no_manager_behind(
+    command: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A manager left open keeps masking its secrets in every manifold log record of the process (the
+    # traceback only as text) and its importer on sys.meta_path, until the collector happens to free it.
+    (tmp_path / "manifold.toml").write_text(
+        f'sources = ["{EXAMPLES}"]\n[settings."notes.spellcheck"]\nwords = ["x"]\napi-token = "abcdef"\n'
+    )
+    finders = list(sys.meta_path)
+    code, _, _ = run(capsys, *command, "--config", str(tmp_path / "manifold.toml"))
+    assert code == 0
+    assert sys.meta_path == finders
+    try:
+        raise ValueError("abcdef")
+    except ValueError:
+        logging.getLogger("manifold.test").exception("after the command")
+    assert caplog.records[-1].exc_info is not None
 
 
 def test_inspect_text_and_json_with_redaction(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

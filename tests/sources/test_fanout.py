@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import _thread
 import os
 import sys
 import threading
@@ -104,6 +105,30 @@ def test_how_many_processes() -> None:
     finally:
         stop.set()
         other.join()
+
+
+@linux_only
+def test_a_thread_the_threading_module_does_not_know_also_prevents_forking() -> None:
+    # A thread started by C code (or by _thread) holds locks as well; Python 3.12+ warns when os.fork() runs
+    # beside one ("This process ... is multi-threaded, use of fork() may lead to deadlocks in the child."),
+    # an error under -W error. No fork then, on every Python: all items are computed here.
+    started, stop = _thread.allocate_lock(), _thread.allocate_lock()
+    started.acquire()
+    stop.acquire()
+
+    def wait() -> None:
+        started.release()
+        stop.acquire(timeout=60)
+
+    _thread.start_new_thread(wait, ())
+    assert started.acquire(timeout=10)
+    try:
+        assert threading.active_count() == 1
+        assert usable_jobs(5000, 4) == 1
+        assert set(fanout(lambda n: os.getpid(), range(1000), jobs=3)) == {os.getpid()}
+    finally:
+        stop.release()
+    assert no_children_left()
 
 
 def test_usable_jobs_is_one_where_fork_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:

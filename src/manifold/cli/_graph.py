@@ -28,14 +28,16 @@ def run_graph(args: argparse.Namespace) -> int:
     from manifold.tools.describe import describe_graph, render_dot, render_mermaid
     from manifold.tools.host import host_manager
 
-    manager = host_manager(args.config, given_sources(args), safe_mode=True)
-    if args.order:
-        for plugin_id in manager.load_order:
-            say(plugin_id, lines=False)
+    with host_manager(
+        args.config, given_sources(args), safe_mode=True
+    ) as manager:  # closed: it holds the host's secrets
+        if args.order:
+            for plugin_id in manager.load_order:
+                say(plugin_id, lines=False)
+            return 0
+        graph = describe_graph(manager)
+        if args.format == "json":
+            print_json(graph)
+        else:
+            say(render_dot(graph) if args.format == "dot" else render_mermaid(graph))
         return 0
-    graph = describe_graph(manager)
-    if args.format == "json":
-        print_json(graph)
-    else:
-        say(render_dot(graph) if args.format == "dot" else render_mermaid(graph))
-    return 0

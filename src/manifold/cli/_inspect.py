@@ -28,43 +28,45 @@ def run_inspect(args: argparse.Namespace) -> int:
     from manifold.tools.describe import advice, describe_plugin, reason_text
     from manifold.tools.host import host_manager
 
-    manager = host_manager(args.config, given_sources(args), safe_mode=True)
-    data = describe_plugin(manager, args.id)
-    if args.format == "json":
-        print_json(data)
+    with host_manager(
+        args.config, given_sources(args), safe_mode=True
+    ) as manager:  # closed: it holds the host's secrets
+        data = describe_plugin(manager, args.id)
+        if args.format == "json":
+            print_json(data)
+            return 0
+        reason = data["reason"]
+        lines = [
+            f"{data['id']} {data['version'] or ''}".rstrip(),
+            f"  state:        {data['state']}" + (f" ({reason_text(reason)})" if reason else ""),
+        ]
+        lines += [f"  warning:      {reason_text(warning)}" for warning in data["warnings"]]
+        if reason:
+            info = manager.inspect(args.id)
+            if hint := advice(info.reason):
+                lines.append(f"  what to do:   {hint}")
+        lines += [
+            f"  source:       {data['source'] or '-'}",
+            f"  manifest:     {data['file'] or '-'}",
+            f"  depends on:   {', '.join(data['dependencies']) or '-'}",
+            f"  needed by:    {', '.join(data['dependents']) or '-'}",
+        ]
+        for point in data.get("points", []):
+            kind = "hook" if point["hook"] else point["cardinality"]
+            lines.append(
+                f"  declares:     {point['id']} ({kind}){' - ' + point['description'] if point['description'] else ''}"
+            )
+        for ext in data.get("extensions", []):
+            name = f" {ext['id']}" if ext["id"] else ""
+            config = f" config={_inline(ext['config'])}" if ext["config"] else ""
+            lines.append(
+                f"  contributes:  {ext['point']}{name} <- {ext['ref'] or '(data)'} priority={ext['priority']}{config}"
+            )
+        if data.get("settings"):
+            lines.append(f"  settings:     {_inline(data['settings'])}")
+        for line in lines:
+            say(line, lines=False)
         return 0
-    reason = data["reason"]
-    lines = [
-        f"{data['id']} {data['version'] or ''}".rstrip(),
-        f"  state:        {data['state']}" + (f" ({reason_text(reason)})" if reason else ""),
-    ]
-    lines += [f"  warning:      {reason_text(warning)}" for warning in data["warnings"]]
-    if reason:
-        info = manager.inspect(args.id)
-        if hint := advice(info.reason):
-            lines.append(f"  what to do:   {hint}")
-    lines += [
-        f"  source:       {data['source'] or '-'}",
-        f"  manifest:     {data['file'] or '-'}",
-        f"  depends on:   {', '.join(data['dependencies']) or '-'}",
-        f"  needed by:    {', '.join(data['dependents']) or '-'}",
-    ]
-    for point in data.get("points", []):
-        kind = "hook" if point["hook"] else point["cardinality"]
-        lines.append(
-            f"  declares:     {point['id']} ({kind}){' - ' + point['description'] if point['description'] else ''}"
-        )
-    for ext in data.get("extensions", []):
-        name = f" {ext['id']}" if ext["id"] else ""
-        config = f" config={_inline(ext['config'])}" if ext["config"] else ""
-        lines.append(
-            f"  contributes:  {ext['point']}{name} <- {ext['ref'] or '(data)'} priority={ext['priority']}{config}"
-        )
-    if data.get("settings"):
-        lines.append(f"  settings:     {_inline(data['settings'])}")
-    for line in lines:
-        say(line, lines=False)
-    return 0
 
 
 def _inline(value: Any) -> str:

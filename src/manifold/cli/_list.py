@@ -25,20 +25,22 @@ def run_list(args: argparse.Namespace) -> int:
     from manifold.tools.describe import list_plugins, row_reason_text
     from manifold.tools.host import host_manager
 
-    manager = host_manager(args.config, given_sources(args), safe_mode=True)
-    rows = list_plugins(manager, filtered=args.all)
-    if args.format == "json":
-        print_json({"plugins": rows, "order": list(manager.load_order)})
-        return 0
-    cells: list[list[Cell]] = [
-        [
-            row["id"],
-            row["version"] or "-",
-            (row["state"], STATE_COLOURS.get(row["state"], "dim")),
-            row["reason"]["message"] if row["reason"] else row_reason_text(row),
-            row["source"] or "-",
+    with host_manager(
+        args.config, given_sources(args), safe_mode=True
+    ) as manager:  # closed: it holds the host's secrets
+        rows = list_plugins(manager, filtered=args.all)
+        if args.format == "json":
+            print_json({"plugins": rows, "order": list(manager.load_order)})
+            return 0
+        cells: list[list[Cell]] = [
+            [
+                row["id"],
+                row["version"] or "-",
+                (row["state"], STATE_COLOURS.get(row["state"], "dim")),
+                row["reason"]["message"] if row["reason"] else row_reason_text(row),
+                row["source"] or "-",
+            ]
+            for row in rows
         ]
-        for row in rows
-    ]
-    print_table(["ID", "VERSION", "STATE", "REASON", "SOURCE"], cells, empty="no plugins")
-    return 0
+        print_table(["ID", "VERSION", "STATE", "REASON", "SOURCE"], cells, empty="no plugins")
+        return 0

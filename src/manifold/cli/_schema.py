@@ -57,5 +57,5 @@ def _composed(args: argparse.Namespace) -> str:
 
     if args.name != "plugin":
         raise UsageError("--composed specialises the plugin schema; leave out the schema name")
-    manager = host_manager(args.config, args.path, safe_mode=True)
-    return json_text(composed_schema(declared_points(manager))) + "\n"
+    with host_manager(args.config, args.path, safe_mode=True) as manager:  # closed: it holds the host's secrets
+        return json_text(composed_schema(declared_points(manager))) + "\n"

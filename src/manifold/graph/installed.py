@@ -8,6 +8,11 @@ whose ``METADATA`` (or ``PKG-INFO``) has a one-line ``Version`` header. In any o
 ``sys.path``, another distribution finder, an ``.egg-info`` file, unreadable metadata, no ``Version``...) it
 asks ``importlib.metadata`` itself, so the answer is always the same as ``importlib.metadata.version``'s.
 
+One difference, the same on every Python: a distribution found without a ``Version`` header is None, and no
+warning. ``importlib.metadata.version`` answers None there too, silently on 3.11, with a ``DeprecationWarning``
+("Implicit None on return values is deprecated and will raise KeyErrors.") on 3.12 and 3.13; the warning is
+about ``importlib.metadata``'s future, not about the host's code, and under ``-W error`` it would stop gating.
+
 The search mirrors CPython 3.11-3.13: ``Distribution.discover``, ``MetadataPathFinder``, ``FastPath``,
 ``Lookup``, ``Prepared`` and the ``email`` parser's compat32 header rules. Unlike ``FastPath`` it keeps no
 cache, so it reads what is on disk now (``FastPath`` may answer from a listing cached under an unchanged mtime).
@@ -42,12 +47,18 @@ def installed_version(name: str) -> str | None:
 
 
 def _importlib_version(name: str) -> str | None:
+    """``importlib.metadata.version(name)``; None for no distribution, and for one without ``Version``."""
     import importlib.metadata  # deferred: its import is the cost this module exists to avoid
 
     try:
-        return importlib.metadata.version(name)
+        distribution = importlib.metadata.distribution(name)
     except importlib.metadata.PackageNotFoundError:
         return None
+    if type(distribution).version is not importlib.metadata.Distribution.version:
+        return distribution.version  # a finder's own Distribution: its own answer
+    # Distribution.version is metadata["Version"], which warns (3.12, 3.13) when the header is absent
+    metadata = distribution.metadata
+    return metadata["Version"] if "Version" in metadata else None  # noqa: SIM401 (no get before 3.12)
 
 
 def _fast_version(name: str) -> str | None:

@@ -7,7 +7,9 @@ reads the children's results (pickled, through a pipe). Forking copies the alrea
 modules and compiled validators, so a child starts in about a millisecond.
 
 Forking is used only where it is safe and pays: on Linux, in a process running no other thread
-(a fork copies locks held by other threads), for enough items, with more than one usable CPU.
+(a fork copies locks held by other threads), for enough items, with more than one usable CPU. The
+threads are the system's count (``/proc/self/task``), so one started by C code counts as well: it is
+what Python 3.12+ counts before warning that a fork "may lead to deadlocks in the child".
 Anything that goes wrong in a child (an exception, a crash, a result that does not pickle) makes
 this process compute that chunk itself, so the result never depends on whether a fork happened.
 """
@@ -33,12 +35,22 @@ MIN_ITEMS_PER_JOB = 200
 def usable_jobs(items: int, jobs: int | None = None) -> int:
     """How many processes to use for ``items`` items: ``jobs`` when given (1: no fork), else one per
     usable CPU while each gets at least MIN_ITEMS_PER_JOB items; always 1 where forking is unsafe."""
-    if sys.platform != "linux" or threading.active_count() > 1:
+    if sys.platform != "linux" or _other_threads():
         return 1
     if jobs is None:
         cpus = len(os.sched_getaffinity(0))
         jobs = min(cpus, items // MIN_ITEMS_PER_JOB)
     return max(1, min(jobs, items))
+
+
+def _other_threads() -> bool:
+    """Whether this process runs any thread besides this one (True when that cannot be read)."""
+    if threading.active_count() > 1:
+        return True
+    try:
+        return len(os.listdir("/proc/self/task")) != 1
+    except OSError:
+        return True
 
 
 def fanout(function: Callable[[T], R], items: Sequence[T], jobs: int | None = None) -> list[R]:

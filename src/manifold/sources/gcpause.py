@@ -13,8 +13,11 @@ youngest generation afterwards, and the first young collections after it walk ev
 (~30 ms for 1,000 plugins here, falling into whatever runs next: the first plugin code). With
 ``long_lived=True`` (discovery, whose objects the manager keeps) they are moved to the oldest
 generation when the pause ends, as ``gc.freeze()`` then ``gc.unfreeze()`` do, in constant time. They
-stay collectable; a full collection still walks them. It is skipped when the host has frozen objects
-itself (``gc.unfreeze()`` would thaw those too).
+stay collectable; a full collection still walks them. It is skipped whenever the permanent generation
+is not empty (``gc.unfreeze()`` would thaw what is in it): when the host has frozen objects itself, and
+always on CPython 3.12, which keeps a few hundred of its own objects there from start-up (immortal
+tuples: the built-in types' bases and MROs). On 3.12 the objects a long-lived
+pause built therefore stay young, as after a plain pause.
 """
 
 from __future__ import annotations
