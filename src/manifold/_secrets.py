@@ -15,7 +15,17 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["MASK", "MIN_LENGTH", "Secrets", "is_secret", "redact", "renderings", "secrets_in"]
+__all__ = [
+    "MASK",
+    "MIN_LENGTH",
+    "Secrets",
+    "is_secret",
+    "redact",
+    "redact_host_settings",
+    "renderings",
+    "secrets_in",
+    "secrets_of_host_settings",
+]
 
 MASK = "••••••"
 MIN_LENGTH = 3
@@ -50,6 +60,18 @@ def secrets_in(value: Any) -> list[Any]:
         for v in value:
             found += secrets_in(v)
     return found
+
+
+def redact_host_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The host's settings (plugin id -> its settings) with the values under secret keys masked: the
+    top-level keys are plugin ids, never judged secret (a plugin named ``acme.credentials`` keeps its
+    ordinary settings readable)."""
+    return {plugin_id: redact(values) for plugin_id, values in settings.items()}
+
+
+def secrets_of_host_settings(settings: Mapping[str, Any]) -> list[Any]:
+    """Every value under a secret key in the host's settings (plugin id -> its settings)."""
+    return [found for values in settings.values() for found in secrets_in(values)]
 
 
 def renderings(value: Any) -> set[str]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from packaging.version import Version
 
-from manifold._secrets import redact
+from manifold._secrets import redact_host_settings
 from manifold.errors import ConfigError, UsageError
 from manifold.manifest.diagnostics import place
 from manifold.manifest.limits import DEFAULT_MANIFEST_LIMITS, ManifestLimits
@@ -102,7 +102,7 @@ class HostConfig:
     def __repr__(self) -> str:
         """The options, with the settings under secret keys masked."""
         shown = (
-            f"{f.name}={redact(self.settings) if f.name == 'settings' else getattr(self, f.name)!r}"
+            f"{f.name}={redact_host_settings(self.settings) if f.name == 'settings' else getattr(self, f.name)!r}"
             for f in fields(self)
         )
         return f"HostConfig({', '.join(shown)})"

@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from manifold._secrets import secrets_of_host_settings
 from manifold.config import HostConfig
 from manifold.errors import ExtensionError, SettingsError
 from manifold.importer import PluginImporter
@@ -14,7 +15,7 @@ from manifold.lifecycle.activation import Activation, Listener
 from manifold.lifecycle.discovery import Discovery, apply_point_defaults, rescan_diff
 from manifold.lifecycle.extensions import ExtensionLoader
 from manifold.lifecycle.records import ACTIVATABLE, HOLDING_CODE, LoadReport, Plugins, RescanResult
-from manifold.lifecycle.redact import LogRedaction, Secrets, secrets_in
+from manifold.lifecycle.redact import LogRedaction, Secrets
 from manifold.lifecycle.runner import HostLock, Runner
 from manifold.registry import ExtensionHandle, Point, Registry
 from manifold.sources.gcpause import paused
@@ -64,7 +65,7 @@ class Manager:
         self.timings: dict[str, float] = {}
         """Seconds the last ``discover``, ``gate`` and ``resolve`` steps took."""
         # Secret values from the settings never reach reasons, errors, log records or output.
-        self._secrets = Secrets(secrets_in(self.config.settings))
+        self._secrets = Secrets(secrets_of_host_settings(self.config.settings))
         self._redaction = LogRedaction(self, self._secrets)
         self._plugins = Plugins(self._secrets)
         self._registry = Registry()

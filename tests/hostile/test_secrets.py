@@ -464,3 +464,17 @@ def test_data_is_scrubbed_keys_strings_and_numbers() -> None:
     assert secrets.scrub_data(data) == {MASK: [f"x {MASK} y", MASK, 98765, True, None, 1.5]}
     assert Secrets().scrub_data(data) is data
     assert not Secrets(["ab", None, False])
+
+
+def test_a_plugin_id_that_looks_secret_does_not_mask_its_ordinary_settings(manifold_plugins: PluginFolder) -> None:
+    """The host's settings are keyed by plugin id: an id such as acme.credentials is not a secret key."""
+    from manifold import HostConfig
+
+    manifold_plugins.add("acme.credentials", settings_schema={"properties": {"role": {"type": "string"}}})
+    settings = {"acme.credentials": {"role": "deployer", "api-key": "hunter22-long"}}
+    manager = manifold_plugins.manager(settings=settings)
+    assert manager.settings("acme.credentials")["role"] == "deployer"
+    assert manager.redact("role deployer, key hunter22-long") == "role deployer, key ••••••"
+    shown = repr(HostConfig.build(settings=settings))
+    assert "'role': 'deployer'" in shown
+    assert "hunter22-long" not in shown

@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from manifold._secrets import MASK, Secrets, is_secret, redact, secrets_in
+from manifold._secrets import MASK, Secrets, is_secret, redact_host_settings, secrets_of_host_settings
 from manifold.config import process_environment
 from manifold.manager import Manager
 from manifold.tools.describe import advice, plugin_row
@@ -69,7 +69,7 @@ def diagnose(
     """
     env = dict(process_environment() if environ is None else environ)
     public = {k: v for k, v in options.items() if k != "environ"}
-    secrets = Secrets(secrets_in(options.get("settings", {})))
+    secrets = Secrets(secrets_of_host_settings(options.get("settings", {})))
     secrets.add(*(v for k, v in env.items() if k.startswith("MANIFOLD_") and is_secret(k)))
     result: dict[str, Any]
     if not activate:
@@ -81,7 +81,7 @@ def diagnose(
     states = {p["id"]: p["state"] for p in result["plugins"]}
     result["required"] = {pid: states.get(pid, "not-found") for pid in required}
     result["ok"] = not not_ready(result, activate=activate) and not failed(result)
-    result["settings"] = redact(options.get("settings", {}))
+    result["settings"] = redact_host_settings(options.get("settings", {}))
     result["environment"] = {
         k: (MASK if is_secret(k) else v) for k, v in sorted(env.items()) if k.startswith("MANIFOLD_")
     }
