@@ -114,7 +114,7 @@ DIAGNOSTIC_CODES: Mapping[DiagnosticCode, tuple[str, str]] = {
     ),
     "hook-option": ("warning", "`parameters`, `firstresult` or `timeout` on a point that is not a hook"),
     "undeclared-import": ("warning", "the plugin's code imports another plugin's package without depending on it"),
-    "no-manifests": ("warning", "a folder given holds no `plugin.toml`"),
+    "no-manifests": ("warning (error with `--strict`)", "a folder given holds no `plugin.toml`"),
     "source": ("warning", "a source of the host cannot be read (a missing folder, a package that is not installed)"),
     "integrity": (
         "error",

@@ -71,10 +71,10 @@ def validate(
             message = str(e).removeprefix(f"{name}: ")
             diagnostics.append(Diagnostic("error", "read-error", message, name))
             continue
-        if not found:
+        if not found:  # with strict, nothing to check is an error: a CI job pointed at the wrong folder fails
             diagnostics.append(
                 Diagnostic(
-                    "warning",
+                    "error" if strict else "warning",
                     "no-manifests",
                     "no plugin.toml in this folder or its sub-folders",
                     str(path),

@@ -177,10 +177,29 @@ def test_schema_writes_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert [p.name for p in tmp_path.iterdir()] == ["plugin.schema.json"]
 
 
-def test_schema_to_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "schema", "-o", str(tmp_path / "no" / "s.json"))
-    assert code == 2
-    assert err == f"manifold: error: {tmp_path / 'no' / 's.json'}: the folder {tmp_path / 'no'} does not exist\n"
+def test_schema_to_a_missing_folder_makes_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "no" / "such" / "s.json"
+    code, _, err = run(capsys, "schema", "-o", str(target))
+    assert (code, err) == (0, f"wrote {target}\n")
+    assert json.loads(target.read_text())["$schema"] == "http://json-schema.org/draft-07/schema#"
+    code, _, err = run(capsys, "schema", "-o", str(tmp_path / "no"))
+    assert (code, err) == (2, f"manifold: error: {tmp_path / 'no'} is a folder; name the file to write\n")
+
+
+def test_validate_strict_on_a_folder_without_manifests_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "empty").mkdir()
+    code, out, _ = run(capsys, "validate", "--strict", str(tmp_path / "empty"))
+    assert (code, out) == (
+        1,
+        f"{tmp_path / 'empty'}: error[no-manifests]: no plugin.toml in this folder or its sub-folders\n",
+    )
+    code, out, _ = run(capsys, "validate", str(tmp_path / "empty"))
+    assert (code, out) == (
+        0,
+        f"{tmp_path / 'empty'}: warning[no-manifests]: no plugin.toml in this folder or its sub-folders\n",
+    )
 
 
 def test_python_dash_m_runs_the_command() -> None:

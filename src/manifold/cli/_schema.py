@@ -42,11 +42,11 @@ def run_schema(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return 0
     target = Path(args.output)
-    if not target.parent.is_dir():
-        raise UsageError(f"{args.output}: the folder {target.parent} does not exist")
+    if target.is_dir():
+        raise UsageError(f"{args.output} is a folder; name the file to write")
     from manifold._files import write_atomic  # only to write a file: the command's start stays light
 
-    write_atomic(target, text)
+    write_atomic(target, text, parents=True)  # its folders made as needed, as pack does
     say(f"wrote {args.output}", err=True, lines=False)
     return 0
 
