@@ -140,4 +140,14 @@ def test_every_key_of_the_configuration_schema_is_a_host_option() -> None:
     keys = {key.replace("-", "_") for key in schema["properties"]} - {"host_points"}  # points, declared on a manager
     assert schema["additionalProperties"] is False
     assert sorted(keys - options) == []
-    assert sorted(options - keys) == ["cache", "pre_activate"]  # only in code: a callback, and turning the cache off
+    assert sorted(options - keys) == ["pre_activate"]  # only in code: a callback
+
+
+def test_the_configuration_turns_the_cache_off(tmp_path: Path) -> None:
+    from manifold import load_config
+
+    (tmp_path / "manifold.toml").write_text('sources = ["plugins"]\ncache = false\n', encoding="utf-8")
+    (tmp_path / "plugins").mkdir()
+    manager = Manager.from_config(tmp_path / "manifold.toml", environ={})
+    assert load_config(tmp_path / "manifold.toml", environ={}).options["cache"] is False
+    assert manager.config.cache is False
