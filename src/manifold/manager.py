@@ -9,13 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 from manifold._secrets import secrets_of_host_settings
 from manifold.config import HostConfig
-from manifold.errors import ExtensionError, SettingsError
+from manifold.errors import ExtensionError
 from manifold.importer import PluginImporter
 from manifold.lifecycle.activation import Activation, Listener
-from manifold.lifecycle.discovery import Discovery, apply_point_defaults, rescan_diff
+from manifold.lifecycle.discovery import Discovery, apply_point_defaults
 from manifold.lifecycle.extensions import ExtensionLoader
-from manifold.lifecycle.records import ACTIVATABLE, HOLDING_CODE, LoadReport, Plugins, RescanResult
+from manifold.lifecycle.points import host_point, point_of
+from manifold.lifecycle.records import ACTIVATABLE, LoadReport, Plugins, RescanResult
 from manifold.lifecycle.redact import LogRedaction, Secrets
+from manifold.lifecycle.rescan import rescan
 from manifold.lifecycle.runner import HostLock, Runner
 from manifold.registry import ExtensionHandle, Point, Registry
 from manifold.sources.gcpause import paused
@@ -180,62 +182,36 @@ class Manager:
 
         ``order`` and ``timeout`` are those of ``[[extension-points]]`` (see the README's Hooks).
         Raises SettingsError listing every problem of the declaration."""
-        problems = []
-        if cardinality not in ("many", "one"):
-            problems.append(f'cardinality must be "many" or "one", not {cardinality!r}')
-        if order not in ("priority", "last-registered-first"):
-            problems.append(f'order must be "priority" or "last-registered-first", not {order!r}')
-        if timeout is not None and (
-            isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0
-        ):
-            problems.append(f"timeout must be a number of seconds above 0, or None; not {timeout!r}")
-        if config_schema is not None:
-            from manifold.manifest.schema import check_schema
-
-            problems += [p.message for p in check_schema(dict(config_schema), ("config_schema",))]
-        if problems:
-            raise SettingsError(f"point {point_id}", problems)
-        point = Point(
+        point = host_point(
             point_id,
-            None,
-            description,
-            interface,
-            cardinality,
-            config_schema,
-            hook,
-            tuple(parameters),
-            firstresult,
-            order,
-            timeout,
+            description=description,
+            interface=interface,
+            config_schema=config_schema,
+            cardinality=cardinality,
+            hook=hook,
+            parameters=parameters,
+            firstresult=firstresult,
+            order=order,
+            timeout=timeout,
         )
-        with self._lock:  # not while a rescan fills its registry aside
-            remove = self._registry.add_point(point)
-            apply_point_defaults(self._registry, point_id)  # its extensions' config, before load()
-            return remove
+        return self._declare(point)
 
     def add_points(self, points: Iterable[ExtensionPoint]) -> Callable[[], None]:
         """Declare points the host lists as data (``HostFile.host_points``, a manifest's
         ``extension_points``) as ``add_point`` declares each; returns the function that removes them all."""
-        undo = [
-            self.add_point(
-                p.id,
-                description=p.description,
-                config_schema=p.config_schema,
-                cardinality=p.cardinality,
-                hook=p.hook,
-                parameters=p.parameters,
-                firstresult=p.firstresult,
-                order=p.order,
-                timeout=p.timeout,
-            )
-            for p in points
-        ]
+        undo = [self._declare(point) for point in [point_of(p) for p in points]]  # every one checked first
 
         def remove() -> None:
             for step in reversed(undo):
                 step()
 
         return remove
+
+    def _declare(self, point: Point) -> Callable[[], None]:
+        with self._lock:  # not while a rescan fills its registry aside
+            remove = self._registry.add_point(point)
+            apply_point_defaults(self._registry, point.id)  # its extensions' config, before load()
+            return remove
 
     def points(self) -> Mapping[str, Point]:
         self._ensure()
@@ -458,45 +434,9 @@ class Manager:
         """
         self._ensure()
         with self._lock:
-            old = self._plugins.records
-            was_active = {pid for pid, r in old.items() if r.state == "active"}
-            with paused(long_lived=True):
-                records, diagnostics = self._discovery.read()
-            added, removed, changed = rescan_diff(old, records)
-            for pid in (*removed, *changed):
-                if old[pid].state in HOLDING_CODE:
-                    self.unload(pid)
-            for pid, record in records.items():
-                previous = old.get(pid)
-                if previous is not None:
-                    record.held = previous.held  # a deactivate() lasts until activate()
-                    record.given = previous.given  # and update_settings() until the next
-                if previous is not None and previous.state in HOLDING_CODE:
-                    record.state, record.obj, record.context = previous.state, previous.obj, previous.context
-                    record.activated_at, record.code_stamp = previous.activated_at, previous.code_stamp
-                    record.activation_seq, record.live = previous.activation_seq, previous.live
-            staged, registry = Plugins(self._plugins.secrets), self._registry.staging()
-            staged.records, staged.diagnostics = records, diagnostics
-            with paused(long_lived=True):
-                self._discovery.resolve(staged, registry)
-            live = self._plugins  # the swap: the new records and order, then the new extensions
-            live.records, live.diagnostics, live.needs, live.needed_by, live.order = (
-                staged.records,
-                staged.diagnostics,
-                staged.needs,
-                staged.needed_by,
-                staged.order,
-            )
-            self._registry.adopt(registry)
+            result = rescan(self._plugins, self._registry, self._discovery, self._activation, self.unload)
             self._graph = None
-            for pid, previous in old.items():
-                if previous.state in HOLDING_CODE and pid in records and pid not in live.order:
-                    # still present, but no longer loadable (a dependency went away): let go of it
-                    self._activation.shut(previous)
-            self._activation.activate(
-                [pid for pid in live.order if pid in was_active or (pid in added and records[pid].eager)]
-            )
-            return RescanResult(added, removed, changed)
+            return result
 
     # ----------------------------------------------------------------- closing
     def close(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from manifold.config import HostConfig, default_cache_dir
@@ -14,7 +14,7 @@ from manifold.graph.gate import gate
 from manifold.graph.installed import installed_version
 from manifold.graph.order import dependents
 from manifold.graph.rules import check_set, invalid_reason, shadowed
-from manifold.lifecycle.records import HOLDING_CODE, Plugins, Record, code_stamp, now, source_stamp
+from manifold.lifecycle.records import HOLDING_CODE, Plugins, Record, now, source_stamp
 from manifold.lifecycle.redact import scrub_reason
 from manifold.manifest.diagnostics import Diagnostic
 from manifold.manifest.model import frozen
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from manifold.manifest.model import Manifest
     from manifold.manifest.parsed import ParsedFile
 
-__all__ = ["Discovery", "apply_point_defaults", "rescan_diff"]
+__all__ = ["Discovery", "apply_point_defaults"]
 
 logger = logging.getLogger("manifold")
 
@@ -223,18 +223,3 @@ def _name(source: Source) -> str:
         return str(source.name)
     except Exception as e:
         return f"<a source whose name cannot be read: {describe(e)}>"
-
-
-def rescan_diff(old: Mapping[str, Record], new: Mapping[str, Record]) -> tuple[tuple[str, ...], ...]:
-    """The plugin ids that appeared in ``new``, disappeared from ``old``, and changed (manifest or code)."""
-    added = tuple(pid for pid in new if pid not in old and new[pid].manifest is not None)
-    removed = tuple(pid for pid in old if pid not in new and old[pid].manifest is not None)
-    changed = tuple(pid for pid in new if pid in old and new[pid].manifest is not None and _changed(old[pid], new[pid]))
-    return added, removed, changed
-
-
-def _changed(old: Record, new: Record) -> bool:
-    if old.stamp != new.stamp:
-        return True
-    holds_code = old.manifest is not None and old.state in HOLDING_CODE
-    return holds_code and old.code_stamp != code_stamp(old.manifest)  # type: ignore[arg-type]

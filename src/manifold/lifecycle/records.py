@@ -197,6 +197,16 @@ class Plugins:
             reason = scrub_reason(reason, self.secrets)
         record.state, record.reason, record.changed_at = state, reason, now()
 
+    def adopt(self, staged: Plugins) -> None:
+        """Take over what ``staged`` resolved aside (a rescan): its records, diagnostics, edges and order."""
+        self.records, self.diagnostics, self.needs, self.needed_by, self.order = (
+            staged.records,
+            staged.diagnostics,
+            staged.needs,
+            staged.needed_by,
+            staged.order,
+        )
+
     def report(self) -> LoadReport:
         return LoadReport(
             MappingProxyType({pid: r.info() for pid, r in self.records.items()}), self.order, self.diagnostics
