@@ -11,9 +11,10 @@ from manifold._secrets import secrets_of_host_settings
 from manifold.config import HostConfig
 from manifold.errors import ExtensionError
 from manifold.importer import PluginImporter
-from manifold.lifecycle.activation import Activation, Listener
+from manifold.lifecycle.activation import Activation
 from manifold.lifecycle.discovery import Discovery, apply_point_defaults
 from manifold.lifecycle.extensions import ExtensionLoader
+from manifold.lifecycle.listeners import Listener
 from manifold.lifecycle.points import host_point, point_of
 from manifold.lifecycle.records import ACTIVATABLE, LoadReport, Plugins, RescanResult
 from manifold.lifecycle.redact import LogRedaction, Secrets

@@ -547,7 +547,7 @@ def _plugin_classes() -> list[type]:
 
 @pytest.mark.parametrize("cls", _plugin_classes(), ids=lambda c: c.__name__)
 def test_a_plugin_class_gets_its_context_when_its_constructor_takes_one(cls: type) -> None:
-    from manifold.lifecycle.activation import _takes_context
+    from manifold.lifecycle.objects import _takes_context
 
     expected = {"Context", "Star", "PositionalOnly", "Inherited", "Data", "WithMeta", "WithNew"}
     assert _takes_context(cls) is _signature_takes_context(cls) is (cls.__name__ in expected)

@@ -5,22 +5,23 @@ and what needs it."""
 from __future__ import annotations
 
 import importlib
-import inspect
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from types import FunctionType, MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Protocol
 
 from manifold.errors import SettingsError, StrictModeError, describe, printable
 from manifold.graph.rules import unavailable_because
 from manifold.lifecycle.context import PluginContext
+from manifold.lifecycle.listeners import Listeners
+from manifold.lifecycle.objects import call_method, construct, probe
 from manifold.lifecycle.records import ACTIVATABLE, HOLDING_CODE, Plugins, Record, code_stamp, now
 from manifold.lifecycle.redact import secrets_in, traceback_of
 from manifold.lifecycle.runner import PROPAGATES, CallTimeout, Runner
 from manifold.manifest.settings import check_values
 from manifold.sources.archives import check_unchanged
-from manifold.states import Phase, PluginInfo, Reason
+from manifold.states import Phase, Reason
 
 if TYPE_CHECKING:
     from manifold.config import HostConfig
@@ -28,12 +29,9 @@ if TYPE_CHECKING:
     from manifold.lifecycle.redact import LogRedaction, Secrets
     from manifold.registry import Registry
 
-__all__ = ["Activation", "Listener", "Listeners", "call_method", "construct", "probe", "traceback_of"]
+__all__ = ["Activation", "HookState"]
 
 logger = logging.getLogger("manifold")
-
-Listener = Callable[[PluginInfo], object]
-Event = Literal["activated", "deactivated", "failed"]
 
 
 class HookState(Protocol):
@@ -42,36 +40,6 @@ class HookState(Protocol):
     def activated(self, plugin_id: str) -> None: ...
 
     def invalidate(self, point_id: str | None = None) -> None: ...
-
-
-class Listeners:
-    """The host's callbacks on activation, deactivation and failure; subscribing returns the undo."""
-
-    def __init__(self) -> None:
-        self._callbacks: dict[Event, list[Listener]] = {"activated": [], "deactivated": [], "failed": []}
-
-    def listen(self, event: Event, callback: Listener) -> Callable[[], None]:
-        callbacks = self._callbacks[event]
-        callbacks.append(callback)
-
-        def unsubscribe() -> None:
-            if callback in callbacks:
-                callbacks.remove(callback)
-
-        return unsubscribe
-
-    def notify(self, event: Event, record: Record) -> None:
-        """Call each callback with a snapshot of ``record``; a callback that raises is logged, never propagated."""
-        info = record.info()
-        for callback in list(self._callbacks[event]):
-            try:
-                callback(info)
-            except Exception:
-                logger.exception("an on_%s listener raised for %s", event, record.id)
-
-    def clear(self) -> None:
-        for callbacks in self._callbacks.values():
-            callbacks.clear()
 
 
 class Activation:
@@ -411,44 +379,3 @@ class Activation:
 
 _HEALTHY = ("active", "resolved", "loaded", "inactive")
 """The states strict mode accepts for a required plugin: nothing about it failed."""
-
-
-def probe(obj: Any, name: str) -> Callable[..., Any] | None:
-    """``obj.name`` when it is callable, else None; raises what the lookup raises (a ``__getattr__``)."""
-    if obj is None:
-        return None
-    try:
-        method = getattr(obj, name)
-    except AttributeError:
-        return None
-    return method if callable(method) else None
-
-
-def call_method(obj: Any, name: str) -> Any:
-    """``obj.name()`` when the object has such a method (the lookup and the call are plugin code)."""
-    method = probe(obj, name)
-    return None if method is None else method()
-
-
-def construct(cls: type, context: PluginContext | None) -> Any:
-    """An instance of ``cls``, given the plugin's context when its constructor takes an argument."""
-    return cls(context) if context is not None and _takes_context(cls) else cls()
-
-
-def _takes_context(cls: type) -> bool:
-    init: Any = getattr(cls, "__init__", None)
-    plain = type(cls) is type and getattr(cls, "__new__", None) is object.__new__ and isinstance(init, FunctionType)
-    if plain and not hasattr(init, "__wrapped__"):  # a plain class: its __init__'s code says it, without inspect
-        code = init.__code__
-        required = code.co_argcount - 1 - len(init.__defaults__ or ())
-        return required >= 1 or bool(code.co_flags & inspect.CO_VARARGS)
-    try:
-        signature = inspect.signature(cls)
-    except (TypeError, ValueError):
-        return False
-    params = [
-        p
-        for p in signature.parameters.values()
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
-    ]
-    return len(params) >= 1 or any(p.kind is p.VAR_POSITIONAL for p in signature.parameters.values())

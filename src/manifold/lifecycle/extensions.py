@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from manifold.errors import ExtensionError, describe
-from manifold.lifecycle.activation import construct
+from manifold.lifecycle.objects import construct
 from manifold.lifecycle.redact import scrub_reason, traceback_of
 from manifold.lifecycle.runner import PROPAGATES
 from manifold.manifest.model import Reference

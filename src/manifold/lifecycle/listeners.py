@@ -1,0 +1,48 @@
+"""The host's listeners: callbacks on a plugin's activation, deactivation and failure; subscribing returns the undo."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from manifold.lifecycle.records import Record
+    from manifold.states import PluginInfo
+
+__all__ = ["Event", "Listener", "Listeners"]
+
+logger = logging.getLogger("manifold")
+
+Listener = Callable[[PluginInfo], object]
+Event = Literal["activated", "deactivated", "failed"]
+
+
+class Listeners:
+    """The host's callbacks on activation, deactivation and failure; subscribing returns the undo."""
+
+    def __init__(self) -> None:
+        self._callbacks: dict[Event, list[Listener]] = {"activated": [], "deactivated": [], "failed": []}
+
+    def listen(self, event: Event, callback: Listener) -> Callable[[], None]:
+        callbacks = self._callbacks[event]
+        callbacks.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in callbacks:
+                callbacks.remove(callback)
+
+        return unsubscribe
+
+    def notify(self, event: Event, record: Record) -> None:
+        """Call each callback with a snapshot of ``record``; a callback that raises is logged, never propagated."""
+        info = record.info()
+        for callback in list(self._callbacks[event]):
+            try:
+                callback(info)
+            except Exception:
+                logger.exception("an on_%s listener raised for %s", event, record.id)
+
+    def clear(self) -> None:
+        for callbacks in self._callbacks.values():
+            callbacks.clear()
