@@ -6,9 +6,10 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
+from manifold.states import PluginInfo
+
 if TYPE_CHECKING:
     from manifold.lifecycle.records import Record
-    from manifold.states import PluginInfo
 
 __all__ = ["Event", "Listener", "Listeners"]
 
