@@ -47,20 +47,20 @@ def manifests_for_group(
     found: dict[str, tuple[importlib.metadata.Distribution, list[importlib.metadata.EntryPoint]]] = {}
     for dist in importlib.metadata.distributions() if distributions is None else distributions:
         points = [ep for ep in dist.entry_points if ep.group == group]
-        name = dist.metadata["Name"]
+        name = _header(dist, "Name")
         if points and name and canonicalize_name(name) not in found:  # the first on sys.path wins, as for imports
             found[canonicalize_name(name)] = (dist, points)
     result = []
     for key, (dist, points) in sorted(found.items()):
         plugin_id = key if _PLUGIN_ID.match(key) else "plugin-" + re.sub(r"[^a-z0-9_-]", "-", key)
-        plugin: dict[str, Any] = {"id": plugin_id, "version": dist.version}
-        summary = dist.metadata["Summary"]
+        plugin: dict[str, Any] = {"id": plugin_id, "version": _header(dist, "Version") or "0"}
+        summary = _header(dist, "Summary")
         if summary:
             plugin["description"] = summary
         homepage = _homepage(dist)
         if homepage:
             plugin["homepage"] = homepage
-        plugin["distribution"] = dist.metadata["Name"]
+        plugin["distribution"] = _header(dist, "Name")
         plugin["packages"] = sorted({ep.module.partition(".")[0] for ep in points})
         dependencies: dict[str, str] = {}
         for text in dist.requires or ():
@@ -80,12 +80,18 @@ def manifests_for_group(
             {"point": "pluggy", "ref": ep.value.partition("[")[0].strip(), "config": {"name": ep.name}}
             for ep in sorted(points, key=lambda ep: ep.name)
         ]
-        result.append(Migrated(dist.metadata["Name"], plugin_id, manifest))
+        result.append(Migrated(_header(dist, "Name") or key, plugin_id, manifest))
     return result
 
 
+def _header(dist: importlib.metadata.Distribution, name: str) -> str | None:
+    """A header of the distribution's metadata, or None: indexing a missing one warns on Python 3.12+."""
+    metadata = dist.metadata
+    return metadata[name] if name in metadata else None  # noqa: SIM401 (no get before 3.12)
+
+
 def _homepage(dist: importlib.metadata.Distribution) -> str:
-    page = dist.metadata["Home-page"]
+    page = _header(dist, "Home-page")
     if isinstance(page, str) and page:
         return page
     for url in dist.metadata.get_all("Project-URL") or ():
