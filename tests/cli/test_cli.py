@@ -242,3 +242,17 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert main(["--version"]) == 0
     assert capsys.readouterr().out == f"manifold {__version__}\n"
+
+
+@pytest.mark.parametrize(
+    ("states", "expected"),
+    [
+        (["active"], "1 plugin: 1 active"),
+        (["filtered", "active", "failed", "active"], "4 plugins: 1 filtered, 2 active, 1 failed"),
+        ([], "0 plugins"),
+    ],
+)
+def test_count_footer_counts_by_state_in_lifecycle_order(states: list[str], expected: str) -> None:
+    from manifold.cli._output import count_footer
+
+    assert count_footer(states) == expected

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from manifold.cli._host import add_host_options, given_sources
-from manifold.cli._output import STATE_COLOURS, Cell, print_json, print_table, say
+from manifold.cli._output import STATE_COLOURS, Cell, count_footer, print_json, print_table, say
 
 
 def add_doctor_command(commands: Any) -> None:
@@ -55,6 +55,8 @@ def run_doctor(args: argparse.Namespace) -> int:
             ]
         )
     print_table(["ID", "STATE", "TIME", "REASON"], rows, empty="no plugins")
+    if rows:
+        say(count_footer([plugin["state"] for plugin in result["plugins"]]), err=True)
     advice = [(p["id"], p["advice"]) for p in result["plugins"] if p["advice"]]
     if advice:
         say("\nwhat to do:")

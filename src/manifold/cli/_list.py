@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from manifold.cli._host import add_host_options, given_sources
-from manifold.cli._output import STATE_COLOURS, Cell, print_json, print_table
+from manifold.cli._output import STATE_COLOURS, Cell, count_footer, print_json, print_table, say
 
 
 def add_list_command(commands: Any) -> None:
@@ -43,4 +43,6 @@ def run_list(args: argparse.Namespace) -> int:
             for row in rows
         ]
         print_table(["ID", "VERSION", "STATE", "REASON", "SOURCE"], cells, empty="no plugins")
+        if rows:
+            say(count_footer([row["state"] for row in rows]), err=True)  # stderr: stdout stays the table
         return 0

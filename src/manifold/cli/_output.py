@@ -82,6 +82,17 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Cell]], *, empty
     print(table(headers, rows) if rows else clean(empty))
 
 
+def count_footer(states: Sequence[str]) -> str:
+    """``3 plugins: 2 active, 1 filtered``: how many plugins a table shows, by state in the lifecycle's order."""
+    from typing import get_args
+
+    from manifold.states import State
+
+    counts = {state: states.count(state) for state in get_args(State) if state in states}
+    noun = "plugin" if len(states) == 1 else "plugins"
+    return f"{len(states)} {noun}" + (": " + ", ".join(f"{n} {state}" for state, n in counts.items()) if counts else "")
+
+
 def _finite(value: Any) -> Any:
     """``value`` with every float JSON cannot carry replaced by its TOML word (``"nan"``, ``"inf"``, ``"-inf"``)."""
     if isinstance(value, float) and not math.isfinite(value):
