@@ -15,7 +15,7 @@ from manifold.manifest.limits import DEFAULT_MANIFEST_LIMITS, ManifestLimits
 from manifold.manifest.model import ExtensionPoint, Manifest
 from manifold.manifest.parsed import ParsedFile
 from manifold.sources.gcpause import paused
-from manifold.sources.locations import ManifestLocation, find_manifests, map_manifests
+from manifold.sources.scan import ManifestLocation, find_manifests, map_manifests
 
 __all__ = ["load_manifest", "validate"]
 

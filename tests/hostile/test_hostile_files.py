@@ -303,7 +303,7 @@ def test_a_failure_in_one_bundle_member_is_that_members(plugins: Path, monkeypat
 def test_a_failure_while_opening_an_archive_refuses_that_archive(
     plugins: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import manifold.sources.locations as locations
+    import manifold.sources.scan as scan
 
     folder_with(plugins, "x", head("x"))
     (plugins / "x.mfz").write_bytes(b"PK")
@@ -311,7 +311,7 @@ def test_a_failure_while_opening_an_archive_refuses_that_archive(
     def failing(*args: object, **kwargs: object) -> None:
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(locations, "open_archive", failing)
+    monkeypatch.setattr(scan, "open_archive", failing)
     report = validate([PLUGINS], check_code=False)
     assert [d.format() for d in report.diagnostics] == [
         "plugins/x.mfz: error[internal-error]: manifold failed while reading or checking this file "

@@ -15,7 +15,7 @@ import pytest
 
 from manifold import Manager, SettingsError, validate
 from manifold.cli import main
-from manifold.manifest.schema import check_schema, instance_problems
+from manifold.manifest.embedded import check_schema, instance_problems
 from manifold.manifest.settings import check_values
 
 SECRET = "TOP-SECRET-CONTENT-4711"
@@ -380,7 +380,7 @@ def test_the_host_loads_the_neighbours_of_a_manifest_with_a_hostile_schema(plugi
 
 BOUNDED = """
 import json, sys
-from manifold.manifest.schema import check_schema, instance_problems
+from manifold.manifest.embedded import check_schema, instance_problems
 from manifold.manifest._verdict import quick_valid
 big = list(range(20000)) + [0.0]
 print(len(instance_problems({"uniqueItems": True}, big, ("tags",), "config")))

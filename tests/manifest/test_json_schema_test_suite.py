@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from manifold.manifest.schema import check_schema, instance_problems
+from manifold.manifest.embedded import check_schema, instance_problems
 
 SUITE = Path(__file__).resolve().parents[1] / "fixtures" / "json-schema-test-suite" / "draft7"
 

@@ -10,15 +10,8 @@ import pytest
 from hypothesis import given
 from tests.manifest.test_properties import documents, mutations
 
-from manifold.manifest.schema import (
-    COMPILED,
-    _fast_meta_validator,
-    _fast_validator,
-    _meta_validator,
-    _validator,
-    schema_digest,
-    schema_problems,
-)
+from manifold.manifest.embedded import _fast_meta_validator, _meta_validator
+from manifold.manifest.schema import COMPILED, _fast_validator, _validator, schema_digest, schema_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN_MANIFESTS = [path for path in (ROOT / "manifests").glob("*.toml") if path.name != "bundle.toml"]
@@ -74,7 +67,7 @@ def test_validation_never_changes_the_data() -> None:
     """A validator that fills in defaults would change what the manifest says."""
     import copy
 
-    from manifold.manifest.schema import check_schema
+    from manifold.manifest.embedded import check_schema
 
     for path in FIXTURES:
         data = tomllib.loads(path.read_text(encoding="utf-8"))

@@ -14,7 +14,7 @@ from tests.conftest import WritePlugin
 from tests.manifest.test_properties import toml_values
 
 from manifold.manifest._verdict import quick_valid
-from manifold.manifest.schema import _embedded_validator_class, instance_problems
+from manifold.manifest.embedded import _embedded_validator_class, instance_problems
 
 PATTERNS = ["^a", "b$", "^[a-z]+$", "[0-9]", "^$", "x|y", "^.{2,3}$"]
 NAMES = ["a", "b", "c", "name", "size"]

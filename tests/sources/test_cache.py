@@ -71,7 +71,7 @@ def test_a_changed_manifest_invalidates_exactly_its_entry(tmp_path: Path) -> Non
     manifest.write_text(manifest.read_text().replace('version = "1.2"', 'version = "2.0"'))
     os.utime(manifest, ns=(manifest.stat().st_atime_ns, manifest.stat().st_mtime_ns + 1_000_000))
     cache = cache_of(tmp_path / "plugins", tmp_path / "cache")
-    from manifold.sources.locations import find_manifests
+    from manifold.sources.scan import find_manifests
 
     locations = find_manifests(tmp_path / "plugins")
     parsed = {loc.file: found for loc, found in zip(locations, cache.parse_all(locations), strict=True)}
@@ -104,7 +104,7 @@ def test_a_corrupt_cache_is_ignored_and_rebuilt(tmp_path: Path, damage: bytes) -
 
 
 def _warm(tmp_path: Path) -> ManifestCache:
-    from manifold.sources.locations import find_manifests
+    from manifold.sources.scan import find_manifests
 
     cache = cache_of(tmp_path / "plugins", tmp_path / "cache")
     cache.parse_all(find_manifests(tmp_path / "plugins"))

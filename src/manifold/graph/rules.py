@@ -311,7 +311,7 @@ def _check_extensions(manifests: Sequence[Manifest], host_points: Sequence[Exten
     """Each extension's point is declared (by a manifest, the host, or manifold itself: the pluggy bridge's),
     its config fits the point's schema, and a ``one`` point gets one."""
     from manifold.manifest.bridge import BUILTIN_POINTS
-    from manifold.manifest.schema import instance_problems  # validate only: a host checks configs on load
+    from manifold.manifest.embedded import instance_problems  # validate only: a host checks configs on load
 
     points = {**BUILTIN_POINTS, **{point.id: point for point in host_points}}
     for manifest in manifests:  # a manifest's point that clashes with the host's is a duplicate-point

@@ -21,7 +21,8 @@ from manifold.manifest.model import frozen
 from manifold.manifest.settings import apply_defaults
 from manifold.registry import ExtensionHandle, Point, Registry
 from manifold.sources.cache import ManifestCache
-from manifold.sources.locations import ManifestLocation, Source, SourceError, map_manifests
+from manifold.sources.locations import Source, SourceError
+from manifold.sources.scan import ManifestLocation, map_manifests
 from manifold.states import Reason
 
 if TYPE_CHECKING:

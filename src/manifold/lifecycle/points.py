@@ -36,7 +36,7 @@ def host_point(
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0):
         problems.append(f"timeout must be a number of seconds above 0, or None; not {timeout!r}")
     if config_schema is not None:
-        from manifold.manifest.schema import check_schema
+        from manifold.manifest.embedded import check_schema
 
         problems += [p.message for p in check_schema(dict(config_schema), ("config_schema",))]
     if problems:

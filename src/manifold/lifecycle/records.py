@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from manifold.errors import UnknownPluginError
 from manifold.lifecycle.redact import Secrets, scrub_reason
-from manifold.sources.locations import Stamp, backing_file, file_stamp
+from manifold.sources.scan import Stamp, backing_file, file_stamp
 from manifold.states import PluginInfo, Reason, State
 
 if TYPE_CHECKING:

@@ -6,20 +6,21 @@ ASCII, ``\\s`` is ECMA-262's white space, ``.`` stops at every line terminator, 
 end, ``[^]``, ``[]``, ``\\cX``, ``(?<name>``, ``\\k<name>``), refuses what ``re`` cannot do
 (``\\p{...}``), and refuses a pattern whose matching may take exponential or high polynomial time
 (nested or ambiguous repetition such as ``(a+)+``, ``(a|a)*``, ``(.*)*``, ``a*a*a*``), because
-``re`` backtracks and cannot be stopped once a match has started. Its answer is cached.
+``re`` backtracks and cannot be stopped once a match has started (``manifold.manifest._regex_screen``).
+Its answer is cached.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
-from typing import Union
+
+from manifold.manifest._regex_screen import ANY, NONE, Alt, Chars, Look, Node, Repeat, Seq, Set, screen
 
 __all__ = ["MAX_MATCHED_LENGTH", "PatternError", "compile_pattern", "search"]
 
-# A string longer than this is not matched against a pattern from a manifest (the screen below
-# lets through patterns that take up to quadratic time).
+# A string longer than this is not matched against a pattern from a manifest (the screen,
+# ``manifold.manifest._regex_screen``, lets through patterns that take up to quadratic time).
 MAX_MATCHED_LENGTH = 10_000
 # A pattern longer than this is not read at all.
 MAX_PATTERN_LENGTH = 1_000
@@ -38,7 +39,9 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
         raise PatternError(f"is {len(pattern)} characters long; at most {MAX_PATTERN_LENGTH} allowed")
     parser = _Parser(pattern)
     tree = parser.parse()
-    _screen(tree, anchored=pattern.startswith("^"))
+    hazard = screen(tree, anchored=pattern.startswith("^"))
+    if hazard is not None:
+        raise PatternError(hazard)
     try:
         return re.compile(parser.python(), re.ASCII)
     except (re.error, OverflowError, RecursionError) as e:
@@ -55,38 +58,7 @@ def search(pattern: str, text: str) -> bool:
     return compiled.search(text) is not None
 
 
-# Sets of characters, approximated as ranges (or everything but ranges), only to tell whether two overlap.
-@dataclass(frozen=True, slots=True)
-class _Chars:
-    ranges: tuple[tuple[int, int], ...]
-    negated: bool = False
-
-    def overlaps(self, other: _Chars) -> bool:
-        if self.negated and other.negated:
-            return True
-        if self.negated or other.negated:
-            excluded, given = (self, other) if self.negated else (other, self)
-            return any(not _covered(lo, hi, excluded.ranges) for lo, hi in given.ranges)
-        return any(a <= d and c <= b for a, b in self.ranges for c, d in other.ranges)
-
-    def __or__(self, other: _Chars) -> _Chars:
-        if self.negated or other.negated:
-            return _ANY
-        return _Chars(self.ranges + other.ranges)
-
-
-def _covered(lo: int, hi: int, ranges: tuple[tuple[int, int], ...]) -> bool:
-    point = lo
-    for a, b in sorted(ranges):
-        if a <= point <= b:
-            point = b + 1
-        if point > hi:
-            return True
-    return False
-
-
-_NONE = _Chars(())
-_ANY = _Chars((), negated=True)
+# ECMA-262's character classes, as ranges of code points.
 _DIGITS = ((0x30, 0x39),)
 _WORD = ((0x30, 0x39), (0x41, 0x5A), (0x5F, 0x5F), (0x61, 0x7A))
 _SPACE = (
@@ -121,37 +93,6 @@ _ESCAPED_CLASSES = {
 _CONTROL = {"t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r", "0": "\0"}
 
 
-# The tree the screen reads: characters, sequences, alternatives, repetitions, and zero-width steps.
-@dataclass(frozen=True, slots=True)
-class _Set:
-    chars: _Chars
-
-
-@dataclass(frozen=True, slots=True)
-class _Seq:
-    items: tuple[_Node, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Alt:
-    branches: tuple[_Node, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Repeat:
-    body: _Node
-    least: int
-    most: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class _Look:
-    body: _Node | None  # an assertion (None) or a lookaround
-
-
-_Node = Union[_Set, _Seq, _Alt, _Repeat, _Look]  # noqa: UP007 (a forward reference)
-
-
 class _Parser:
     """Reads an ECMA-262 pattern (without the ``u`` flag) into a tree, writing its Python spelling alongside."""
 
@@ -167,7 +108,7 @@ class _Parser:
     def fail(self, words: str) -> PatternError:
         return PatternError(f"is not a regular expression: {words} at position {self.at}")
 
-    def parse(self) -> _Node:
+    def parse(self) -> Node:
         node = self.alternatives(depth=0)
         if self.at < len(self.text):
             raise self.fail("unbalanced parenthesis")
@@ -177,7 +118,7 @@ class _Parser:
         i = self.at + ahead
         return self.text[i] if i < len(self.text) else ""
 
-    def alternatives(self, depth: int) -> _Node:
+    def alternatives(self, depth: int) -> Node:
         if depth > 50:
             raise PatternError("nests groups more than 50 deep")
         branches = [self.sequence(depth)]
@@ -185,17 +126,17 @@ class _Parser:
             self.at += 1
             self.out.append("|")
             branches.append(self.sequence(depth))
-        return branches[0] if len(branches) == 1 else _Alt(tuple(branches))
+        return branches[0] if len(branches) == 1 else Alt(tuple(branches))
 
-    def sequence(self, depth: int) -> _Node:
-        items: list[_Node] = []
+    def sequence(self, depth: int) -> Node:
+        items: list[Node] = []
         while self.peek() and self.peek() not in "|)":
             start = len(self.out)
             atom = self.atom(depth)
             items.append(self.quantified(atom, start))
-        return _Seq(tuple(items))
+        return Seq(tuple(items))
 
-    def quantified(self, atom: _Node, start: int) -> _Node:
+    def quantified(self, atom: Node, start: int) -> Node:
         char = self.peek()
         if char in ("*", "+", "?"):
             least, most = {"*": (0, None), "+": (1, None), "?": (0, 1)}[char]
@@ -212,16 +153,16 @@ class _Parser:
             self.out.append(found[0])
         else:
             return atom
-        if isinstance(atom, _Look) and atom.body is None:
+        if isinstance(atom, Look) and atom.body is None:
             raise self.fail("nothing to repeat")
         if self.peek() == "?":  # lazy: the same language
             self.at += 1
             self.out.append("?")
         if self.peek() in ("*", "+", "?") or (self.peek() == "{" and re.match(r"\{\d", self.text[self.at :])):
             raise self.fail("multiple repeat")
-        return _Repeat(atom, least, most)
+        return Repeat(atom, least, most)
 
-    def atom(self, depth: int) -> _Node:
+    def atom(self, depth: int) -> Node:
         char = self.peek()
         self.at += 1
         if char == "(":
@@ -232,19 +173,19 @@ class _Parser:
             return self.escape()
         if char == ".":
             self.out.append("[^" + _python_ranges(_LINE_ENDS) + "]")
-            return _Set(_Chars(_LINE_ENDS, negated=True))
+            return Set(Chars(_LINE_ENDS, negated=True))
         if char == "^":
             self.out.append("^")
-            return _Look(None)
+            return Look(None)
         if char == "$":
             self.out.append(r"\Z")
-            return _Look(None)
+            return Look(None)
         if char in "*+?":
             raise self.fail("nothing to repeat")
         self.out.append(_literal(char))
-        return _Set(_Chars(((ord(char), ord(char)),)))
+        return Set(Chars(((ord(char), ord(char)),)))
 
-    def group(self, depth: int) -> _Node:
+    def group(self, depth: int) -> Node:
         rest = self.text[self.at :]
         look = False
         if rest.startswith(("?:",)):
@@ -269,9 +210,9 @@ class _Parser:
             raise self.fail("missing ), unterminated subpattern")
         self.at += 1
         self.out.append(")")
-        return _Look(body) if look else body
+        return Look(body) if look else body
 
-    def escape(self) -> _Node:
+    def escape(self) -> Node:
         char = self.peek()
         if not char:
             raise self.fail("bad escape (end of pattern)")
@@ -279,23 +220,23 @@ class _Parser:
         if char.lower() in _CLASSES:
             ranges = _CLASSES[char.lower()]
             self.out.append(("[^" if char.isupper() else "[") + _ESCAPED_CLASSES[char.lower()] + "]")
-            return _Set(_Chars(ranges, negated=char.isupper()))
+            return Set(Chars(ranges, negated=char.isupper()))
         if char in "bB":
             self.out.append("\\" + char)
-            return _Look(None)
+            return Look(None)
         if char in "123456789":
             digits = re.match(r"\d+", self.text[self.at - 1 :])
             assert digits is not None
             self.at += len(digits[0]) - 1
             self.out.append(f"(?:\\{digits[0]})")
-            return _Repeat(_Set(_ANY), 0, None)  # a backreference: any length, any characters
+            return Repeat(Set(ANY), 0, None)  # a backreference: any length, any characters
         if char == "k" and (found := re.match(r"<([A-Za-z_$][A-Za-z0-9_$]*)>", self.text[self.at :])):
             self.at += len(found[0])
             self.out.append(f"(?P={found[1]})")
-            return _Repeat(_Set(_ANY), 0, None)
+            return Repeat(Set(ANY), 0, None)
         value = self.escaped_char(char)
         self.out.append(_literal(value))
-        return _Set(_Chars(((ord(value), ord(value)),)))
+        return Set(Chars(((ord(value), ord(value)),)))
 
     def escaped_char(self, char: str) -> str:
         """The one character an escape (after the backslash) stands for."""
@@ -318,16 +259,16 @@ class _Parser:
             raise self.fail(f"bad escape \\{char}")
         return char  # an identity escape: \. \/ \- ...
 
-    def char_class(self) -> _Node:
+    def char_class(self) -> Node:
         negated = self.peek() == "^"
         if negated:
             self.at += 1
         if self.peek() == "]":  # [] matches nothing, [^] anything
             self.at += 1
             self.out.append("[\\s\\S]" if negated else "(?!)")
-            return _Set(_ANY if negated else _NONE)
+            return Set(ANY if negated else NONE)
         parts: list[str] = []
-        chars = _NONE
+        chars = NONE
         while self.peek() != "]":
             if not self.peek():
                 raise self.fail("unterminated character set")
@@ -340,163 +281,29 @@ class _Parser:
                 if high < low:
                     raise self.fail("bad character range")
                 parts.append(f"{text}-{high_text}")
-                chars = chars | _Chars(((low, high),))
+                chars = chars | Chars(((low, high),))
                 continue
             parts.append(text)
             chars = chars | member
         self.at += 1
         self.out.append(("[^" if negated else "[") + "".join(parts) + "]")
         if negated:
-            chars = _ANY if chars.negated else _Chars(chars.ranges, negated=True)
-        return _Set(chars)
+            chars = ANY if chars.negated else Chars(chars.ranges, negated=True)
+        return Set(chars)
 
-    def class_member(self) -> tuple[int | None, str, _Chars]:
+    def class_member(self) -> tuple[int | None, str, Chars]:
         """One member of a class: (its code point if a single character, its Python text, its characters)."""
         char = self.peek()
         self.at += 1
         if char != "\\":
-            return ord(char), _literal(char), _Chars(((ord(char), ord(char)),))
+            return ord(char), _literal(char), Chars(((ord(char), ord(char)),))
         char = self.peek()
         if not char:
             raise self.fail("bad escape (end of pattern)")
         self.at += 1
         if char.lower() in _CLASSES:
             if char.isupper():  # a negated class inside a class: re's ASCII meaning
-                return None, "\\" + char, _ANY
-            return None, _ESCAPED_CLASSES[char], _Chars(_CLASSES[char])
+                return None, "\\" + char, ANY
+            return None, _ESCAPED_CLASSES[char], Chars(_CLASSES[char])
         value = "\b" if char == "b" else ("-" if char == "-" else self.escaped_char(char))
-        return ord(value), _literal(value), _Chars(((ord(value), ord(value)),))
-
-
-# The screen: repetition a backtracking engine may try in exponentially (or cubically) many ways.
-def _nullable(node: _Node) -> bool:
-    if isinstance(node, _Set):
-        return False
-    if isinstance(node, _Seq):
-        return all(_nullable(item) for item in node.items)
-    if isinstance(node, _Alt):
-        return any(_nullable(branch) for branch in node.branches)
-    if isinstance(node, _Repeat):
-        return node.least == 0 or _nullable(node.body)
-    return True
-
-
-def _first(node: _Node) -> _Chars:
-    """The characters a match of ``node`` may start with."""
-    if isinstance(node, _Set):
-        return node.chars
-    if isinstance(node, _Seq):
-        chars = _NONE
-        for item in node.items:
-            chars = chars | _first(item)
-            if not _nullable(item):
-                break
-        return chars
-    if isinstance(node, _Alt):
-        chars = _NONE
-        for branch in node.branches:
-            chars = chars | _first(branch)
-        return chars
-    if isinstance(node, _Repeat):
-        return _first(node.body)
-    return _NONE
-
-
-def _all(node: _Node) -> _Chars:
-    """Every character ``node`` may consume."""
-    if isinstance(node, _Set):
-        return node.chars
-    if isinstance(node, _Seq | _Alt):
-        chars = _NONE
-        for child in node.items if isinstance(node, _Seq) else node.branches:
-            chars = chars | _all(child)
-        return chars
-    if isinstance(node, _Repeat):
-        return _all(node.body)
-    return _NONE
-
-
-def _repeats(node: _Node) -> bool:
-    """Whether ``node`` contains repetition that may consume a string of any length."""
-    if isinstance(node, _Repeat):
-        return ((node.most is None or node.most > 1) and not isinstance(node.body, _Look)) or _repeats(node.body)
-    if isinstance(node, _Seq):
-        return any(_repeats(item) for item in node.items)
-    if isinstance(node, _Alt):
-        return any(_repeats(branch) for branch in node.branches)
-    return False
-
-
-def _children(node: _Node) -> tuple[_Node, ...]:
-    if isinstance(node, _Seq):
-        return node.items
-    if isinstance(node, _Alt):
-        return node.branches
-    if isinstance(node, _Repeat):
-        return (node.body,)
-    if isinstance(node, _Look) and node.body is not None:
-        return (node.body,)
-    return ()
-
-
-def _ambiguous(node: _Node) -> bool:
-    """Whether ``node`` may match one string in more than one way (approximately, erring towards yes)."""
-    if isinstance(node, _Alt):
-        firsts = [_first(branch) for branch in node.branches]
-        if any(a.overlaps(b) for i, a in enumerate(firsts) for b in firsts[i + 1 :]):
-            return True
-    if isinstance(node, _Seq) and _chain(node.items, repeated_only=False) > 1:
-        return True
-    return any(_ambiguous(child) for child in _children(node))
-
-
-def _chain(items: tuple[_Node, ...], *, repeated_only: bool) -> int:
-    """The longest run of repetitions, each free to give characters to the next step (only optional steps between).
-
-    With ``repeated_only``, the next steps counted are repetitions too; without it, any step.
-    """
-    longest = [1 if _repeats(item) else 0 for item in items]
-    for j, item in enumerate(items):
-        if repeated_only and not longest[j]:
-            continue
-        for i in range(j - 1, -1, -1):
-            if longest[i] and _all(items[i]).overlaps(_first(item)):
-                longest[j] = max(longest[j], longest[i] + 1)
-            if not _nullable(items[i]):
-                break
-    return max(longest, default=0)
-
-
-def _tail(items: tuple[_Node, ...]) -> _Chars:
-    """The characters repetition at the end of a sequence (followed only by optional steps) may consume."""
-    chars = _NONE
-    for item in reversed(items):
-        if _repeats(item):
-            chars = chars | _all(item)
-        if not _nullable(item):
-            break
-    return chars
-
-
-def _screen(tree: _Node, *, anchored: bool) -> None:
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        stack.extend(_children(node))
-        if not isinstance(node, _Repeat) or (node.most is not None and node.most <= 1):
-            continue
-        body = node.body
-        items = body.items if isinstance(body, _Seq) else (body,)
-        if (
-            (_nullable(body) and _all(body) != _NONE)
-            or _ambiguous(body)
-            or (_tail(items).overlaps(_first(body)) and _repeats(body))
-        ):
-            raise PatternError("may take exponential time to match (nested or ambiguous repetition)")
-    # Polynomial: a chain of three repetitions each free to take the next one's characters; a
-    # search that is not anchored at the start adds one (it is retried at every position).
-    top = tree.items if isinstance(tree, _Seq) else (tree,)
-    if not anchored:
-        top = (_Repeat(_Set(_ANY), 0, None), *top)
-    if _chain(top, repeated_only=True) > 2:
-        raise PatternError("may take polynomial time to match (adjacent repetitions that overlap)")
+        return ord(value), _literal(value), Chars(((ord(value), ord(value)),))

@@ -23,9 +23,9 @@ from packaging.version import InvalidVersion, Version
 
 from manifold.manifest._words import show
 from manifold.manifest.diagnostics import Problem
+from manifold.manifest.embedded import check_schema
 from manifold.manifest.locate import KeyPath, format_path
 from manifold.manifest.model import Reference, parse_marker, parse_specifier, parse_version
-from manifold.manifest.schema import check_schema
 
 __all__ = ["check_semantics", "has_module", "point_problems"]
 

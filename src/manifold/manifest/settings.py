@@ -34,7 +34,7 @@ def check_values(
     """Validate ``values`` against ``schema`` (``type = "object"`` implied), then fill defaults."""
     if not schema:
         return dict(values), []
-    from manifold.manifest.schema import instance_problems
+    from manifold.manifest.embedded import instance_problems
 
     full = dict(schema)
     full.setdefault("type", "object")

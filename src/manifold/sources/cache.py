@@ -30,7 +30,7 @@ from manifold.manifest.diagnostics import Diagnostic
 from manifold.manifest.limits import DEFAULT_MANIFEST_LIMITS, ManifestLimits
 from manifold.manifest.model import Manifest
 from manifold.manifest.parsed import ParsedFile
-from manifold.sources.locations import ManifestLocation, Stamp, map_manifests
+from manifold.sources.scan import ManifestLocation, Stamp, map_manifests
 
 try:  # hashlib's own import loads OpenSSL (~6 ms); the built-in BLAKE2 module costs nothing
     from _blake2 import blake2b

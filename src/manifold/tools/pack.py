@@ -16,6 +16,7 @@ from manifold.errors import PackError, UsageError
 from manifold.manifest._words import show
 from manifold.manifest.bundle import BUNDLE_NAME, is_bundle_file
 from manifold.manifest.diagnostics import Diagnostic
+from manifold.manifest.names import MANIFEST_NAME
 from manifold.sources.archives import (
     DEFAULT_LIMITS,
     HASHES_NAME,
@@ -26,7 +27,6 @@ from manifold.sources.archives import (
     is_archive_name,
     verify_archive,
 )
-from manifold.sources.locations import MANIFEST_NAME
 
 __all__ = ["Kind", "PackError", "Packed", "hash_list", "is_excluded", "name_problem", "pack", "write_archive"]
 

@@ -60,7 +60,7 @@ def verify_archive(path: str | os.PathLike[str], *, limits: ArchiveLimits = DEFA
 
 def _problems(name: str, limits: ArchiveLimits) -> tuple[Diagnostic, ...]:
     """Why a host would not load (all of) the archive ``name``: the errors of reading it as a source does."""
-    from manifold.sources.locations import find_manifests
+    from manifold.sources.scan import find_manifests
 
     if not is_archive_name(name):
         message = "is not named *.mfz or *.zip; a host reads an archive by such a name only"
