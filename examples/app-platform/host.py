@@ -21,14 +21,6 @@ HERE = Path(__file__).parent
 DEFAULT_LANGUAGE = "en"
 
 
-def declare_points(manager):
-    folder = {"type": "object", "required": ["folder"], "properties": {"folder": {"type": "string"}}}
-    path = {"type": "object", "required": ["path"], "properties": {"path": {"type": "string", "pattern": "^/"}}}
-    manager.add_point("web.routes", description="An async Starlette endpoint", config_schema=path)
-    manager.add_point("db.migrations", description="A folder of *.sql files, applied in name order", config_schema=folder)
-    manager.add_point("i18n.messages", description="A folder of <language>.json files", config_schema=folder)
-
-
 def files(manager, handle, suffix):
     """The files of the folder a contribution names, read inside its plugin (a folder or an archive)."""
     folder = manager.inspect(handle.plugin).manifest.root.joinpath(handle.config["folder"])
@@ -82,8 +74,7 @@ def main():
 
 
 def run(work):
-    manager = Manager.from_config(work / "manifold.toml", cache=False)
-    declare_points(manager)
+    manager = Manager.from_config(work / "manifold.toml", cache=False)  # its [[host-points]] declared
     with manager, sqlite3.connect(":memory:") as db:
         report = manager.start()
         for info in report.plugins.values():
@@ -98,6 +89,9 @@ def run(work):
         get(client, "/blog/comments")
         t = messages(manager)
         print("messages:", t("blog.empty", "de"), "|", t("comments.none", "de"), "(fallback to en)")
+        print("settings (merged: per-page keeps its value):")
+        manager.update_settings("forge.blog", {"title": "News"})
+        get(client, "/blog/posts")
 
         print("copy extras/stats into plugins/, rescan:")
         shutil.copytree(HERE / "extras" / "stats", work / "plugins" / "stats")
@@ -112,10 +106,7 @@ def run(work):
         code.write_text(code.read_text(encoding="utf-8").replace('"Welcome"', '"Welcome back"'), encoding="utf-8")
         print("  reloaded:", manager.reload("forge.blog"))
         mount(app, manager)
-        get(client, "/blog/posts")
-        print("settings:")
-        manager.update_settings("forge.blog", {"title": "News", "per-page": 5})
-        get(client, "/blog/posts")
+        get(client, "/blog/posts")  # the updated settings last across rescan and reload
         print("health:", ", ".join(f"{pid} {result}" for pid, result in manager.health().items()))
         tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
         print("tables:", ", ".join(tables))

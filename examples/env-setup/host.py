@@ -11,44 +11,28 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-from manifold import Manager, StrictModeError
-
-SECRET_WORDS = ("SECRET", "TOKEN", "PASSWORD", "KEY", "CREDENTIAL")
-
-
-def shown(key, value):
-    """What may be printed of one variable: manifold's rule for secret keys."""
-    return "••••••" if any(word in key.upper() for word in SECRET_WORDS) else value
+from manifold import HookTimeoutError, Manager, StrictModeError, redact
 
 
 async def setup_environment(manager, ctx):
-    """Every plugin's variables: one plugin's error or hang costs only its own result.
+    """Every plugin's variables, each plugin under the time limit: one plugin's error or hang costs only its own."""
+    hook = manager.hook("acme.setup-environment").with_timeout(manager.config.timeout)  # declared in manifold.toml
+    outcome = await hook.acall_safe(ctx=ctx)  # sync and async implementations, highest priority first
+    problems = {f.plugin: problem(f.error) for f in outcome.failures}
+    return {plugin: env or {} for plugin, env in outcome.successes}, problems
 
-    With acall_safe and hook time limits, this loop becomes ``await hook.acall_safe(ctx=ctx)``."""
-    limit = manager.config.timeout
-    results, problems = {}, {}
-    for impl in manager.hook("acme.setup-environment").implementations:  # highest priority first
-        try:
-            value = impl.call({"ctx": ctx})
-            if impl.is_async:
-                value = await asyncio.wait_for(value, limit)
-        except TimeoutError:
-            problems[impl.plugin] = f"no answer within {limit:g} s"
-        except Exception as e:
-            problems[impl.plugin] = f"{type(e).__name__}: {e}"
-        else:
-            results[impl.plugin] = value or {}
-    return results, problems
+
+def problem(error):
+    if isinstance(error, HookTimeoutError):
+        return f"no answer within {error.seconds:g} s"
+    return f"{type(error).__name__}: {error}"
 
 
 def main():
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
-    manager = Manager.from_config(Path(__file__).parent / "manifold.toml")  # + the MANIFOLD_* variables
-    manager.add_point("acme.setup-environment", hook=True, parameters=["ctx"])
-    with manager:
+    with Manager.from_config(Path(__file__).parent / "manifold.toml") as manager:  # + the MANIFOLD_* variables
         try:
-            # start() in safe mode raises StrictModeError for a required plugin it did not import
-            report = manager.discover() if manager.config.safe_mode else manager.start()
+            report = manager.start()  # strict: the required plugin must be healthy (resolved, or active)
         except StrictModeError as e:
             print(f"acme: cannot start: {e}", file=sys.stderr)
             return 1
@@ -63,7 +47,7 @@ def main():
             print(f"failed {plugin}: {problem}")
         for plugin, env in results.items():
             os.environ.update(env)
-            print(f"{plugin}: " + ", ".join(f"{k}={shown(k, v)}" for k, v in env.items()))
+            print(f"{plugin}: " + ", ".join(f"{k}={v}" for k, v in redact(env).items()))
         print("ACME_SESSION_TOKEN is set:", "ACME_SESSION_TOKEN" in os.environ)
     return 0
 

@@ -13,11 +13,7 @@ from manifold import Manager
 
 
 def native(manager):
-    """Points the host declares in code: the hookspecs, as manifold hooks."""
-    manager.add_point("kettle.task_start", hook=True)
-    manager.add_point("kettle.task_stop", hook=True, parameters=["failed"])
-    manager.add_point("kettle.kettle_on", hook=True, parameters=["kettle", "temperature"])
-    manager.add_point("kettle.get_cert_key_paths", hook=True, parameters=["server_url"], firstresult=True)
+    """The hookspecs are manifold hooks, declared in manifold.toml ([[host-points]])."""
     return lambda name, **kwargs: manager.hook(f"kettle.{name}")(**kwargs)
 
 
@@ -30,7 +26,7 @@ def bridged(manager):
 
 
 def main(mode):
-    with Manager([Path(__file__).parent / "plugins"]) as manager:
+    with Manager.from_config(Path(__file__).parent / "manifold.toml") as manager:
         call = {"native": native, "pluggy": bridged}[mode](manager)
         with task_context(call):
             print("k1:", call("kettle_on", kettle="k1", temperature=95))

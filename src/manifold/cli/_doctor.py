@@ -55,6 +55,8 @@ def run_doctor(args: argparse.Namespace) -> int:
             ]
         )
     print_table(["ID", "STATE", "TIME", "REASON"], rows, empty="no plugins")
+    for plugin_id, variables in result["plugin_environment"].items():
+        say(f"plugin environment: {plugin_id}: " + ", ".join(f"{k}={v}" for k, v in variables.items()), lines=False)
     if rows:
         say(count_footer([plugin["state"] for plugin in result["plugins"]]), err=True)
     advice = [(p["id"], p["advice"]) for p in result["plugins"] if p["advice"]]

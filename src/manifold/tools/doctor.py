@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from manifold._secrets import MASK, Secrets, is_secret, redact_host_settings, secrets_of_host_settings
+from manifold._secrets import MASK, Secrets, is_secret, redact, redact_host_settings, secrets_of_host_settings
 from manifold.config import process_environment
 from manifold.manager import Manager
 from manifold.tools.describe import advice, plugin_row
@@ -31,12 +31,17 @@ def _run(options: Mapping[str, Any], *, activate: bool) -> dict[str, Any]:
     manager = Manager(sources, **options)
     report = manager.discover()
     seconds: dict[str, float] = {}
+    environment: dict[str, dict[str, str]] = {}
     if activate:
         for plugin_id in report.order:
             print(f"{_PROGRESS}{plugin_id}", file=sys.stderr, flush=True)
+            before = dict(process_environment())  # the child's own: plugins change it as they activate
             began = time.perf_counter()
             manager.activate(plugin_id)
             seconds[plugin_id] = time.perf_counter() - began
+            changed = _changed(before, process_environment())
+            if changed:
+                environment[plugin_id] = changed
     report = manager.report
     plugins = []
     for info in report.plugins.values():
@@ -51,10 +56,19 @@ def _run(options: Mapping[str, Any], *, activate: bool) -> dict[str, Any]:
         "order": list(report.order),
         "plugins": plugins,
         "diagnostics": [d.to_dict() for d in report.diagnostics],
+        "plugin_environment": {pid: redact(changed) for pid, changed in environment.items()},
     }
     if activate:
         manager.close()
-    return result
+    # a secret a plugin put in the environment is masked wherever it shows up (a reason, a traceback)
+    secrets = Secrets(v for changed in environment.values() for k, v in changed.items() if is_secret(k))
+    shown: dict[str, Any] = secrets.scrub_data(result)
+    return shown
+
+
+def _changed(before: Mapping[str, str], after: Mapping[str, str]) -> dict[str, str]:
+    """The variables of ``after`` that ``before`` lacks or holds with another value, sorted by name."""
+    return {k: v for k, v in sorted(after.items()) if before.get(k) != v}
 
 
 def diagnose(
@@ -65,7 +79,9 @@ def diagnose(
     With ``activate``, plugin code runs in a child process, so a plugin that crashes or exits the
     interpreter is reported (``child`` holds its exit code and last output) instead of taking the
     caller down. Every secret of the settings and of the ``MANIFOLD_*`` variables is masked in the
-    result, the child's output included.
+    result, the child's output included. ``plugin_environment`` holds, per plugin, the environment
+    variables it set or changed in the child while it was activated (empty without ``activate``), the
+    values of those whose names say secret masked.
     """
     env = dict(process_environment() if environ is None else environ)
     public = {k: v for k, v in options.items() if k != "environ"}

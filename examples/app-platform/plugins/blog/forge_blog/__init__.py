@@ -3,22 +3,19 @@
 from starlette.responses import JSONResponse
 
 GREETING = "Welcome"
-_plugin = None
 
 
-class Plugin:
+class Blog:
+    """The plugin object; its route is one of its methods (``ref = "forge_blog:Blog.posts"``)."""
+
     def __init__(self, context):
-        global _plugin
-        self.settings = dict(context.settings)
-        _plugin = self
+        self.settings = context.settings  # live: shows the host's updates
 
     def settings_changed(self, old, new):
         print(f"  forge.blog: title {old['title']!r} -> {new['title']!r}")
-        self.settings = dict(new)
 
     def health(self):
         return {"status": "ok", "per-page": self.settings["per-page"]}
 
-
-async def posts(request):
-    return JSONResponse({"title": _plugin.settings["title"], "greeting": GREETING})
+    async def posts(self, request):
+        return JSONResponse({"title": self.settings["title"], "greeting": GREETING})

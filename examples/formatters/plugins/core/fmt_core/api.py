@@ -1,4 +1,4 @@
-"""The point's interface, and the start/stop messages every plugin of this example prints."""
+"""The point's interface, and the start/stop/unload messages every plugin of this example prints."""
 
 from abc import ABC, abstractmethod
 
@@ -11,7 +11,7 @@ class Formatter(ABC):
 
 
 class Lifecycle:
-    """A plugin object that says when it starts and stops (pyfly's start/stop)."""
+    """A plugin object that says when it starts, stops and is unloaded (pyfly's start/stop/unload)."""
 
     def __init__(self, context):
         self.id = context.id
@@ -21,3 +21,6 @@ class Lifecycle:
 
     def deactivate(self):
         print(f"  stop  {self.id}")
+
+    def teardown(self):
+        print(f"  unload {self.id}")

@@ -1,1 +1,1 @@
-from . import pluggy_hooks  # the bridge registers this module (ref = "kettle_counter:pluggy_hooks")
+"""Counts the kettles of a task: natively (native.py) and as written for pubtools (pluggy_hooks.py)."""

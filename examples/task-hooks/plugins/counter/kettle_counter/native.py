@@ -1,10 +1,13 @@
-"""Natively: one object holds the task's handler from task_start to task_stop (no registration at run time)."""
+"""Natively: the plugin object holds the task's handler from task_start to task_stop (no registration at run time)."""
 
 from kettle_counter.pluggy_hooks import KettleCounter
 
 
-class Session:
-    handler = None
+class Counter:
+    """The plugin's class: its methods are the hook implementations, bound to the one object the manager built."""
+
+    def __init__(self):
+        self.handler = None
 
     def task_start(self):
         self.handler = KettleCounter()
@@ -15,6 +18,3 @@ class Session:
     def task_stop(self, failed):
         print(f"task stopped: {self.handler.count} kettles, failed={failed}")
         self.handler = None
-
-
-SESSION = Session()
