@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -15,7 +16,7 @@ from manifold.lifecycle.activation import Activation
 from manifold.lifecycle.discovery import Discovery, apply_point_defaults
 from manifold.lifecycle.extensions import ExtensionLoader
 from manifold.lifecycle.listeners import Listener
-from manifold.lifecycle.points import host_point, point_of
+from manifold.lifecycle.points import host_point
 from manifold.lifecycle.records import ACTIVATABLE, LoadReport, Plugins, RescanResult
 from manifold.lifecycle.redact import LogRedaction, Secrets
 from manifold.lifecycle.rescan import rescan
@@ -200,7 +201,8 @@ class Manager:
     def add_points(self, points: Iterable[ExtensionPoint]) -> Callable[[], None]:
         """Declare points the host lists as data (``HostFile.host_points``, a manifest's
         ``extension_points``) as ``add_point`` declares each; returns the function that removes them all."""
-        undo = [self._declare(point) for point in [point_of(p) for p in points]]  # every one checked first
+        # Checked when they were read (the schema and the rules); the host's, whoever read them.
+        undo = [self._declare(dataclasses.replace(Point.of(p), plugin=None)) for p in points]
 
         def remove() -> None:
             for step in reversed(undo):

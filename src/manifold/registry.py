@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from manifold.manifest.model import Cardinality, Order, Reference
+from manifold.manifest.model import Cardinality, ExtensionPoint, Order, Reference
 from manifold.states import Reason
 
 __all__ = ["ExtensionHandle", "Point", "Registry", "in_order"]
@@ -31,6 +31,23 @@ class Point:
     firstresult: bool = False
     order: Order = "priority"
     timeout: float | None = None
+
+    @classmethod
+    def of(cls, declared: ExtensionPoint) -> Point:
+        """The point a manifest's ``[[extension-points]]`` (or the host's ``[[host-points]]``) declares."""
+        return cls(
+            declared.id,
+            declared.plugin,
+            declared.description,
+            declared.interface,
+            declared.cardinality,
+            declared.config_schema,
+            declared.hook,
+            declared.parameters,
+            declared.firstresult,
+            declared.order,
+            declared.timeout,
+        )
 
 
 class ExtensionHandle:

@@ -168,21 +168,7 @@ class Discovery:
         given = record.given if record.given is not None else self.config.settings.get(record.id, {})
         record.set_settings(frozen(apply_defaults(manifest.settings_schema, given)))
         for point in manifest.extension_points:
-            registry.add_point(
-                Point(
-                    point.id,
-                    manifest.id,
-                    point.description,
-                    point.interface,
-                    point.cardinality,
-                    point.config_schema,
-                    point.hook,
-                    point.parameters,
-                    point.firstresult,
-                    point.order,
-                    point.timeout,
-                )
-            )
+            registry.add_point(Point.of(point))
         for ext in manifest.extensions:
             if ext.markers is not None and not ext.markers.evaluate():
                 logger.debug("%s: extensions[%d] skipped, markers false: %s", manifest.id, ext.index, ext.markers)

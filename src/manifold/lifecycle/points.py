@@ -9,9 +9,9 @@ from manifold.errors import SettingsError
 from manifold.registry import Point
 
 if TYPE_CHECKING:
-    from manifold.manifest.model import Cardinality, ExtensionPoint, Order
+    from manifold.manifest.model import Cardinality, Order
 
-__all__ = ["host_point", "point_of"]
+__all__ = ["host_point"]
 
 
 def host_point(
@@ -53,19 +53,4 @@ def host_point(
         firstresult,
         order,
         timeout,
-    )
-
-
-def point_of(declared: ExtensionPoint) -> Point:
-    """The host point a declaration read as data gives (``[[host-points]]``, a manifest's ``extension_points``)."""
-    return host_point(
-        declared.id,
-        description=declared.description,
-        config_schema=declared.config_schema,
-        cardinality=declared.cardinality,
-        hook=declared.hook,
-        parameters=declared.parameters,
-        firstresult=declared.firstresult,
-        order=declared.order,
-        timeout=declared.timeout,
     )
