@@ -39,6 +39,8 @@ DEFAULT_MANIFEST_LIMITS = ManifestLimits()
 def too_deep(data: Any, max_depth: int) -> tuple[int, tuple[str | int, ...]] | None:
     """``(depth, key path)`` of the first value nested deeper than ``max_depth`` levels in ``data``
     (the path stops at the first level beyond the limit), or None; iterative, so never a RecursionError."""
+    if not _deeper(data, max_depth):  # the usual answer, without building a key path per value
+        return None
     stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
     while stack:
         value, path = stack.pop()
@@ -55,3 +57,22 @@ def too_deep(data: Any, max_depth: int) -> tuple[int, tuple[str | int, ...]] | N
             (child, (*path, key)) for key, child in reversed(items) if isinstance(child, Mapping | list | tuple)
         )
     return None
+
+
+def _deeper(data: Any, max_depth: int) -> bool:
+    """Whether a table or an array in ``data`` is nested deeper than ``max_depth`` levels."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    push = stack.append
+    while stack:
+        value, depth = stack.pop()
+        if depth > max_depth:
+            return True
+        kind = type(value)  # TOML gives dicts and lists: the exact types first, the abstract ones after
+        children = value.values() if kind is dict or (kind is not list and isinstance(value, Mapping)) else value
+        for child in children:
+            if type(child) in _CONTAINERS or isinstance(child, Mapping | list | tuple):
+                push((child, depth + 1))
+    return False
+
+
+_CONTAINERS = (dict, list)

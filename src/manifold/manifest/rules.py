@@ -267,10 +267,19 @@ def _package_problems(path: KeyPath, name: str, code_root: Traversable, source_r
 def _search_path(code_root: Traversable) -> tuple[str, ...]:
     """``sys.path`` without the plugin's own code folder: under ``python -m pytest`` run in the plugin's
     folder, that folder is on ``sys.path``, and its package is the plugin's own, not a shadowed module."""
+    path = tuple(sys.path)
     if not isinstance(code_root, os.PathLike):
-        return tuple(sys.path)
-    own = os.path.realpath(code_root)
-    return tuple(entry for entry in sys.path if os.path.realpath(entry or os.curdir) != own)
+        return path
+    own = os.path.abspath(code_root)  # string work only: this runs once per package of every manifest
+    if own not in _absolute(path, os.getcwd()):
+        return path
+    return tuple(entry for entry in path if os.path.abspath(entry or os.curdir) != own)
+
+
+@functools.lru_cache(maxsize=4)
+def _absolute(path: tuple[str, ...], cwd: str) -> frozenset[str]:
+    """The entries of ``path`` as absolute paths (``""`` is ``cwd``)."""
+    return frozenset(os.path.abspath(os.path.join(cwd, entry)) for entry in path)
 
 
 def _distributions_of(module: str) -> list[str]:
