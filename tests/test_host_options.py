@@ -151,3 +151,10 @@ def test_the_configuration_turns_the_cache_off(tmp_path: Path) -> None:
     manager = Manager.from_config(tmp_path / "manifold.toml", environ={})
     assert load_config(tmp_path / "manifold.toml", environ={}).options["cache"] is False
     assert manager.config.cache is False
+
+
+def test_add_point_refuses_an_unknown_option(manifold_plugins: PluginFolder) -> None:
+    manager = manifold_plugins.manager()
+    with pytest.raises(SettingsError) as raised:
+        manager.add_point("host.p", hoook=True)  # type: ignore[call-arg]
+    assert raised.value.problems == ("unknown option 'hoook'",)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Unpack
 
 from manifold._secrets import secrets_of_host_settings
 from manifold.config import HostConfig
@@ -16,7 +16,7 @@ from manifold.lifecycle.activation import Activation
 from manifold.lifecycle.discovery import Discovery, apply_point_defaults
 from manifold.lifecycle.extensions import ExtensionLoader
 from manifold.lifecycle.listeners import Listener
-from manifold.lifecycle.points import host_point
+from manifold.lifecycle.points import PointOptions, host_point
 from manifold.lifecycle.records import ACTIVATABLE, LoadReport, Plugins, RescanResult
 from manifold.lifecycle.redact import LogRedaction, Secrets
 from manifold.lifecycle.rescan import rescan
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
     from manifold.hooks import After, Before, HookCaller, HookRelay
-    from manifold.manifest.model import Cardinality, ExtensionPoint, Order
+    from manifold.manifest.model import ExtensionPoint
     from manifold.states import PluginInfo
 
 __all__ = ["LoadReport", "Manager", "RescanResult"]
@@ -166,36 +166,12 @@ class Manager:
         return iter([r.info() for r in self._plugins])
 
     # ----------------------------------------------------------------- points and extensions
-    def add_point(
-        self,
-        point_id: str,
-        *,
-        description: str = "",
-        interface: type | None = None,
-        config_schema: Mapping[str, Any] | None = None,
-        cardinality: Cardinality = "many",
-        hook: bool = False,
-        parameters: Sequence[str] = (),
-        firstresult: bool = False,
-        order: Order = "priority",
-        timeout: float | None = None,
-    ) -> Callable[[], None]:
+    def add_point(self, point_id: str, **options: Unpack[PointOptions]) -> Callable[[], None]:
         """Declare a point from the host's code; returns the function that removes it again.
 
         ``order`` and ``timeout`` are those of ``[[extension-points]]`` (see the README's Hooks).
         Raises SettingsError listing every problem of the declaration."""
-        point = host_point(
-            point_id,
-            description=description,
-            interface=interface,
-            config_schema=config_schema,
-            cardinality=cardinality,
-            hook=hook,
-            parameters=parameters,
-            firstresult=firstresult,
-            order=order,
-            timeout=timeout,
-        )
+        point = host_point(point_id, **options)
         return self._declare(point)
 
     def add_points(self, points: Iterable[ExtensionPoint]) -> Callable[[], None]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from manifold.errors import SettingsError
 from manifold.registry import Point
@@ -11,24 +11,30 @@ from manifold.registry import Point
 if TYPE_CHECKING:
     from manifold.manifest.model import Cardinality, Order
 
-__all__ = ["host_point"]
+__all__ = ["PointOptions", "host_point"]
 
 
-def host_point(
-    point_id: str,
-    *,
-    description: str = "",
-    interface: type | None = None,
-    config_schema: Mapping[str, Any] | None = None,
-    cardinality: Cardinality = "many",
-    hook: bool = False,
-    parameters: Sequence[str] = (),
-    firstresult: bool = False,
-    order: Order = "priority",
-    timeout: float | None = None,
-) -> Point:
+class PointOptions(TypedDict, total=False):
+    """The options of a point declared in code: those of ``[[extension-points]]`` (see the README's Hooks)."""
+
+    description: str
+    interface: type | None
+    config_schema: Mapping[str, Any] | None
+    cardinality: Cardinality
+    hook: bool
+    parameters: Sequence[str]
+    firstresult: bool
+    order: Order
+    timeout: float | None
+
+
+def host_point(point_id: str, **options: Unpack[PointOptions]) -> Point:
     """The point the host declares, as ``[[extension-points]]`` would; raises SettingsError listing every problem."""
-    problems = []
+    cardinality = options.get("cardinality", "many")
+    order = options.get("order", "priority")
+    timeout = options.get("timeout")
+    config_schema = options.get("config_schema")
+    problems = [f"unknown option {name!r}" for name in sorted(set(options) - PointOptions.__optional_keys__)]
     if cardinality not in ("many", "one"):
         problems.append(f'cardinality must be "many" or "one", not {cardinality!r}')
     if order not in ("priority", "last-registered-first"):
@@ -44,13 +50,13 @@ def host_point(
     return Point(
         point_id,
         None,
-        description,
-        interface,
+        options.get("description", ""),
+        options.get("interface"),
         cardinality,
         config_schema,
-        hook,
-        tuple(parameters),
-        firstresult,
+        options.get("hook", False),
+        tuple(options.get("parameters", ())),
+        options.get("firstresult", False),
         order,
         timeout,
     )
