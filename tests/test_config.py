@@ -185,7 +185,10 @@ def test_secret_settings_never_reach_messages_or_logs(
         assert manager.activate("b")
     assert reason is not None
     assert reason.message == 'settings of a: api-token: expected an integer, got a string ("••••••")'
-    assert caplog.messages == ["token is ••••••"]
+    assert caplog.messages == [
+        "1 plugin cannot load: a (invalid-settings) (manager.report says why)",  # the summary of discovery
+        "token is ••••••",
+    ]
 
 
 def test_jobs_from_the_file_and_the_environment(tmp_path: Path) -> None:

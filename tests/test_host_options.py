@@ -158,3 +158,24 @@ def test_add_point_refuses_an_unknown_option(manifold_plugins: PluginFolder) -> 
     with pytest.raises(SettingsError) as raised:
         manager.add_point("host.p", hoook=True)  # type: ignore[call-arg]
     assert raised.value.problems == ("unknown option 'hoook'",)
+
+
+def test_discovery_logs_one_warning_naming_the_plugins_that_are_news(
+    manifold_plugins: PluginFolder, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Broken or missing plugins are logged once; what the host asked for (its lists, its versions) is not news."""
+    import logging
+
+    manifold_plugins.add("broken", manifest="[plugin]\nid = 'broken'\n")  # no version: invalid
+    manifold_plugins.add("needy", dependencies={"ghost": "*"})
+    manifold_plugins.add("off")
+    manifold_plugins.add("fine")
+    with caplog.at_level(logging.WARNING, logger="manifold"):
+        manifold_plugins.manager(disabled=["off"]).discover()
+    assert caplog.messages == [
+        "2 plugins cannot load: broken (invalid); needy (missing-dependency) (manager.report says why)"
+    ]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="manifold"):
+        manifold_plugins.manager(disabled=["off"], log_unavailable=False).discover()
+    assert caplog.messages == []

@@ -63,6 +63,9 @@ class HostConfig:
     timeout: float | None = 20.0
     settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     pre_activate: Callable[[Manifest], bool] | None = field(default=None, compare=False)
+    log_unavailable: bool = True
+    """Log one WARNING naming the plugins that cannot load for a reason the host did not ask for (a host
+    that shows ``report`` itself, such as the ``manifold`` command, turns it off)."""
     cache: bool = True
     cache_dir: Path | None = None
     """Where the manifest cache lives; ``None``: the user's cache folder."""

@@ -40,7 +40,7 @@ def host_manager(config: str | os.PathLike[str] | None, paths: Sequence[str] | N
     from manifold.manager import Manager
 
     host = load_config(config)
-    options = {**_options(host, paths), **overrides}
+    options = {**_options(host, paths), "log_unavailable": False, **overrides}  # the command shows the report
     manager = Manager(options.pop("sources"), **options)
     manager.add_points(host.host_points)
     return manager
