@@ -9,12 +9,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Unpack
 
 from manifold._secrets import secrets_of_host_settings
-from manifold.codes import ReasonCode
 from manifold.config import HostConfig
 from manifold.errors import ExtensionError
 from manifold.importer import PluginImporter
 from manifold.lifecycle.activation import Activation
-from manifold.lifecycle.discovery import Discovery, apply_point_defaults
+from manifold.lifecycle.discovery import Discovery, apply_point_defaults, log_unavailable
 from manifold.lifecycle.extensions import ExtensionLoader
 from manifold.lifecycle.listeners import Listener
 from manifold.lifecycle.points import PointOptions, host_point
@@ -128,7 +127,7 @@ class Manager:
                     self._redaction.watch(logger)
                     self._discovery.resolve(self._plugins)
                 if self.config.log_unavailable:
-                    _log_unavailable(self._plugins)
+                    log_unavailable(self._plugins)
             finally:
                 self._ready = True
 
@@ -446,41 +445,3 @@ class Manager:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-_PROBLEMS: frozenset[ReasonCode] = frozenset(
-    {
-        "invalid",
-        "integrity",
-        "unsafe-archive",
-        "bad-archive",
-        "not-found",
-        "missing-dependency",
-        "version-conflict",
-        "cycle",
-        "package-conflict",
-        "duplicate-point",
-        "dependency-unavailable",
-        "missing-requirement",
-        "invalid-settings",
-        "failed",
-    }
-)
-"""Reasons that are news to a host: something is broken or missing. The others are what the host asked for
-(its lists, its versions, its target, its callback) or the plugin declared (markers, Python versions)."""
-
-
-def _log_unavailable(plugins: Plugins) -> None:
-    """One WARNING naming the plugins that cannot load for a reason the host did not ask for (an invalid
-    manifest, a refused archive, a missing dependency...): a host that only reads its log still hears of it."""
-    unexpected = [r for r in plugins if r.reason is not None and r.reason.code in _PROBLEMS]
-    if unexpected:
-        shown = "; ".join(f"{r.id} ({r.reason.code})" for r in unexpected[:10] if r.reason is not None)
-        more = f"; and {len(unexpected) - 10} more" if len(unexpected) > 10 else ""
-        logger.warning(
-            "%d plugin%s cannot load: %s%s (manager.report says why)",
-            len(unexpected),
-            "" if len(unexpected) == 1 else "s",
-            shown,
-            more,
-        )
