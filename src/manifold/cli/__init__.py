@@ -10,6 +10,7 @@ import traceback
 from collections.abc import Iterator, Sequence
 
 from manifold import __version__
+from manifold.cli._completion import add_completion_command
 from manifold.cli._doctor import add_doctor_command
 from manifold.cli._graph import add_graph_command
 from manifold.cli._inspect import add_inspect_command
@@ -47,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     add_pack_command(commands)
     add_verify_command(commands)
     add_schema_command(commands)
+    add_completion_command(commands)
     return parser
 
 
