@@ -185,3 +185,13 @@ def test_ci_finds_each_cpython_from_3_11_once_in_search_order(tmp_path: Path) ->
     expected = {running: str(Path(sys.executable).resolve()), other: str(chosen)}
     assert done.stdout == "".join(f"{v}\t{expected[v]}\n" for v in sorted(expected, key=lambda v: int(v[2:])))
     assert done.stderr == f"skipped: Python {absent} (no CPython {absent} on this machine)\n"
+
+
+def test_each_schema_id_names_the_format_version_it_describes() -> None:
+    """A manifest format version gets its own schema URL: a later format cannot change what v1 means to an editor."""
+    from manifold.manifest.model import MANIFEST_VERSIONS
+
+    version = max(MANIFEST_VERSIONS)
+    for path in sorted((ROOT / "schemas").glob("*.schema.json")):
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        assert schema["$id"] == f"https://manifold-plugins.dev/schemas/v{version}/{path.name}"

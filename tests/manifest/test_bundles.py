@@ -458,7 +458,7 @@ def test_bundle_schema_repeats_the_plugin_schema_exactly() -> None:
 
 def test_bundle_schema_is_editor_quality() -> None:
     schema = load_schema("bundle")
-    assert schema["$id"] == "https://manifold-plugins.dev/schemas/bundle.schema.json"
+    assert schema["$id"] == "https://manifold-plugins.dev/schemas/v1/bundle.schema.json"
     assert schema_text("bundle") == (ROOT / "schemas" / "bundle.schema.json").read_text(encoding="utf-8")
 
     def annotated(node: dict[str, Any]) -> dict[str, Any]:
