@@ -9,12 +9,21 @@ below are the README's tables, row for row (a test compares them).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import Literal, get_args
 
-__all__ = ["DIAGNOSTIC_CODES", "REASON_CODES", "ArchiveCode", "DiagnosticCode", "ReasonCode"]
+__all__ = [
+    "ARCHIVE_CODES",
+    "DIAGNOSTIC_CODES",
+    "REASON_CODES",
+    "UNEXPECTED_REASONS",
+    "ArchiveCode",
+    "DiagnosticCode",
+    "ReasonCode",
+]
 
 ArchiveCode = Literal["integrity", "unsafe-archive", "bad-archive"]
 """Why an archive is refused: a diagnostic of ``validate`` and the reason of its plugin alike."""
+ARCHIVE_CODES: tuple[ArchiveCode, ...] = get_args(ArchiveCode)
 
 DiagnosticCode = Literal[
     "toml-syntax",
@@ -208,3 +217,24 @@ REASON_CODES: Mapping[tuple[ReasonCode, ...], tuple[str, str]] = {
         "its code raised or hung; `reason.phase` is `import`, `construct`, `activate`, `deactivate` or `timeout`",
     ),
 }
+
+UNEXPECTED_REASONS: frozenset[ReasonCode] = frozenset(
+    {
+        "invalid",
+        "integrity",
+        "unsafe-archive",
+        "bad-archive",
+        "not-found",
+        "missing-dependency",
+        "version-conflict",
+        "cycle",
+        "package-conflict",
+        "duplicate-point",
+        "dependency-unavailable",
+        "missing-requirement",
+        "invalid-settings",
+        "failed",
+    }
+)
+"""Reasons that are news to a host: something is broken or missing. The others are what the host asked for
+(its lists, its versions, its target, its callback) or the plugin declared (markers, Python versions)."""

@@ -18,13 +18,12 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
-from manifold.codes import DiagnosticCode, ReasonCode
+from manifold.codes import ARCHIVE_CODES, DiagnosticCode, ReasonCode
 from manifold.graph.order import find_cycles, load_order
 from manifold.manifest._words import did_you_mean, show
 from manifold.manifest.diagnostics import Diagnostic, Problem, Severity
 from manifold.manifest.locate import KeyPath, format_path
 from manifold.manifest.model import ExtensionPoint, Manifest, satisfies
-from manifold.sources.archives import ARCHIVE_CODES
 from manifold.states import Reason
 
 __all__ = ["Finding", "FindingCode", "Verdict", "check_set", "invalid_reason", "shadowed", "unavailable_because"]

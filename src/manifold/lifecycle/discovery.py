@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from manifold.codes import ReasonCode
+from manifold.codes import UNEXPECTED_REASONS
 from manifold.config import HostConfig, default_cache_dir
 from manifold.errors import describe
 from manifold.graph.gate import gate
@@ -213,32 +213,10 @@ def _name(source: Source) -> str:
         return f"<a source whose name cannot be read: {describe(e)}>"
 
 
-_PROBLEMS: frozenset[ReasonCode] = frozenset(
-    {
-        "invalid",
-        "integrity",
-        "unsafe-archive",
-        "bad-archive",
-        "not-found",
-        "missing-dependency",
-        "version-conflict",
-        "cycle",
-        "package-conflict",
-        "duplicate-point",
-        "dependency-unavailable",
-        "missing-requirement",
-        "invalid-settings",
-        "failed",
-    }
-)
-"""Reasons that are news to a host: something is broken or missing. The others are what the host asked for
-(its lists, its versions, its target, its callback) or the plugin declared (markers, Python versions)."""
-
-
 def log_unavailable(plugins: Plugins) -> None:
     """One WARNING naming the plugins that cannot load for a reason the host did not ask for (an invalid
     manifest, a refused archive, a missing dependency...): a host that only reads its log still hears of it."""
-    unexpected = [r for r in plugins if r.reason is not None and r.reason.code in _PROBLEMS]
+    unexpected = [r for r in plugins if r.reason is not None and r.reason.code in UNEXPECTED_REASONS]
     if unexpected:
         shown = "; ".join(f"{r.id} ({r.reason.code})" for r in unexpected[:10] if r.reason is not None)
         more = f"; and {len(unexpected) - 10} more" if len(unexpected) > 10 else ""

@@ -31,7 +31,6 @@ from manifold.manifest._words import show
 from manifold.manifest.diagnostics import Diagnostic
 
 __all__ = [
-    "ARCHIVE_CODES",
     "ARCHIVE_SUFFIXES",
     "DEFAULT_LIMITS",
     "HASHES_NAME",
@@ -49,7 +48,6 @@ __all__ = [
 
 HASHES_NAME = "MANIFOLD-HASHES"
 ARCHIVE_SUFFIXES = (".mfz", ".zip")
-ARCHIVE_CODES: tuple[ArchiveCode, ...] = ("bad-archive", "unsafe-archive", "integrity")
 """The diagnostic codes of a refused archive; a plugin record of one has the code as its reason."""
 
 _MiB = 1 << 20
