@@ -164,22 +164,22 @@ def _reference_and_pattern_problems(schema: Any, where: KeyPath) -> list[Problem
     """Refs that leave the schema, point nowhere or loop without descending; patterns that cannot be used."""
     if not isinstance(schema, dict):
         return []
-    from jsonschema_specifications import REGISTRY  # type: ignore[import-untyped]
-    from referencing.exceptions import Unresolvable
-    from referencing.jsonschema import DRAFT7
-
     places: dict[int, KeyPath] = {}
+    resolving = False  # whether a table has a "$ref" or an "$id" (else no resolver is needed)
     stack: list[tuple[Any, KeyPath]] = [(schema, ())]
     while stack:  # where each table of the schema is, so that a ref's target can be named
         item, path = stack.pop()
         if isinstance(item, dict):
             places.setdefault(id(item), path)
+            resolving = resolving or "$ref" in item or "$id" in item
             stack.extend((sub, (*path, key)) for key, sub in item.items())
         elif isinstance(item, list):
             stack.extend((sub, (*path, i)) for i, sub in enumerate(item))
 
     problems: list[Problem] = []
-    root = REGISTRY.combine(_offline_registry()).resolver_with_root(DRAFT7.create_resource(schema))
+    # Without a "$ref" there is nothing to look up, and without an "$id" no base URI to track: the
+    # walk below then needs no resolver, and referencing and the meta-schemas are not imported.
+    root = _root_resolver(schema) if resolving else None
     done: set[int] = set()
     pending: list[tuple[Any, Any]] = [(schema, root)]
 
@@ -190,10 +190,13 @@ def _reference_and_pattern_problems(schema: Any, where: KeyPath) -> list[Problem
             return
         done.add(id(node))
         on_path = (*on_path, id(node))
-        resolver = resolver.in_subresource(DRAFT7.create_resource(node))
+        if resolver is not None:
+            resolver = resolver.in_subresource(_draft7().create_resource(node))
         problems.extend(_pattern_problems(node, where + path))
         ref = node.get("$ref")
-        if isinstance(ref, str):
+        if isinstance(ref, str) and resolver is not None:
+            from referencing.exceptions import Unresolvable
+
             at = (*where, *path, "$ref")
             try:
                 resolved = resolver.lookup(ref)
@@ -220,6 +223,19 @@ def _reference_and_pattern_problems(schema: Any, where: KeyPath) -> list[Problem
         if isinstance(node, dict):
             visit(node, resolver, places.get(id(node), ()), ())
     return list(dict.fromkeys(problems))
+
+
+def _draft7() -> Any:
+    from referencing.jsonschema import DRAFT7
+
+    return DRAFT7
+
+
+def _root_resolver(schema: dict[str, Any]) -> Any:
+    """A resolver of refs inside ``schema``, which knows the meta-schemas and fetches nothing."""
+    from jsonschema_specifications import REGISTRY  # type: ignore[import-untyped]
+
+    return REGISTRY.combine(_offline_registry()).resolver_with_root(_draft7().create_resource(schema))
 
 
 def _pattern_problems(node: Mapping[str, Any], at: KeyPath) -> Iterator[Problem]:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DEFAULT_MANIFEST_LIMITS", "ManifestLimits", "too_deep"]
+__all__ = ["DEFAULT_MANIFEST_LIMITS", "ManifestLimits", "may_nest_deeper", "too_deep"]
 
 _MiB = 1 << 20
 
@@ -34,6 +34,18 @@ class ManifestLimits:
 
 
 DEFAULT_MANIFEST_LIMITS = ManifestLimits()
+
+
+def may_nest_deeper(text: str, max_depth: int) -> bool:
+    """Whether the data of the TOML document ``text`` can nest deeper than ``max_depth`` levels.
+
+    Below the document, every array or table on the way to a value is opened by a character of its
+    own: a header's ``[`` (``[[`` opens the array and its table), an inline ``[`` or ``{``, or the
+    ``.`` of a dotted key or header. So the data is at most one level deeper than the count of
+    these characters in the text (those inside strings and comments only raise the count), and a
+    text with fewer than ``max_depth`` of them needs no walk of its data (``too_deep``).
+    """
+    return text.count("[") + text.count("{") + text.count(".") >= max_depth
 
 
 def too_deep(data: Any, max_depth: int) -> tuple[int, tuple[str | int, ...]] | None:

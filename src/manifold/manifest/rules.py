@@ -16,8 +16,6 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from packaging.markers import InvalidMarker
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier
 from packaging.version import InvalidVersion, Version
 
@@ -75,7 +73,10 @@ def _plugin_problems(plugin: Mapping[str, Any]) -> Iterator[Problem]:
         yield from _specifier_problems(("plugin", key), plugin.get(key))
     yield from _marker_problems(("plugin", "markers"), plugin.get("markers"))
     requires = plugin.get("requires")
-    if isinstance(requires, list):
+    if isinstance(requires, list) and requires:
+        # packaging.requirements (and its markers) only for a manifest that has requires.
+        from packaging.requirements import InvalidRequirement, Requirement
+
         for i, text in enumerate(requires):
             if not isinstance(text, str):
                 continue
@@ -113,6 +114,8 @@ def _specifier_problems(path: KeyPath, text: Any) -> Iterator[Problem]:
 def _marker_problems(path: KeyPath, text: Any) -> Iterator[Problem]:
     if not isinstance(text, str):
         return
+    from packaging.markers import InvalidMarker  # only for a manifest that has markers
+
     try:
         parse_marker(text)
     except InvalidMarker as e:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from tomli import TOMLDecodeError, loads  # tomllib's parser (tomllib is tomli 2.0), compiled: ~1.8x faster
 
 from manifold.manifest.diagnostics import Diagnostic
-from manifold.manifest.limits import DEFAULT_MANIFEST_LIMITS, ManifestLimits, too_deep
+from manifold.manifest.limits import DEFAULT_MANIFEST_LIMITS, ManifestLimits, may_nest_deeper, too_deep
 from manifold.manifest.locate import Locator, format_path, nesting_position
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def read_toml(
         at_line = position.line if position is not None else None
         at_column = position.column if position is not None else None
         return TomlFile(text, error=Diagnostic("error", "limit", message, file, at_line, at_column))
-    deep = too_deep(data, limits.max_depth)
+    deep = too_deep(data, limits.max_depth) if may_nest_deeper(text, limits.max_depth) else None
     if deep is not None:
         path = deep[1]
         where = Locator(text).nearest(path)[1]

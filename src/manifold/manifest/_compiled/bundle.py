@@ -52,7 +52,7 @@ def validate_https___manifold_plugins_dev_schemas_v1_bundle_schema_json__definit
         if data_len < 1:
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain at least 1 items", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'array', 'minItems': 1, 'items': {'type': 'object', 'required': ['path'], 'additionalProperties': False, 'if': {'minProperties': 2}, 'then': {'required': ['id', 'version']}, 'properties': {'path': {'$ref': 'https://manifold-plugins.dev/schemas/v1/bundle.schema.json#/definitions/memberPath'}, 'id': {'$ref': 'https://manifold-plugins.dev/schemas/v1/bundle.schema.json#/definitions/pluginId'}, 'version': {'type': 'string', 'pattern': '^[vV]?([0-9]+!)?[0-9]+[A-Za-z0-9._-]*(\\+[A-Za-z0-9]+([._-][A-Za-z0-9]+)*)?\\Z'}, 'name': {'type': 'string'}, 'description': {'type': 'string'}, 'license': {'type': 'string'}, 'homepage': {'type': 'string'}, 'authors': {'type': 'array', 'items': {'type': 'string'}}, 'tags': {'type': 'array', 'uniqueItems': True, 'items': {'type': 'string'}}, 'requires-api': {'$ref': 'https://manifold-plugins.dev/schemas/v1/bundle.schema.json#/definitions/requiresApi'}, 'requires-app': {'$ref': 'https://manifold-plugins.dev/schemas/v1/bundle.schema.json#/definitions/requiresApp'}, 'requires-python': {'$ref': 'https://manifold-plugins.dev/schemas/v1/bundle.schema.json#/definitions/requiresPython'}, 'target': {'$ref': 'https://manifold-plugins.dev/schemas/v1/bundle.schema.json#/definitions/targetId'}, 'markers': {'type': 'string'}, 'requires': {'type': 'array', 'items': {'type': 'string'}}, 'packages': {'type': 'array', 'uniqueItems': True, 'items': {'$ref': 'https://manifold-plugins.dev/schemas/v1/bundle.schema.json#/definitions/identifier'}}, 'distribution': {'type': 'string', 'minLength': 1, 'pattern': '^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])\\Z'}, 'source-root': {'type': 'string'}, 'class': {'$ref': 'https://manifold-plugins.dev/schemas/v1/bundle.schema.json#/definitions/pluginClass'}, 'activation': {'$ref': 'https://manifold-plugins.dev/schemas/v1/bundle.schema.json#/definitions/activation'}, 'dependencies': {'$ref': 'https://manifold-plugins.dev/schemas/v1/bundle.schema.json#/definitions/dependencies'}, 'optional-dependencies': {'$ref': 'https://manifold-plugins.dev/schemas/v1/bundle.schema.json#/definitions/optionalDependencies'}, 'settings-schema': {'$ref': 'https://manifold-plugins.dev/schemas/v1/bundle.schema.json#/definitions/settingsSchema'}, 'extension-points': {'$ref': 'https://manifold-plugins.dev/schemas/v1/bundle.schema.json#/definitions/extensionPoints'}, 'extensions': {'$ref': 'https://manifold-plugins.dev/schemas/v1/bundle.schema.json#/definitions/extensions'}}}}, rule='minItems')
         for data_x, data_item in enumerate(data):
-            validate_https___manifold_plugins_dev_schemas_v1_bundle_schema_json__definitions_member(data_item, custom_formats, (name_prefix or "data") + "[{data_x}]".format(**locals()))
+            validate_https___manifold_plugins_dev_schemas_v1_bundle_schema_json__definitions_member(data_item, custom_formats, (name_prefix or "data") + f"[{data_x}]")
     return data
 
 def validate_https___manifold_plugins_dev_schemas_v1_bundle_schema_json__definitions_member(data, custom_formats={}, name_prefix=None):
@@ -110,7 +110,7 @@ def validate_https___manifold_plugins_dev_schemas_v1_bundle_schema_json__definit
                 data__authors_len = len(data__authors)
                 for data__authors_x, data__authors_item in enumerate(data__authors):
                     if not isinstance(data__authors_item, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".authors[{data__authors_x}]".format(**locals()) + " must be string", value=data__authors_item, name="" + (name_prefix or "data") + ".authors[{data__authors_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".authors[{data__authors_x}]" + " must be string", value=data__authors_item, name="" + (name_prefix or "data") + f".authors[{data__authors_x}]" + "", definition={'type': 'string'}, rule='type')
         if "tags" in data_keys:
             data_keys.remove("tags")
             data__tags = data["tags"]
@@ -124,7 +124,7 @@ def validate_https___manifold_plugins_dev_schemas_v1_bundle_schema_json__definit
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".tags must contain unique items", value=data__tags, name="" + (name_prefix or "data") + ".tags", definition={'type': 'array', 'uniqueItems': True, 'items': {'type': 'string'}}, rule='uniqueItems')
                 for data__tags_x, data__tags_item in enumerate(data__tags):
                     if not isinstance(data__tags_item, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".tags[{data__tags_x}]".format(**locals()) + " must be string", value=data__tags_item, name="" + (name_prefix or "data") + ".tags[{data__tags_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".tags[{data__tags_x}]" + " must be string", value=data__tags_item, name="" + (name_prefix or "data") + f".tags[{data__tags_x}]" + "", definition={'type': 'string'}, rule='type')
         if "requires-api" in data_keys:
             data_keys.remove("requires-api")
             data__requiresapi = data["requires-api"]
@@ -156,7 +156,7 @@ def validate_https___manifold_plugins_dev_schemas_v1_bundle_schema_json__definit
                 data__requires_len = len(data__requires)
                 for data__requires_x, data__requires_item in enumerate(data__requires):
                     if not isinstance(data__requires_item, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".requires[{data__requires_x}]".format(**locals()) + " must be string", value=data__requires_item, name="" + (name_prefix or "data") + ".requires[{data__requires_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".requires[{data__requires_x}]" + " must be string", value=data__requires_item, name="" + (name_prefix or "data") + f".requires[{data__requires_x}]" + "", definition={'type': 'string'}, rule='type')
         if "packages" in data_keys:
             data_keys.remove("packages")
             data__packages = data["packages"]
@@ -169,7 +169,7 @@ def validate_https___manifold_plugins_dev_schemas_v1_bundle_schema_json__definit
                 if data__packages_len > len(set(fn(data__packages_x) for data__packages_x in data__packages)):
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".packages must contain unique items", value=data__packages, name="" + (name_prefix or "data") + ".packages", definition={'type': 'array', 'uniqueItems': True, 'items': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*\\Z'}}, rule='uniqueItems')
                 for data__packages_x, data__packages_item in enumerate(data__packages):
-                    validate_https___manifold_plugins_dev_schemas_v1_bundle_schema_json__definitions_identifier(data__packages_item, custom_formats, (name_prefix or "data") + ".packages[{data__packages_x}]".format(**locals()))
+                    validate_https___manifold_plugins_dev_schemas_v1_bundle_schema_json__definitions_identifier(data__packages_item, custom_formats, (name_prefix or "data") + f".packages[{data__packages_x}]")
         if "distribution" in data_keys:
             data_keys.remove("distribution")
             data__distribution = data["distribution"]
@@ -239,7 +239,7 @@ def validate_https___manifold_plugins_dev_schemas_v1_bundle_schema_json__definit
     if data_is_list:
         data_len = len(data)
         for data_x, data_item in enumerate(data):
-            validate_https___manifold_plugins_dev_schemas_v1_bundle_schema_json__definitions_extension(data_item, custom_formats, (name_prefix or "data") + "[{data_x}]".format(**locals()))
+            validate_https___manifold_plugins_dev_schemas_v1_bundle_schema_json__definitions_extension(data_item, custom_formats, (name_prefix or "data") + f"[{data_x}]")
     return data
 
 def validate_https___manifold_plugins_dev_schemas_v1_bundle_schema_json__definitions_extension(data, custom_formats={}, name_prefix=None):
@@ -329,7 +329,7 @@ def validate_https___manifold_plugins_dev_schemas_v1_bundle_schema_json__definit
     if data_is_list:
         data_len = len(data)
         for data_x, data_item in enumerate(data):
-            validate_https___manifold_plugins_dev_schemas_v1_bundle_schema_json__definitions_extensionpoint(data_item, custom_formats, (name_prefix or "data") + "[{data_x}]".format(**locals()))
+            validate_https___manifold_plugins_dev_schemas_v1_bundle_schema_json__definitions_extensionpoint(data_item, custom_formats, (name_prefix or "data") + f"[{data_x}]")
     return data
 
 def validate_https___manifold_plugins_dev_schemas_v1_bundle_schema_json__definitions_extensionpoint(data, custom_formats={}, name_prefix=None):
@@ -383,7 +383,7 @@ def validate_https___manifold_plugins_dev_schemas_v1_bundle_schema_json__definit
                 if data__parameters_len > len(set(fn(data__parameters_x) for data__parameters_x in data__parameters)):
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".parameters must contain unique items", value=data__parameters, name="" + (name_prefix or "data") + ".parameters", definition={'type': 'array', 'uniqueItems': True, 'items': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*\\Z'}}, rule='uniqueItems')
                 for data__parameters_x, data__parameters_item in enumerate(data__parameters):
-                    validate_https___manifold_plugins_dev_schemas_v1_bundle_schema_json__definitions_identifier(data__parameters_item, custom_formats, (name_prefix or "data") + ".parameters[{data__parameters_x}]".format(**locals()))
+                    validate_https___manifold_plugins_dev_schemas_v1_bundle_schema_json__definitions_identifier(data__parameters_item, custom_formats, (name_prefix or "data") + f".parameters[{data__parameters_x}]")
         if "firstresult" in data_keys:
             data_keys.remove("firstresult")
             data__firstresult = data["firstresult"]
@@ -464,7 +464,7 @@ def validate_https___manifold_plugins_dev_schemas_v1_bundle_schema_json__definit
         for data_key in data_keys:
             if data_key not in []:
                 data_value = data.get(data_key)
-                validate_https___manifold_plugins_dev_schemas_v1_bundle_schema_json__definitions_specifier(data_value, custom_formats, (name_prefix or "data") + ".{data_key}".format(**locals()))
+                validate_https___manifold_plugins_dev_schemas_v1_bundle_schema_json__definitions_specifier(data_value, custom_formats, (name_prefix or "data") + f".{data_key}")
         data_len = len(data)
         if data_len != 0:
             data_property_names = True
@@ -494,7 +494,7 @@ def validate_https___manifold_plugins_dev_schemas_v1_bundle_schema_json__definit
         for data_key in data_keys:
             if data_key not in []:
                 data_value = data.get(data_key)
-                validate_https___manifold_plugins_dev_schemas_v1_bundle_schema_json__definitions_specifier(data_value, custom_formats, (name_prefix or "data") + ".{data_key}".format(**locals()))
+                validate_https___manifold_plugins_dev_schemas_v1_bundle_schema_json__definitions_specifier(data_value, custom_formats, (name_prefix or "data") + f".{data_key}")
         data_len = len(data)
         if data_len != 0:
             data_property_names = True

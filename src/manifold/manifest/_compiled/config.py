@@ -29,11 +29,11 @@ def validate_https___manifold_plugins_dev_schemas_v1_config_schema_json(data, cu
                 data__sources_len = len(data__sources)
                 for data__sources_x, data__sources_item in enumerate(data__sources):
                     if not isinstance(data__sources_item, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources[{data__sources_x}]".format(**locals()) + " must be string", value=data__sources_item, name="" + (name_prefix or "data") + ".sources[{data__sources_x}]".format(**locals()) + "", definition={'type': 'string', 'minLength': 1}, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + f".sources[{data__sources_x}]" + " must be string", value=data__sources_item, name="" + (name_prefix or "data") + f".sources[{data__sources_x}]" + "", definition={'type': 'string', 'minLength': 1}, rule='type')
                     if isinstance(data__sources_item, str):
                         data__sources_item_len = len(data__sources_item)
                         if data__sources_item_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources[{data__sources_x}]".format(**locals()) + " must be longer than or equal to 1 characters", value=data__sources_item, name="" + (name_prefix or "data") + ".sources[{data__sources_x}]".format(**locals()) + "", definition={'type': 'string', 'minLength': 1}, rule='minLength')
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".sources[{data__sources_x}]" + " must be longer than or equal to 1 characters", value=data__sources_item, name="" + (name_prefix or "data") + f".sources[{data__sources_x}]" + "", definition={'type': 'string', 'minLength': 1}, rule='minLength')
         if "app" in data_keys:
             data_keys.remove("app")
             data__app = data["app"]
@@ -113,7 +113,7 @@ def validate_https___manifold_plugins_dev_schemas_v1_config_schema_json(data, cu
                 if data__enabled_len > len(set(fn(data__enabled_x) for data__enabled_x in data__enabled)):
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".enabled must contain unique items", value=data__enabled, name="" + (name_prefix or "data") + ".enabled", definition={'type': 'array', 'items': {'type': 'string', 'pattern': '^[a-z][a-z0-9_-]*(\\.[a-z][a-z0-9_-]*)*\\Z', 'maxLength': 128}, 'uniqueItems': True}, rule='uniqueItems')
                 for data__enabled_x, data__enabled_item in enumerate(data__enabled):
-                    validate_https___manifold_plugins_dev_schemas_v1_config_schema_json__definitions_pluginid(data__enabled_item, custom_formats, (name_prefix or "data") + ".enabled[{data__enabled_x}]".format(**locals()))
+                    validate_https___manifold_plugins_dev_schemas_v1_config_schema_json__definitions_pluginid(data__enabled_item, custom_formats, (name_prefix or "data") + f".enabled[{data__enabled_x}]")
         if "disabled" in data_keys:
             data_keys.remove("disabled")
             data__disabled = data["disabled"]
@@ -126,7 +126,7 @@ def validate_https___manifold_plugins_dev_schemas_v1_config_schema_json(data, cu
                 if data__disabled_len > len(set(fn(data__disabled_x) for data__disabled_x in data__disabled)):
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".disabled must contain unique items", value=data__disabled, name="" + (name_prefix or "data") + ".disabled", definition={'type': 'array', 'items': {'type': 'string', 'pattern': '^[a-z][a-z0-9_-]*(\\.[a-z][a-z0-9_-]*)*\\Z', 'maxLength': 128}, 'uniqueItems': True}, rule='uniqueItems')
                 for data__disabled_x, data__disabled_item in enumerate(data__disabled):
-                    validate_https___manifold_plugins_dev_schemas_v1_config_schema_json__definitions_pluginid(data__disabled_item, custom_formats, (name_prefix or "data") + ".disabled[{data__disabled_x}]".format(**locals()))
+                    validate_https___manifold_plugins_dev_schemas_v1_config_schema_json__definitions_pluginid(data__disabled_item, custom_formats, (name_prefix or "data") + f".disabled[{data__disabled_x}]")
         if "allow" in data_keys:
             data_keys.remove("allow")
             data__allow = data["allow"]
@@ -139,7 +139,7 @@ def validate_https___manifold_plugins_dev_schemas_v1_config_schema_json(data, cu
                 if data__allow_len > len(set(fn(data__allow_x) for data__allow_x in data__allow)):
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".allow must contain unique items", value=data__allow, name="" + (name_prefix or "data") + ".allow", definition={'type': 'array', 'items': {'type': 'string', 'pattern': '^[a-z][a-z0-9_-]*(\\.[a-z][a-z0-9_-]*)*\\Z', 'maxLength': 128}, 'uniqueItems': True}, rule='uniqueItems')
                 for data__allow_x, data__allow_item in enumerate(data__allow):
-                    validate_https___manifold_plugins_dev_schemas_v1_config_schema_json__definitions_pluginid(data__allow_item, custom_formats, (name_prefix or "data") + ".allow[{data__allow_x}]".format(**locals()))
+                    validate_https___manifold_plugins_dev_schemas_v1_config_schema_json__definitions_pluginid(data__allow_item, custom_formats, (name_prefix or "data") + f".allow[{data__allow_x}]")
         if "deny" in data_keys:
             data_keys.remove("deny")
             data__deny = data["deny"]
@@ -152,7 +152,7 @@ def validate_https___manifold_plugins_dev_schemas_v1_config_schema_json(data, cu
                 if data__deny_len > len(set(fn(data__deny_x) for data__deny_x in data__deny)):
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".deny must contain unique items", value=data__deny, name="" + (name_prefix or "data") + ".deny", definition={'type': 'array', 'items': {'type': 'string', 'pattern': '^[a-z][a-z0-9_-]*(\\.[a-z][a-z0-9_-]*)*\\Z', 'maxLength': 128}, 'uniqueItems': True}, rule='uniqueItems')
                 for data__deny_x, data__deny_item in enumerate(data__deny):
-                    validate_https___manifold_plugins_dev_schemas_v1_config_schema_json__definitions_pluginid(data__deny_item, custom_formats, (name_prefix or "data") + ".deny[{data__deny_x}]".format(**locals()))
+                    validate_https___manifold_plugins_dev_schemas_v1_config_schema_json__definitions_pluginid(data__deny_item, custom_formats, (name_prefix or "data") + f".deny[{data__deny_x}]")
         if "required" in data_keys:
             data_keys.remove("required")
             data__required = data["required"]
@@ -165,7 +165,7 @@ def validate_https___manifold_plugins_dev_schemas_v1_config_schema_json(data, cu
                 if data__required_len > len(set(fn(data__required_x) for data__required_x in data__required)):
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".required must contain unique items", value=data__required, name="" + (name_prefix or "data") + ".required", definition={'type': 'array', 'items': {'type': 'string', 'pattern': '^[a-z][a-z0-9_-]*(\\.[a-z][a-z0-9_-]*)*\\Z', 'maxLength': 128}, 'uniqueItems': True}, rule='uniqueItems')
                 for data__required_x, data__required_item in enumerate(data__required):
-                    validate_https___manifold_plugins_dev_schemas_v1_config_schema_json__definitions_pluginid(data__required_item, custom_formats, (name_prefix or "data") + ".required[{data__required_x}]".format(**locals()))
+                    validate_https___manifold_plugins_dev_schemas_v1_config_schema_json__definitions_pluginid(data__required_item, custom_formats, (name_prefix or "data") + f".required[{data__required_x}]")
         if "strict" in data_keys:
             data_keys.remove("strict")
             data__strict = data["strict"]
@@ -257,7 +257,7 @@ def validate_https___manifold_plugins_dev_schemas_v1_config_schema_json(data, cu
                     if data__settings_key not in []:
                         data__settings_value = data__settings.get(data__settings_key)
                         if not isinstance(data__settings_value, (dict)):
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".settings.{data__settings_key}".format(**locals()) + " must be object", value=data__settings_value, name="" + (name_prefix or "data") + ".settings.{data__settings_key}".format(**locals()) + "", definition={'type': 'object'}, rule='type')
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + f".settings.{data__settings_key}" + " must be object", value=data__settings_value, name="" + (name_prefix or "data") + f".settings.{data__settings_key}" + "", definition={'type': 'object'}, rule='type')
                 data__settings_len = len(data__settings)
                 if data__settings_len != 0:
                     data__settings_property_names = True
@@ -279,7 +279,7 @@ def validate_https___manifold_plugins_dev_schemas_v1_config_schema_json(data, cu
             if data__hostpoints_is_list:
                 data__hostpoints_len = len(data__hostpoints)
                 for data__hostpoints_x, data__hostpoints_item in enumerate(data__hostpoints):
-                    validate_https___manifold_plugins_dev_schemas_v1_config_schema_json__definitions_hostpoint(data__hostpoints_item, custom_formats, (name_prefix or "data") + ".host-points[{data__hostpoints_x}]".format(**locals()))
+                    validate_https___manifold_plugins_dev_schemas_v1_config_schema_json__definitions_hostpoint(data__hostpoints_item, custom_formats, (name_prefix or "data") + f".host-points[{data__hostpoints_x}]")
         if data_keys:
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition={'$schema': 'http://json-schema.org/draft-07/schema#', '$id': 'https://manifold-plugins.dev/schemas/v1/config.schema.json', 'type': 'object', 'additionalProperties': False, 'properties': {'sources': {'type': 'array', 'items': {'type': 'string', 'minLength': 1}}, 'app': {'type': 'string', 'pattern': '^[a-z][a-z0-9_-]*(\\.[a-z][a-z0-9_-]*)*\\Z'}, 'app-version': {'type': 'string', 'minLength': 1}, 'api-version': {'type': 'string', 'minLength': 1}, 'api-severity': {'oneOf': [{'const': 'error'}, {'const': 'warning'}]}, 'app-severity': {'oneOf': [{'const': 'error'}, {'const': 'warning'}]}, 'require-target': {'type': 'boolean'}, 'enabled': {'type': 'array', 'items': {'type': 'string', 'pattern': '^[a-z][a-z0-9_-]*(\\.[a-z][a-z0-9_-]*)*\\Z', 'maxLength': 128}, 'uniqueItems': True}, 'disabled': {'type': 'array', 'items': {'type': 'string', 'pattern': '^[a-z][a-z0-9_-]*(\\.[a-z][a-z0-9_-]*)*\\Z', 'maxLength': 128}, 'uniqueItems': True}, 'allow': {'type': 'array', 'items': {'type': 'string', 'pattern': '^[a-z][a-z0-9_-]*(\\.[a-z][a-z0-9_-]*)*\\Z', 'maxLength': 128}, 'uniqueItems': True}, 'deny': {'type': 'array', 'items': {'type': 'string', 'pattern': '^[a-z][a-z0-9_-]*(\\.[a-z][a-z0-9_-]*)*\\Z', 'maxLength': 128}, 'uniqueItems': True}, 'required': {'type': 'array', 'items': {'type': 'string', 'pattern': '^[a-z][a-z0-9_-]*(\\.[a-z][a-z0-9_-]*)*\\Z', 'maxLength': 128}, 'uniqueItems': True}, 'strict': {'type': 'boolean'}, 'safe-mode': {'type': 'boolean'}, 'timeout': {'type': 'number', 'minimum': 0}, 'jobs': {'type': 'integer', 'minimum': 1}, 'log-unavailable': {'type': 'boolean'}, 'cache': {'type': 'boolean'}, 'cache-dir': {'type': 'string', 'minLength': 1}, 'manifest-limits': {'type': 'object', 'additionalProperties': False, 'properties': {'max-size': {'type': 'integer', 'minimum': 1}, 'max-depth': {'type': 'integer', 'minimum': 1}, 'max-diagnostics': {'type': 'integer', 'minimum': 1}}}, 'settings': {'type': 'object', 'propertyNames': {'pattern': '^[a-z][a-z0-9_-]*(\\.[a-z][a-z0-9_-]*)*\\Z'}, 'additionalProperties': {'type': 'object'}}, 'host-points': {'type': 'array', 'items': {'type': 'object', 'required': ['id'], 'additionalProperties': False, 'properties': {'id': {'$ref': 'https://manifold-plugins.dev/schemas/v1/config.schema.json#/definitions/pointId'}, 'description': {'type': 'string'}, 'cardinality': {'$ref': 'https://manifold-plugins.dev/schemas/v1/config.schema.json#/definitions/cardinality'}, 'config-schema': {'type': 'object', 'additionalProperties': True}, 'hook': {'type': 'boolean'}, 'parameters': {'type': 'array', 'uniqueItems': True, 'items': {'$ref': 'https://manifold-plugins.dev/schemas/v1/config.schema.json#/definitions/identifier'}}, 'firstresult': {'type': 'boolean'}, 'order': {'type': 'string', 'enum': ['priority', 'last-registered-first']}, 'timeout': {'type': 'number', 'exclusiveMinimum': 0}}}}}, 'definitions': {'pluginId': {'type': 'string', 'pattern': '^[a-z][a-z0-9_-]*(\\.[a-z][a-z0-9_-]*)*\\Z', 'maxLength': 128}, 'hostPoint': {'type': 'object', 'required': ['id'], 'additionalProperties': False, 'properties': {'id': {'allOf': [{}, {'$ref': '#/definitions/dottedId'}]}, 'description': {'type': 'string'}, 'cardinality': {'type': 'string', 'oneOf': [{'const': 'many'}, {'const': 'one'}]}, 'config-schema': {'type': 'object', 'additionalProperties': True}, 'hook': {'type': 'boolean'}, 'parameters': {'type': 'array', 'uniqueItems': True, 'items': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*\\Z'}}, 'firstresult': {'type': 'boolean'}, 'order': {'type': 'string', 'enum': ['priority', 'last-registered-first']}, 'timeout': {'type': 'number', 'exclusiveMinimum': 0}}}, 'dottedId': {'type': 'string', 'minLength': 1, 'maxLength': 128, 'pattern': '^[a-z][a-z0-9_-]*(\\.[a-z][a-z0-9_-]*)*\\Z'}, 'identifier': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*\\Z'}, 'pointId': {'allOf': [{}, {'type': 'string', 'minLength': 1, 'maxLength': 128, 'pattern': '^[a-z][a-z0-9_-]*(\\.[a-z][a-z0-9_-]*)*\\Z'}]}, 'cardinality': {'type': 'string', 'oneOf': [{'const': 'many'}, {'const': 'one'}]}}}, rule='additionalProperties')
     return data
@@ -331,7 +331,7 @@ def validate_https___manifold_plugins_dev_schemas_v1_config_schema_json__definit
                 if data__parameters_len > len(set(fn(data__parameters_x) for data__parameters_x in data__parameters)):
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".parameters must contain unique items", value=data__parameters, name="" + (name_prefix or "data") + ".parameters", definition={'type': 'array', 'uniqueItems': True, 'items': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*\\Z'}}, rule='uniqueItems')
                 for data__parameters_x, data__parameters_item in enumerate(data__parameters):
-                    validate_https___manifold_plugins_dev_schemas_v1_config_schema_json__definitions_identifier(data__parameters_item, custom_formats, (name_prefix or "data") + ".parameters[{data__parameters_x}]".format(**locals()))
+                    validate_https___manifold_plugins_dev_schemas_v1_config_schema_json__definitions_identifier(data__parameters_item, custom_formats, (name_prefix or "data") + f".parameters[{data__parameters_x}]")
         if "firstresult" in data_keys:
             data_keys.remove("firstresult")
             data__firstresult = data["firstresult"]
