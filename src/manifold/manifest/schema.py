@@ -152,7 +152,8 @@ _FORMAT_LOCALS = re.compile(r'"((?:[^"\\]|\\.)*)"\.format\(\*\*locals\(\)\)')
 def _as_fstring(match: re.Match[str]) -> str:
     text = match[1]
     fields = re.findall(r"\{([^{}]*)\}", text)
-    assert fields and all(f.isidentifier() for f in fields), f"not only names of locals: {text}"
+    assert fields, f"no field to fill: {text}"
+    assert all(f.isidentifier() for f in fields), f"not only names of locals: {text}"
     assert text.count("{") == text.count("}") == len(fields), f"braces beyond the fields: {text}"
     return f'f"{text}"'
 
