@@ -21,7 +21,7 @@ from typing import Any
 from manifold.codes import DiagnosticCode
 from manifold.manifest._words import did_you_mean, show, toml_type
 from manifold.manifest.diagnostics import Problem, capped, internal_error, place
-from manifold.manifest.limits import DEFAULT_MANIFEST_LIMITS, ManifestLimits
+from manifold.manifest.limits import DEFAULT_MANIFEST_LIMITS, ManifestLimits, read_bounded
 from manifold.manifest.locate import KeyPath, format_path
 from manifold.manifest.model import Manifest
 from manifold.manifest.names import BUNDLE_NAME, MANIFEST_NAME
@@ -53,7 +53,7 @@ def is_bundle_file(path: Path, limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS)
         return False
     try:
         with path.open("rb") as stream:
-            raw = stream.read(limits.max_size + 1)
+            raw = read_bounded(stream, limits.max_size)
         if len(raw) > limits.max_size:
             return False  # read again as a plugin manifest, which reports the limit
         return _BUNDLE_HEADER.search(raw.decode("utf-8-sig")) is not None

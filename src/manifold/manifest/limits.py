@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
-__all__ = ["DEFAULT_MANIFEST_LIMITS", "ManifestLimits", "may_nest_deeper", "too_deep"]
+__all__ = ["DEFAULT_MANIFEST_LIMITS", "ManifestLimits", "may_nest_deeper", "read_bounded", "too_deep"]
 
 _MiB = 1 << 20
 
@@ -34,6 +34,23 @@ class ManifestLimits:
 
 
 DEFAULT_MANIFEST_LIMITS = ManifestLimits()
+
+
+_FIRST_READ = 1 << 16
+
+
+def read_bounded(stream: IO[bytes], max_size: int) -> bytes:
+    """The bytes of ``stream``, but no more than ``max_size + 1`` of them (one more tells a file beyond
+    the limit). A manifest is small: asked for ``max_size + 1`` bytes at once, a buffered reader would
+    set that much memory aside for each file, so a first small read comes first."""
+    limit = max_size + 1
+    raw = stream.read(min(limit, _FIRST_READ))
+    while len(raw) < limit:
+        more = stream.read(min(limit - len(raw), 1 << 20))
+        if not more:
+            break
+        raw += more
+    return raw
 
 
 def may_nest_deeper(text: str, max_depth: int) -> bool:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from tomli import TOMLDecodeError, loads  # tomllib's parser (tomllib is tomli 2.0), compiled: ~1.8x faster
 
 from manifold.manifest.diagnostics import Diagnostic
-from manifold.manifest.limits import DEFAULT_MANIFEST_LIMITS, ManifestLimits, may_nest_deeper, too_deep
+from manifold.manifest.limits import DEFAULT_MANIFEST_LIMITS, ManifestLimits, may_nest_deeper, read_bounded, too_deep
 from manifold.manifest.locate import Locator, format_path, nesting_position
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def read_toml(
     """
     try:
         with source.open("rb") as stream:
-            raw = stream.read(limits.max_size + 1)
+            raw = read_bounded(stream, limits.max_size)
     except OSError as e:
         reason = e.strerror or str(e)
         return TomlFile(error=Diagnostic("error", "read-error", f"cannot read the {what}: {reason}", file))
