@@ -7,11 +7,11 @@ files but never imports plugin code, and returns problems instead of raising.
 from __future__ import annotations
 
 import functools
+import importlib.machinery
 import os
 import pkgutil
 import sys
 from collections.abc import Iterator, Mapping
-from importlib.machinery import PathFinder
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
@@ -242,7 +242,7 @@ def _package_problems(path: KeyPath, name: str, code_root: Traversable, source_r
         )
         return
     search = _search_path(code_root)
-    spec = PathFinder.find_spec(name, list(search)) if name in _importable(search) else None
+    spec = importlib.machinery.PathFinder.find_spec(name, list(search)) if name in _module_index(search) else None
     if spec is not None:
         origin = spec.origin or (list(spec.submodule_search_locations or [])[:1] or ["?"])[0]
         distributions = _distributions_of(name)
@@ -293,9 +293,68 @@ def _distributions_of(module: str) -> list[str]:
 
 
 @functools.lru_cache(maxsize=4)
-def _importable(path: tuple[str, ...]) -> frozenset[str]:
-    """The top-level module names importable from ``path`` (one listing per entry, not one probe per name)."""
-    return frozenset(module.name for module in pkgutil.iter_modules(list(path)))
+def _module_index(path: tuple[str, ...]) -> _ModuleIndex:
+    """The top-level modules importable from ``path``, asked about one name at a time."""
+    return _ModuleIndex(path)
+
+
+class _ModuleIndex:
+    """Whether ``pkgutil.iter_modules(path)`` lists a top-level module, answered from one listing per
+    folder of ``path`` (``iter_modules`` also lists every sub-folder to tell packages from other
+    folders, and names every file: ~2,000 ``stat``s and names for a plain virtual environment).
+
+    A folder's module ``name`` is, as ``pkgutil`` reads it, an entry ``name`` + a module suffix
+    (``.py``, ``.pyc``, an extension suffix: ``inspect.getmodulename``), or a sub-folder ``name``
+    holding an ``__init__`` + suffix. A path entry that is not a folder (a zip file, a custom
+    importer) is listed by ``pkgutil`` itself.
+    """
+
+    def __init__(self, path: tuple[str, ...]) -> None:
+        self._importers = [pkgutil.get_importer(entry) for entry in path]
+        self._suffixes = tuple(importlib.machinery.all_suffixes())
+        self._listings: dict[str, frozenset[str]] = {}
+        self._others: dict[int, frozenset[str]] = {}
+        self._answers: dict[str, bool] = {}
+
+    def __contains__(self, name: str) -> bool:
+        found = self._answers.get(name)
+        if found is None:
+            found = self._answers[name] = self._find(name)
+        return found
+
+    def _find(self, name: str) -> bool:
+        if not name or name == "__init__" or "." in name:
+            return False  # never listed (and not a package name)
+        for i, importer in enumerate(self._importers):
+            if isinstance(importer, importlib.machinery.FileFinder):
+                if self._in_folder(name, importer.path):
+                    return True
+            else:
+                if i not in self._others:
+                    self._others[i] = frozenset(n for n, _ in pkgutil.iter_importer_modules(importer))  # type: ignore[attr-defined]
+                if name in self._others[i]:
+                    return True
+        return False
+
+    def _in_folder(self, name: str, folder: str | None) -> bool:
+        if folder is None:
+            return False
+        names = self._listings.get(folder)
+        if names is None:
+            names = self._listings[folder] = frozenset(_listing(folder) if os.path.isdir(folder) else ())
+        if any(name + suffix in names for suffix in self._suffixes):
+            return True
+        if name not in names or not os.path.isdir(os.path.join(folder, name)):
+            return False
+        inside = _listing(os.path.join(folder, name))
+        return any("__init__" + suffix in inside for suffix in self._suffixes)
+
+
+def _listing(folder: str) -> list[str]:
+    try:
+        return os.listdir(folder)
+    except OSError:  # unreadable: nothing in it, as for import
+        return []
 
 
 def _reference_texts(data: Mapping[str, Any]) -> Iterator[tuple[KeyPath, str]]:
@@ -351,6 +410,8 @@ def _reference_problems(
 def has_module(code_root: Traversable, module: str) -> bool:
     """Whether ``module`` has a source file under ``code_root`` (``a/b.py`` or ``a/b/__init__.py``)."""
     relative = module.split(".")
+    if len(relative) == 1:  # a top-level module is mostly a package (one probe where the file would take two)
+        return _is_file(code_root, *relative, "__init__.py") or _is_file(code_root, f"{module}.py")
     return _is_file(code_root, *relative[:-1], f"{relative[-1]}.py") or _is_file(code_root, *relative, "__init__.py")
 
 
