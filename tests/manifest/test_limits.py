@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.manifest.test_properties import keys, scalars
 
-from manifold import ManifestError, load_manifest
-from manifold.manifest.limits import ManifestLimits, may_nest_deeper, read_bounded, too_deep
+from manifold import ManifestError, ManifestLimits, load_manifest
+from manifold.manifest.limits import may_nest_deeper, read_bounded, too_deep
 
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
