@@ -14,9 +14,8 @@ import posixpath
 import re
 from collections.abc import Mapping
 from dataclasses import replace
-from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from manifold.codes import DiagnosticCode
 from manifold.manifest._words import did_you_mean, show, toml_type
@@ -34,6 +33,9 @@ from manifold.manifest.read import (
 from manifold.manifest.rules import check_semantics
 from manifold.manifest.schema import load_schema, schema_problems
 from manifold.manifest.toml import read_toml
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable  # importlib.resources imports tempfile, zipfile...
 
 __all__ = ["BUNDLE_NAME", "INHERITED_KEYS", "is_bundle_file", "read_bundle"]
 

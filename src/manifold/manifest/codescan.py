@@ -9,13 +9,16 @@ import posixpath
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from manifold.manifest.diagnostics import Diagnostic, Problem
 from manifold.manifest.locate import format_path
 from manifold.manifest.model import Manifest, Reference
 from manifold.manifest.parsed import ParsedFile
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable  # importlib.resources imports tempfile, zipfile...
 
 __all__ = ["CodeScan", "ImportSite", "scan_plugin", "undeclared_imports"]
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from importlib.resources.abc import Traversable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from manifold.manifest._words import show
 from manifold.manifest.diagnostics import Problem, capped, internal_error, place
@@ -14,6 +13,9 @@ from manifold.manifest.parsed import ParsedFile
 from manifold.manifest.rules import check_semantics
 from manifold.manifest.schema import schema_problems
 from manifold.manifest.toml import read_toml
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable  # importlib.resources imports tempfile, zipfile...
 
 __all__ = ["check_manifest_version", "check_plugin_data", "parse_manifest"]
 

@@ -12,9 +12,8 @@ import os
 import pkgutil
 import sys
 from collections.abc import Iterator, Mapping
-from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.specifiers import InvalidSpecifier
 from packaging.version import InvalidVersion, Version
@@ -24,6 +23,9 @@ from manifold.manifest.diagnostics import Problem
 from manifold.manifest.embedded import check_schema
 from manifold.manifest.locate import KeyPath, format_path
 from manifold.manifest.model import Reference, parse_marker, parse_specifier, parse_version
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable  # importlib.resources imports tempfile, zipfile...
 
 __all__ = ["check_semantics", "has_module", "point_problems"]
 
