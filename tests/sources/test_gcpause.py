@@ -133,3 +133,15 @@ def test_a_long_lived_pause_leaves_what_the_host_froze_frozen() -> None:
         assert not any(id(item) in oldest for item in built + kept)
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.usefixtures("collector_on")
+def test_what_validation_returns_ends_in_the_oldest_generation(write_plugin: WritePlugin) -> None:
+    folder = write_plugin("a", '[plugin]\nid = "acme.a"\nversion = "1.0"\n')
+    report = validate([folder], check_code=False, jobs=1)
+    assert gc.isenabled()
+    if INTERPRETER_FREEZES_AT_START_UP or gc.get_freeze_count():
+        return  # nothing is moved then (see test_what_a_long_lived_pause_built_ends_in_the_oldest_generation)
+    (manifest,) = report.manifests
+    oldest = {id(o) for o in gc.get_objects(generation=2)}
+    assert id(manifest) in oldest
