@@ -60,40 +60,6 @@ def validate(
     like contributions to a manifest's points, and a manifest that declares one is a ``duplicate-point``.
     """
     declared = tuple(host_points)
-    # Validation builds long-lived objects only (the scan's, the manifests'), and runs no plugin code:
-    # the collector is paused, and what is left is moved out of its youngest generation at the end
-    # (see manifold.sources.gcpause), so that no collection walks it before the report is read.
-    with paused(long_lived=True):
-        locations, diagnostics = _locations(paths, strict=strict, limits=limits)
-        checked = _check_files(locations, check_code=check_code, jobs=jobs, limits=limits)
-        parsed = [item for item, _ in checked]
-        for item, scan in checked:
-            diagnostics += item.diagnostics
-            diagnostics += scan.diagnostics
-        diagnostics += _set_diagnostics(parsed, strict=strict, host_points=declared)
-        diagnostics += _hook_parameters(checked, declared)
-        if check_code:
-            diagnostics += undeclared_imports(checked)
-    manifest_files = {p.file for p in parsed}
-    errors = [d for d in diagnostics if d.severity == "error"]
-    # An error in a manifest file fails the plugin it names (a bundle file names many), or all of them.
-    failed = {(d.file, d.plugin) for d in errors if d.file in manifest_files}
-    failed_code = {d.plugin for d in errors if d.file not in manifest_files}
-    manifests = tuple(
-        p.manifest
-        for p in parsed
-        if p.manifest is not None
-        and not {(p.file, p.plugin_id), (p.file, None)} & failed
-        and p.plugin_id not in failed_code
-    )
-    ordered = sort_diagnostics(diagnostics, [p.file for p in parsed])
-    return Report(capped(ordered, limits.max_diagnostics), manifests)
-
-
-def _locations(
-    paths: Iterable[str | os.PathLike[str]], *, strict: bool, limits: ManifestLimits
-) -> tuple[list[ManifestLocation], list[Diagnostic]]:
-    """The manifests at ``paths``, each file once, and the diagnostics of paths that hold none or cannot be read."""
     locations: list[ManifestLocation] = []
     diagnostics: list[Diagnostic] = []
     seen: set[object] = set()
@@ -120,7 +86,32 @@ def _locations(
                 continue
             seen.add(key)
             locations.append(location)
-    return locations, diagnostics
+    # Validation builds long-lived objects only and runs no plugin code; what it built leaves the youngest
+    # generation at the end, so that the next collection does not walk it (see manifold.sources.gcpause).
+    with paused(long_lived=True):
+        checked = _check_files(locations, check_code=check_code, jobs=jobs, limits=limits)
+    parsed = [item for item, _ in checked]
+    for item, scan in checked:
+        diagnostics += item.diagnostics
+        diagnostics += scan.diagnostics
+    diagnostics += _set_diagnostics(parsed, strict=strict, host_points=declared)
+    diagnostics += _hook_parameters(checked, declared)
+    if check_code:
+        diagnostics += undeclared_imports(checked)
+    manifest_files = {p.file for p in parsed}
+    errors = [d for d in diagnostics if d.severity == "error"]
+    # An error in a manifest file fails the plugin it names (a bundle file names many), or all of them.
+    failed = {(d.file, d.plugin) for d in errors if d.file in manifest_files}
+    failed_code = {d.plugin for d in errors if d.file not in manifest_files}
+    manifests = tuple(
+        p.manifest
+        for p in parsed
+        if p.manifest is not None
+        and not {(p.file, p.plugin_id), (p.file, None)} & failed
+        and p.plugin_id not in failed_code
+    )
+    ordered = sort_diagnostics(diagnostics, [p.file for p in parsed])
+    return Report(capped(ordered, limits.max_diagnostics), manifests)
 
 
 def _set_diagnostics(
