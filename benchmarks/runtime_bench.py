@@ -258,19 +258,21 @@ def main(argv: list[str] | None = None) -> int:
                 " process each; tracing from after `from manifold import Manager`, later imports counted):"
             )
             rows = [
-                ("memory-active:held", "held after discover + activate all, warm", "the target figure"),
+                ("memory-active:held", "held after discover + activate all, warm", "in all"),
                 ("memory-plugins:held", "  of which the plugins' own (no manifold)", "the same packages and objects"),
                 ("memory-warm:held", "held after discover, warm cache", ""),
                 ("memory-cold:held", "held after discover, cold (no cache)", ""),
                 ("discover:rss", "peak RSS growth in discover, warm", "over the RSS after the imports"),
                 ("discover-cold:rss", "peak RSS growth in discover, cold", ""),
             ]
-            for key, label, note in rows:
-                print(f"    {label:<44}{kib_stats(figures[key], count)}  {note}")
+            for key in (key for key, _, _ in rows):
                 medians[n, key] = statistics.median(figures[key])
             own = (medians[n, "memory-active:held"] - medians[n, "memory-plugins:held"]) / 1024 / count
             medians[n, "manifold-kib"] = own
-            print(f"    {'  so manifold holds':<44}{own:6.1f} KiB/plugin")
+            for key, label, note in rows:
+                print(f"    {label:<44}{kib_stats(figures[key], count)}  {note}".rstrip())
+                if key == "memory-plugins:held":
+                    print(f"    {'  of which manifold':<44}{own:6.1f} KiB/plugin  the target figure")
             for mode in ("cold", "warm", "active"):
                 peak = figures[f"memory-{mode}:peak"]
                 print(f"    {'tracemalloc peak, ' + mode:<44}{kib_stats(peak, count)}")
