@@ -51,7 +51,7 @@ class Manager:
     A manager may be used from many threads: discovery, activation, deactivation, unloading,
     rescans and settings updates hold the manager's re-entrant lock (plugin code that calls the
     manager back from the worker thread enters it too), and readers see the old set of
-    extensions or the new one, never a mix (see the README's "Security and reliability").
+    extensions or the new one, never a mix (see "Threads" in docs/security.md).
     """
 
     def __init__(
@@ -171,7 +171,7 @@ class Manager:
     def add_point(self, point_id: str, **options: Unpack[PointOptions]) -> Callable[[], None]:
         """Declare a point from the host's code; returns the function that removes it again.
 
-        ``order`` and ``timeout`` are those of ``[[extension-points]]`` (see the README's Hooks).
+        ``order`` and ``timeout`` are those of ``[[extension-points]]`` (see docs/hooks.md).
         Raises SettingsError listing every problem of the declaration."""
         point = host_point(point_id, **options)
         return self._declare(point)
@@ -224,7 +224,7 @@ class Manager:
     # ----------------------------------------------------------------- hooks
     def hook(self, point_id: str) -> HookCaller:
         """The caller of a hook point: ``manager.hook(point_id)(**kwargs)`` calls its implementations,
-        highest priority first, and returns their non-None results (see the README's Hooks).
+        highest priority first, and returns their non-None results (see docs/hooks.md).
 
         Raises ExtensionError when the point is unknown or not a hook.
         """
