@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,7 +38,8 @@ def test_example_host_unloads_every_plugin_module_when_it_closes() -> None:
 
 def test_the_quickstart_output_in_getting_started_is_a_real_run() -> None:
     page = (ROOT / "docs" / "getting-started.md").read_text(encoding="utf-8")
-    block = page.split("```console\n$ cd examples/quickstart\n$ manifold validate plugins/\n", 1)[1].split("```", 1)[0]
+    after = page.split("```console\n$ cd examples/quickstart\n$ manifold validate plugins/\n", 1)[1]
+    block = re.split(r"^(?:\$ |```)", after, maxsplit=1, flags=re.M)[0]  # up to the next command or the block's end
     done = subprocess.run(
         [str(Path(sys.executable).parent / "manifold"), "validate", "plugins/"],
         capture_output=True,

@@ -27,3 +27,22 @@ def test_the_graph_shows_a_dependency_and_an_optional_one() -> None:
     (drawn,) = re.findall(r"^```mermaid\n(.*?)^```", page, re.M | re.S)
     assert " --> " in drawn  # a dependency
     assert " -.-> " in drawn  # an optional dependency, dashed
+
+
+def test_the_first_host_shown_is_examples_host_py() -> None:
+    page = (DOCS / "getting-started.md").read_text(encoding="utf-8")
+    shown = page.split("This is [`examples/host.py`]", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    source = (ROOT / "examples" / "host.py").read_text(encoding="utf-8")
+    assert shown == source.split('"""\n\n', 1)[1]  # the file without its docstring
+
+
+def test_the_pages_import_only_public_modules() -> None:
+    """What a page shows a user to import is public: ``manifold`` and the modules it names as public."""
+    public = {"manifold", "manifold.pluggy", "manifold.testing", "manifold.cli", "manifold.__main__"}
+    imported = {
+        (page.name, module)
+        for page in sorted(DOCS.glob("*.md"))
+        for module in re.findall(r"\b(?:from|import) (manifold(?:\.[a-z_.]+)?)\b", page.read_text(encoding="utf-8"))
+    }
+    assert {module for _, module in imported} >= {"manifold", "manifold.pluggy"}
+    assert sorted(pair for pair in imported if pair[1] not in public) == []
