@@ -1,4 +1,5 @@
-"""The host guide's feature overview (docs/hosts.md): every test it names exists, every example it names is a folder of examples/."""
+"""The feature overview of the host guide (docs/hosts.md): every test it names exists, every example it names
+is a folder of examples/."""
 
 from __future__ import annotations
 
