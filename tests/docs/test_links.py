@@ -81,9 +81,13 @@ def test_every_link_reaches_its_target(page: Path) -> None:
     assert problems == []
 
 
+GUIDES = ["index", "getting-started", "concepts", "hosts", "hooks", "authors", "packagers", "configuration"]
+GUIDES += ["security", "performance", "design"]
+
+
 def test_the_readme_links_to_every_page() -> None:
-    pages = {p for p in PAGES if p.is_relative_to(DOCS)} | GENERATED
-    assert len(pages - GENERATED) == 11
+    pages = {DOCS / f"{name}.md" for name in GUIDES} | GENERATED
+    assert all(page.is_file() for page in pages - GENERATED)
     from_readme = {(ROOT / t.partition("#")[0]).resolve() for t in links(ROOT / "README.md") if "://" not in t}
     assert pages <= from_readme
 
