@@ -1,7 +1,8 @@
 """Links in README.md and the docs pages: every relative link reaches a file, every ``#anchor`` a heading.
 
-Anchors are the ids MkDocs gives headings (Python-Markdown's toc slugify: the heading's text, inline
-markup dropped, accents folded, punctuation dropped, lower-case, runs of spaces and dashes to one ``-``).
+Anchors are the ids MkDocs gives headings: an attr_list ``{ #id }``, else Python-Markdown's toc slugify (the
+heading's text, inline markup dropped, accents folded, punctuation dropped, lower-case, runs of spaces and dashes
+to one ``-``).
 Links from the docs to files of the repository outside docs/ are GitHub URLs (MkDocs builds only docs/);
 those are checked against this tree too."""
 
@@ -37,10 +38,15 @@ def slugify(value: str) -> str:
 
 
 def anchors(page: Path) -> set[str]:
-    """The ids of the page's headings, numbered as Python-Markdown numbers repeats (``x``, ``x_1``)."""
+    """The ids of the page's headings: an attr_list id (``{ #id }``) as written, else the slug, numbered as
+    Python-Markdown numbers repeats (``x``, ``x_1``)."""
     text = re.sub(r"^( *)(```|~~~).*?^\1\2[ \t]*$", "", page.read_text(encoding="utf-8"), flags=re.M | re.S)
     found: set[str] = set()
     for heading in re.findall(r"^#{1,6} +(.+?) *#*$", text, re.M):
+        explicit = re.search(r"\{[^}]*#([\w-]+)[^}]*\}$", heading)  # attr_list: ## Title { #id }
+        if explicit:
+            found.add(explicit[1])
+            continue
         words = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading)  # a link: its text
         words = re.sub(r"[`*]", "", words)
         slug = slugify(words)
@@ -101,6 +107,7 @@ def test_slugs_are_those_of_mkdocs() -> None:
         "tombi-the-vs-code-extension-and-the-command-line"
     )
     assert slugify("Start-up, loading and memory") == "start-up-loading-and-memory"
+    assert "validate" in anchors(DOCS / "reference" / "cli.md")  # ### `manifold validate` { #validate }
 
 
 def test_a_broken_link_and_a_missing_anchor_are_found() -> None:
