@@ -72,8 +72,8 @@ def check(page: Path, target: str) -> str | None:
     if page.is_relative_to(DOCS):
         if not file.is_relative_to(DOCS):
             return "the site holds docs/ only: link to a file outside it by its GitHub URL"
-        if file.suffix != ".md":
-            return "a page links to pages (.md)"
+        if file.suffix not in (".md", ".svg"):
+            return "a page links to pages (.md) and shows pictures (.svg)"
     if not file.exists() and file not in GENERATED:
         return f"{path} does not exist"
     if anchor and file.exists() and file.suffix == ".md" and anchor not in anchors(file):
