@@ -18,8 +18,8 @@ checkout, or ``src`` on ``sys.path``, which this script arranges).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import ast
+import hashlib
 import importlib
 import inspect
 import itertools
