@@ -102,11 +102,12 @@ def test_the_test_command_is_the_one_ci_runs() -> None:
     assert test.endswith(" && .venv/bin/python -m pytest")
 
 
-def test_the_install_command_is_made_of_what_ci_runs() -> None:
-    """`python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/manifold validate examples/plugins`: the
-    same venv as CI, a pip install of this project, and a validate whose paths CI validates too; that last
-    command is run here, with the installed manifold, and passes."""
+def test_the_install_command_is_run_by_ci_as_written() -> None:
+    """`python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/manifold validate examples/plugins`: CI
+    runs that very line in a clean copy of the tree; its parts are the same venv as CI's test command, a pip
+    install of this project, and a validate whose paths CI validates too, which is run here and passes."""
     install, _test = sh_lines(README)
+    assert any(f"&& {install})" in line for line in ci_run())  # (cd "$copy" && <the README's line>)
     venv, pip, validate = install.split(" && ")
     (ci_test,) = [line for line in ci_run() if line.startswith("python3 -m venv .venv && ")]
     assert venv == ci_test.split(" && ")[0]
