@@ -131,6 +131,8 @@ class Activation:
                 for record in reversed(e.running):  # innermost first: a plugin activating another
                     if isinstance(record, Record):
                         self.fail(record, "timeout", e)
+        if self.importer.code_cache is not None:
+            self.importer.code_cache.save()  # the code compiled by this batch, for the next start
 
     def check_strict(self) -> None:
         """In strict mode, raise StrictModeError when a required plugin is filtered, unresolved or
