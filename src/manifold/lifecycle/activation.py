@@ -213,11 +213,11 @@ class Activation:
             version=manifest.version,
             root=manifest.root,
             settings=record.live,  # the plugin sees every update_settings
-            logger=self.redaction.watch(logging.getLogger(f"manifold.plugins.{manifest.id}")),
             manifest=manifest,
             app=self.config.app,
             app_version=self.config.app_version,
             api_version=self.config.api_version,
+            watch=self.redaction.watch,
         )
 
     def fail(self, record: Record, phase: Phase, error: BaseException) -> None:
