@@ -434,7 +434,7 @@ class Manager:
                 self._importer.remove(pid)
             self._importer.uninstall()
             if self._importer.code_cache is not None:
-                self._importer.code_cache.save()  # what was imported since the last activation
+                self._importer.code_cache.release()  # what was imported since the last activation
             self._activation.runner.close()
             self._hook_runner.close()
             self._redaction.close()

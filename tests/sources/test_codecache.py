@@ -44,8 +44,8 @@ def _fresh_modules() -> Iterator[None]:
             del sys.modules[name]
 
 
-def make(root: Path, n: int, value: str = "one") -> None:
-    for i in range(n):
+def make(root: Path, n: int, value: str = "one", *, first: int = 0) -> None:
+    for i in range(first, n):
         folder = root / f"p{i}"
         (folder / f"cc_p{i}").mkdir(parents=True, exist_ok=True)
         manifest = f'[plugin]\nid = "p{i}"\nversion = "1.0"\npackages = ["cc_p{i}"]\nclass = "cc_p{i}:Plugin"\n'
@@ -156,7 +156,7 @@ def test_damage_is_a_warning_and_the_code_is_compiled_again(
         assert message.startswith(f"code cache {path} ignored (")
         assert message.endswith("); plugin code is compiled again")
     manager.close()
-    assert CodeCache(tmp_path / "cache", [as_source(tmp_path / "plugins").name])._load().keys() == {
+    assert CodeCache(tmp_path / "cache", [as_source(tmp_path / "plugins").name])._loaded().keys() == {
         str(tmp_path / "plugins" / f"p{i}" / f"cc_p{i}" / "__init__.py") for i in range(2)
     }  # written again, whole
 
@@ -181,7 +181,7 @@ def test_an_entry_that_is_not_the_code_of_its_file_is_compiled_again(tmp_path: P
     make(tmp_path / "plugins", 2)
     start(tmp_path / "plugins", tmp_path / "cache")[0].close()
     path = cache_file(tmp_path / "plugins", tmp_path / "cache")
-    entries = CodeCache(tmp_path / "cache", [as_source(tmp_path / "plugins").name])._load()
+    entries = CodeCache(tmp_path / "cache", [as_source(tmp_path / "plugins").name])._loaded()
     first, second = sorted(entries)
     # p0's entry with p1's code (its stamp kept): the file name inside the code gives it away
     forged = {first: (entries[first][0], entries[second][1]), second: (entries[second][0], b"not marshal data")}
@@ -233,3 +233,26 @@ def test_code_files_count_in_the_cache_folders_bounds(tmp_path: Path) -> None:
     # this run wrote two files (its manifests, its code): the newest others stay
     assert [p for p in old if p.exists()] == old[-(MAX_CACHE_FILES - 2) :]
     assert cache_file(tmp_path / "plugins", folder).exists()
+
+
+def test_the_entries_are_let_go_after_an_activation_and_stale_ones_leave_the_file(tmp_path: Path) -> None:
+    make(tmp_path / "plugins", 3)
+    start(tmp_path / "plugins", tmp_path / "cache")[0].close()
+    for name in [n for n in sys.modules if n.startswith("cc_")]:
+        del sys.modules[name]
+    manager, cache = start(tmp_path / "plugins", tmp_path / "cache")
+    assert cache._entries is None  # nothing held beside the imported code itself
+    manager.close()
+    # p0 removed, p1 edited, a new p3: the next write keeps p2's entry, replaces p1's and drops p0's
+    for name in [n for n in sys.modules if n.startswith("cc_")]:
+        del sys.modules[name]
+    import shutil
+
+    shutil.rmtree(tmp_path / "plugins" / "p0")
+    (tmp_path / "plugins" / "p1" / "cc_p1" / "__init__.py").write_text(MODULE.format(n=1, value="edited"))
+    make(tmp_path / "plugins", 4, first=3)
+    manager, cache = start(tmp_path / "plugins", tmp_path / "cache")
+    assert (cache.hits, cache.misses) == (1, 2)  # p2 from the cache; p1 and p3 compiled
+    manager.close()
+    entries = CodeCache(tmp_path / "cache", [as_source(tmp_path / "plugins").name])._loaded()
+    assert sorted(Path(p).parent.name for p in entries) == ["cc_p1", "cc_p2", "cc_p3"]

@@ -132,7 +132,7 @@ class Activation:
                     if isinstance(record, Record):
                         self.fail(record, "timeout", e)
         if self.importer.code_cache is not None:
-            self.importer.code_cache.save()  # the code compiled by this batch, for the next start
+            self.importer.code_cache.release()  # the code compiled by this batch, for the next start
 
     def check_strict(self) -> None:
         """In strict mode, raise StrictModeError when a required plugin is filtered, unresolved or

@@ -18,8 +18,9 @@ and written again. Like a ``__pycache__`` folder, the file holds code that runs:
 the user's own permissions (0600) in the user's cache folder, and anyone who can write there can
 already run code as the user; the digests guard against damage, not against that user.
 
-Entries are unmarshalled one by one when first imported: a start that imports 10 plugins of 1,000
-unmarshals 10.
+Entries are unmarshalled one by one when first imported (a start that imports 10 plugins of 1,000
+unmarshals 10), and the file's entries are let go at the end of each activation: a manager holds no
+copy of its plugins' code beside the code itself.
 """
 
 from __future__ import annotations
@@ -77,17 +78,19 @@ def _context() -> bytes:
 
 class CodeCache:
     """The compiled code of the plugin modules of one source set: ``code(path)`` answers from the
-    file where the source is unchanged, ``store`` keeps what was compiled, ``save`` writes it.
+    file where the source is unchanged, ``store`` keeps what was compiled, ``release`` writes it.
 
-    Safe to use from several threads (imports of different plugins may run at once)."""
+    The file's entries are held in memory from the first lookup until ``release`` (the end of an
+    activation): then they are let go, and read again by the next lookup. Safe to use from several
+    threads (imports of different plugins may run at once)."""
 
     def __init__(self, folder: Path, sources: Sequence[str]) -> None:
         self._context = _context()
         named = b"\0".join([self._context, *(s.encode(errors="surrogatepass") for s in sources)])
         self.path = folder / f"code-{blake2b(named, digest_size=12).hexdigest()}.bin"
         self._lock = threading.Lock()
-        self._entries: dict[str, Entry] | None = None  # read on first use
-        self._dirty = False
+        self._entries: dict[str, Entry] | None = None  # the file's, read on first use
+        self._new: dict[str, Entry] = {}  # compiled since the file was last written
         self.hits = self.misses = 0
 
     def code(self, source_path: str) -> tuple[types.CodeType | None, Stamp | None]:
@@ -96,8 +99,7 @@ class CodeCache:
         stamp = file_stamp(source_path)
         if stamp is None:
             return None, None
-        entries = self._entries if self._entries is not None else self._load()
-        entry = entries.get(source_path)
+        entry = self._new.get(source_path) or self._loaded().get(source_path)
         if entry is None or entry[0] != stamp:
             return None, stamp
         try:
@@ -105,33 +107,30 @@ class CodeCache:
         except (EOFError, ValueError, TypeError):
             code = None
         if type(code) is not types.CodeType or code.co_filename != source_path:
-            with self._lock:
-                entries.pop(source_path, None)  # damaged: compiled again and replaced
-                self._dirty = True
-            return None, stamp
+            return None, stamp  # damaged: compiled again, and the entry replaced
         self.hits += 1
         return code, stamp
 
     def store(self, source_path: str, stamp: Stamp, code: types.CodeType) -> None:
-        """Keep ``code``, compiled from ``source_path`` as it was at ``stamp``, for ``save``."""
-        try:
-            data = marshal.dumps(code)
-        except ValueError:  # pragma: no cover - compiled code always marshals
-            return
-        entries = self._entries if self._entries is not None else self._load()
+        """Keep ``code``, compiled from ``source_path`` as it was at ``stamp``, for ``release``."""
+        data = marshal.dumps(code)
         with self._lock:
-            entries[source_path] = (stamp, data)
-            self._dirty = True
+            self._new[source_path] = (stamp, data)
             self.misses += 1
 
-    def save(self) -> None:
-        """Write the file if anything changed since it was read (atomically; failures only logged)."""
+    def release(self) -> None:
+        """Write what was compiled since the last write (with the file's entries whose sources are unchanged:
+        an entry of a file since edited or removed goes), then let go of the entries held in memory.
+        Atomic; failures only logged."""
         with self._lock:
-            if not self._dirty or self._entries is None:
-                return
-            self._dirty = False
-            payload = marshal.dumps(self._entries)
+            new, self._new = self._new, {}
+            held, self._entries = self._entries, None
+        if not new:
+            return
+        entries = held if held is not None else self._loaded(keep=False)
+        kept = {path: entry for path, entry in entries.items() if path not in new and file_stamp(path) == entry[0]}
         try:
+            payload = marshal.dumps({**kept, **new})
             if len(payload) + _HEADER.size > MAX_CODE_CACHE_SIZE:
                 raise ValueError(f"{len(payload)} bytes of code, more than the limit of {MAX_CODE_CACHE_SIZE}")
             digest = blake2b(payload, digest_size=32).digest()
@@ -141,17 +140,25 @@ class CodeCache:
         except (OSError, ValueError) as e:
             logger.debug("code cache %s not written: %s", self.path, e)
 
-    def _load(self) -> dict[str, Entry]:
-        with self._lock:
-            if self._entries is None:
-                try:
-                    self._entries = self._read()
-                except FileNotFoundError:
-                    self._entries = {}
-                except Exception as e:  # damage of any kind: the code is compiled again
-                    logger.warning("code cache %s ignored (%s); plugin code is compiled again", self.path, e)
-                    self._entries = {}
-            return self._entries
+    def _loaded(self, *, keep: bool = True) -> dict[str, Entry]:
+        """The file's entries (empty when it is missing or damaged; damage is logged), held until ``release``
+        unless ``keep`` is false."""
+        entries = self._entries
+        if entries is not None:
+            return entries
+        try:
+            entries = self._read()
+        except FileNotFoundError:
+            entries = {}
+        except Exception as e:  # damage of any kind: the code is compiled again
+            logger.warning("code cache %s ignored (%s); plugin code is compiled again", self.path, e)
+            entries = {}
+        if keep:
+            with self._lock:
+                if self._entries is None:
+                    self._entries = entries
+                entries = self._entries
+        return entries
 
     def _read(self) -> dict[str, Entry]:
         with open(self.path, "rb") as file:
