@@ -75,14 +75,14 @@ class Manager:
         self._registry = Registry()
         self._hooks: HookRelay | None = None  # built when the host first asks for a hook
         self._hook_runner = Runner(None)  # runs hook implementations under a time limit, if any
-        self._importer = PluginImporter()
+        self._discovery = Discovery(self.sources, self.config, self._registry, self._load_extension, self.timings)
+        self._importer = PluginImporter(self._discovery.code_cache())
         runner = Runner(self.config.timeout)
         self._lock = HostLock(runner)
         self._activation = Activation(
             self._plugins, self.config, self._registry, self._importer, runner, self._redaction
         )
         self._extensions = ExtensionLoader(self._activation, self._importer, self._use)
-        self._discovery = Discovery(self.sources, self.config, self._registry, self._load_extension, self.timings)
         self._graph: nx.DiGraph[str] | None = None
         self._discovered = False  # discovery has begun (under the lock)
         self._ready = False  # and ended: what readers check without the lock
@@ -433,6 +433,8 @@ class Manager:
             for pid in reversed(self._plugins.order):
                 self._importer.remove(pid)
             self._importer.uninstall()
+            if self._importer.code_cache is not None:
+                self._importer.code_cache.release()  # what was imported since the last activation
             self._activation.runner.close()
             self._hook_runner.close()
             self._redaction.close()
