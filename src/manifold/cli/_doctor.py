@@ -7,6 +7,7 @@ from typing import Any
 
 from manifold.cli._host import add_host_options, given_sources
 from manifold.cli._output import STATE_COLOURS, Cell, count_footer, print_json, print_table, say
+from manifold.cli._progress import progress_line
 
 
 def add_doctor_command(commands: Any) -> None:
@@ -34,7 +35,8 @@ def run_doctor(args: argparse.Namespace) -> int:
 
     options = host_options(args.config, given_sources(args))
     environ = options.pop("environ", None)
-    result = diagnose(options, activate=args.activate, environ=environ)
+    with progress_line("activating", "plugin") as progress:
+        result = diagnose(options, activate=args.activate, environ=environ, progress=progress)
     if args.format == "json":
         print_json(result)
         return 0 if result["ok"] else 1

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from manifold.cli._output import print_json, say
+from manifold.cli._progress import progress_line
 
 
 def add_validate_command(commands: Any) -> None:
@@ -62,9 +63,15 @@ def run_validate(args: argparse.Namespace) -> int:
         if not e.diagnostics:
             raise
         host = HostFile(None, diagnostics=e.diagnostics)  # reported with the others, in every format
-    report = validate(
-        args.paths, check_code=not args.no_code, strict=args.strict, jobs=args.jobs, host_points=host.host_points
-    )
+    with progress_line("validating", "manifest", quiet=args.quiet) as progress:
+        report = validate(
+            args.paths,
+            check_code=not args.no_code,
+            strict=args.strict,
+            jobs=args.jobs,
+            host_points=host.host_points,
+            progress=progress,
+        )
     if host.diagnostics:  # the configuration's own problems first
         report = Report(host.diagnostics + report.diagnostics, report.manifests)
     shown = report.errors if args.quiet else report.diagnostics
