@@ -18,7 +18,8 @@ def add_doctor_command(commands: Any) -> None:
             "Discover, gate and resolve as the host would (with --activate, also import and activate every "
             "plugin, in a child process so a crashing plugin cannot take this command down), then show per "
             "plugin what happened, how long it took and what to do. Exit 1 when a required plugin is not "
-            "active (resolved, without --activate)."
+            "active (resolved, without --activate). With --activate, a run longer than half a second shows "
+            "its progress on stderr when that is a terminal (not with TERM=dumb), erased when it ends."
         ),
         epilog="example: manifold doctor --config manifold.toml --activate",
     )

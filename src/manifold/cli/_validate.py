@@ -18,7 +18,9 @@ def add_validate_command(commands: Any) -> None:
             "Check plugin manifests against the schema, their versions, references and code paths, "
             "and check them together (ids, dependencies, cycles, points). Contributions to the points the host "
             "lists under [[host-points]] in its configuration are checked like the others. No plugin code is "
-            "imported. Exit 0: no errors (warnings allowed); 1: errors; 2: usage error."
+            "imported. A run longer than half a second shows its progress on stderr when that is a terminal "
+            "(not with --quiet nor TERM=dumb), erased when it ends. "
+            "Exit 0: no errors (warnings allowed); 1: errors; 2: usage error."
         ),
         epilog="example: manifold validate plugins/ --format json",
     )
