@@ -90,7 +90,8 @@ def test_validate_on_a_terminal_shows_progress_then_erases_it(many: Path) -> Non
     plain = manifold(["validate", "plugins"], many, terminal=False)
     code, out, err = manifold(["validate", "plugins"], many, terminal=True)
     assert plain[2] == b"2 errors, 0 warnings; 298 valid manifests\n"
-    assert (code, out) == plain[:2] == (1, plain[1])
+    assert (code, out) == plain[:2]
+    assert code == 1
     assert out.count(b"error[version]") == 2
     drawn = re.match(rb"(?:" + LINE + rb")+\r\x1b\[K", err)
     assert drawn is not None, err

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import TextIO
@@ -35,7 +34,7 @@ _ERASE = "\x1b[K"
 def progress_line(verb: str, noun: str, *, quiet: bool = False) -> Iterator[Callable[[int, int], None] | None]:
     """A callback ``(done, total)`` drawing ``{verb} {done}/{total} {noun}s`` on stderr while the block runs,
     erased when it ends (an exception too); ``None`` where no line is drawn (see the module's docstring)."""
-    line = _Line.open(verb, noun) if not quiet else None
+    line = _Line.on_stderr(verb, noun) if not quiet else None
     if line is None:
         yield None
         return
@@ -53,10 +52,10 @@ class _Line:
         self._verb, self._noun, self._width = verb, noun, width
         self._started = time.monotonic()
         self._drawn: float | None = None
-        self._lock = threading.Lock()  # a command may report from a thread that reads a child's output
 
     @classmethod
-    def open(cls, verb: str, noun: str) -> _Line | None:
+    def on_stderr(cls, verb: str, noun: str) -> _Line | None:
+        """The line on stderr, or ``None`` where none is drawn."""
         stream = sys.stderr
         try:
             if stream is None or not stream.isatty() or process_environment().get("TERM") == "dumb":
@@ -82,11 +81,10 @@ class _Line:
             self._write(f"\r{_ERASE}")
 
     def _write(self, text: str) -> None:
-        with self._lock:
-            if self._stream is None:
-                return
-            try:
-                self._stream.write(text)
-                self._stream.flush()
-            except Exception:  # closed or gone: the command goes on without its progress line
-                self._stream = None
+        if self._stream is None:
+            return
+        try:
+            self._stream.write(text)
+            self._stream.flush()
+        except Exception:  # closed or gone: the command goes on without its progress line
+            self._stream = None

@@ -168,6 +168,7 @@ def _child(
             code = process.wait()
         finally:
             watchdog.cancel()
+            watchdog.join()  # no thread left behind: manifold forks only in a process running none (sources.fanout)
             if process.poll() is None:
                 process.kill()
     if progress is not None and total and code == 0 and not expired:
