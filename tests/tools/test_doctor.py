@@ -127,3 +127,16 @@ def test_progress_stops_where_the_child_died_and_is_not_called_without_activate(
     calls.clear()
     diagnose({"sources": [str(tmp_path)]}, environ=dict(os.environ), progress=lambda *call: calls.append(call))
     assert calls == []
+
+
+def test_a_child_that_does_not_finish_is_ended(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import manifold.tools.doctor as doctor_module
+
+    monkeypatch.setattr(doctor_module, "_CHILD_TIMEOUT_PAD", 0.0)
+    write_plugin(tmp_path, "stopper", "import os, signal\nos.kill(os.getpid(), signal.SIGSTOP)\nclass Plugin: ...\n")
+    calls: list[tuple[int, int]] = []
+    options = {"sources": [str(tmp_path)], "timeout": 0.02}  # the child gets 0.02 s x 50 = 1 s
+    result = diagnose(options, activate=True, environ=dict(os.environ), progress=lambda *call: calls.append(call))
+    assert result["child"] == {"exit": -1, "stderr": "the child process did not finish within 1 s"}
+    assert [(p["id"], p["state"]) for p in result["plugins"]] == [("stopper", "resolved")]  # discovery's report
+    assert calls == [(0, 1)]
