@@ -17,7 +17,6 @@ this process compute that chunk itself, so the result never depends on whether a
 from __future__ import annotations
 
 import os
-import pickle
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -106,6 +105,8 @@ def _counted(function: Callable[[T], R], items: Sequence[T], report: Callable[[i
 
 def _fork(function: Callable[[T], R], chunk: Sequence[T]) -> tuple[int, int] | None:
     """Start a child computing ``chunk``; its pid and the read end of its pipe (``None``: no child)."""
+    import pickle  # here, before the fork, so that the children have it: one process (jobs=1) never needs it
+
     for stream in (sys.stdout, sys.stderr):  # a child must not write this process's buffered output again
         stream.flush()
     try:
@@ -129,6 +130,8 @@ def _fork(function: Callable[[T], R], chunk: Sequence[T]) -> tuple[int, int] | N
 
 def _collect(child: tuple[int, int]) -> list[R] | None:
     """The results a child sent, or ``None`` when it failed."""
+    import pickle
+
     pid, read = child
     with os.fdopen(read, "rb") as pipe:
         data = pipe.read()
