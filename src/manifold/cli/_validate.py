@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from manifold.cli._output import print_json, say
@@ -86,6 +85,8 @@ def _positive(text: str) -> int:
 
 def _found() -> str | None:
     """The configuration found from the current folder upwards, named relative to it when it is inside."""
+    from pathlib import Path
+
     from manifold.config import find_config
 
     found = find_config()

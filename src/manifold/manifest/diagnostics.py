@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -9,9 +10,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from manifold.codes import DiagnosticCode
 from manifold.errors import describe
-from manifold.manifest.locate import KeyPath, Locator, format_path
 
 if TYPE_CHECKING:
+    from manifold.manifest.locate import KeyPath
     from manifold.manifest.model import Manifest
 
 __all__ = ["Diagnostic", "Problem", "Report", "Severity", "capped", "internal_error", "place"]
@@ -143,6 +144,8 @@ def place(problems: Iterable[Problem], *, file: str, text: str | None, plugin: s
     problems = list(problems)
     if not problems:
         return []
+    from manifold.manifest.locate import Locator, format_path  # the TOML locator: only when there is a problem
+
     locator = Locator(text) if text is not None else None
     placed = []
     for problem in problems:
@@ -165,7 +168,10 @@ def place(problems: Iterable[Problem], *, file: str, text: str | None, plugin: s
     return placed
 
 
-_LEFT_OUT = re.compile(r"(\d+) more problems? of this file (?:is|are) left out")
+@functools.cache
+def _left_out() -> re.Pattern[str]:
+    """The words of an earlier cut's ``limit`` line (compiled on first use, as every regex of the library)."""
+    return re.compile(r"(\d+) more problems? of this file (?:is|are) left out")
 
 
 def capped(diagnostics: Iterable[Diagnostic], limit: int) -> tuple[Diagnostic, ...]:
@@ -175,7 +181,7 @@ def capped(diagnostics: Iterable[Diagnostic], limit: int) -> tuple[Diagnostic, .
     counts: dict[str | None, int] = {}
     left_out: dict[str | None, list[int]] = {}  # file -> [how many, whether one is an error]
     for d in diagnostics:
-        earlier = _LEFT_OUT.fullmatch(d.message.split(":", 1)[0]) if d.code == "limit" and d.line is None else None
+        earlier = _left_out().fullmatch(d.message.split(":", 1)[0]) if d.code == "limit" and d.line is None else None
         if earlier is None and counts.get(d.file, 0) < limit:
             counts[d.file] = counts.get(d.file, 0) + 1
             kept.append(d)
