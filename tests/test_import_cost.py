@@ -15,7 +15,7 @@ from conftest import WritePlugin
 
 # Imported by the first use only: validation (jsonschema, the schema checker, the TOML locator), the
 # load-order graph (networkx), version rules (packaging), a cold read (TOML, the process pool), archives,
-# configuration files and plugin settings, hooks, the commands and tools.
+# configuration files and plugin settings, a rescan, hooks, the commands and tools.
 NOT_FOR_MANAGER = (
     "jsonschema",
     "networkx",
@@ -34,6 +34,7 @@ NOT_FOR_MANAGER = (
     "manifold.manifest.read",
     "manifold.manifest.rules",
     "manifold.sources.fanout",
+    "manifold.lifecycle.rescan",
     "manifold.hooks",
     "manifold.validation",
     "manifold.tools",

@@ -52,8 +52,7 @@ def add_validate_command(commands: Any) -> None:
 def run_validate(args: argparse.Namespace) -> int:
     from manifold.config import HostFile, load_config
     from manifold.errors import ConfigError
-    from manifold.manifest.diagnostics import Report
-    from manifold.validation import validate
+    from manifold.validation import Report, validate
 
     try:  # the host's points only: no environment
         host = load_config(args.config or _found(), environ={})

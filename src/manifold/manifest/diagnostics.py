@@ -1,11 +1,11 @@
-"""Diagnostics: one problem found in a manifest, with its file, key path and line, and the report of a run."""
+"""Diagnostics: one problem found in a manifest, with its file, key path and line."""
 
 from __future__ import annotations
 
 import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from manifold.codes import DiagnosticCode
@@ -13,9 +13,8 @@ from manifold.errors import describe
 
 if TYPE_CHECKING:
     from manifold.manifest.locate import KeyPath
-    from manifold.manifest.model import Manifest
 
-__all__ = ["Diagnostic", "Problem", "Report", "Severity", "capped", "internal_error", "place"]
+__all__ = ["Diagnostic", "Problem", "Severity", "capped", "internal_error", "place"]
 
 Severity = Literal["error", "warning"]
 
@@ -74,48 +73,6 @@ def _escape_data(text: str) -> str:
 
 def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    """What a validation run found: every diagnostic, and the manifests that are valid."""
-
-    diagnostics: tuple[Diagnostic, ...] = ()
-    manifests: tuple[Manifest, ...] = field(default=())
-
-    @property
-    def ok(self) -> bool:
-        """True when no diagnostic is an error (warnings are allowed)."""
-        return not self.errors
-
-    @property
-    def errors(self) -> tuple[Diagnostic, ...]:
-        return tuple(d for d in self.diagnostics if d.severity == "error")
-
-    @property
-    def warnings(self) -> tuple[Diagnostic, ...]:
-        return tuple(d for d in self.diagnostics if d.severity == "warning")
-
-    def codes(self) -> list[str]:
-        """The codes of all diagnostics, in order (handy in tests and scripts)."""
-        return [d.code for d in self.diagnostics]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "diagnostics": [d.to_dict() for d in self.diagnostics]}
-
-    def to_json(self, *, indent: int | None = 2) -> str:
-        import json
-
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
-
-    def summary(self) -> str:
-        n_err, n_warn = len(self.errors), len(self.warnings)
-        plugins = len(self.manifests)
-        return f"{_count(n_err, 'error')}, {_count(n_warn, 'warning')}; {_count(plugins, 'valid manifest')}"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def sort_diagnostics(diagnostics: Iterable[Diagnostic], files: Sequence[str]) -> tuple[Diagnostic, ...]:
