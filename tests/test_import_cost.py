@@ -14,8 +14,9 @@ from pathlib import Path
 from conftest import WritePlugin
 
 # Imported by the first use only: validation (jsonschema, the schema checker, the TOML locator), the
-# load-order graph (networkx), version rules (packaging), a cold read (TOML, the process pool), archives,
-# configuration files and plugin settings, a rescan, hooks, the commands and tools.
+# load-order graph (networkx), version rules (packaging), installed distributions, a cold read (TOML,
+# the process pool), archives, configuration files and plugin settings, a rescan, hooks, the commands
+# and tools.
 NOT_FOR_MANAGER = (
     "jsonschema",
     "networkx",
@@ -28,6 +29,7 @@ NOT_FOR_MANAGER = (
     "hashlib",
     "pickle",
     "subprocess",
+    "manifold.graph.installed",
     "manifold.manifest.locate",
     "manifold.manifest.schema",
     "manifold.manifest.toml",
