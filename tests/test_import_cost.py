@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import WritePlugin
+from tests.conftest import WritePlugin
 
 # Imported by the first use only: validation (jsonschema, the schema checker, the TOML locator), the
 # load-order graph (networkx), version rules (packaging), installed distributions, a cold read (TOML,
