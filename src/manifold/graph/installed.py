@@ -20,7 +20,6 @@ cache, so it reads what is on disk now (``FastPath`` may answer from a listing c
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import sys
@@ -28,17 +27,8 @@ from importlib.machinery import PathFinder
 
 __all__ = ["installed_version"]
 
-# The regexes are compiled on first use: most hosts have no plugin that requires a distribution.
-
-
-@functools.cache
-def _separators() -> re.Pattern[str]:
-    return re.compile(r"[-_.]+")
-
-
-@functools.cache
-def _field_name() -> re.Pattern[str]:
-    return re.compile(r"[\041-\071\073-\176]*:")  # email.feedparser.headerRE, its field branch
+_SEPARATORS = re.compile(r"[-_.]+")
+_FIELD_NAME = re.compile(r"[\041-\071\073-\176]*:")  # email.feedparser.headerRE, its field branch
 
 
 class _Unsure(Exception):
@@ -89,7 +79,7 @@ def _only_path_finder() -> bool:
 
 
 def _normalize(name: str) -> str:  # Prepared.normalize
-    return _separators().sub("-", name).lower().replace("-", "_")
+    return _SEPARATORS.sub("-", name).lower().replace("-", "_")
 
 
 def _legacy_normalize(name: str) -> str:  # Prepared.legacy_normalize
@@ -155,7 +145,7 @@ def _version_header(text: str) -> str:
     for index, line in enumerate(lines):
         if line.startswith((" ", "\t", "From ")):
             continue  # the continuation of another field, or not a field
-        field = _field_name().match(line)
+        field = _FIELD_NAME.match(line)
         if field is None:
             break
         if field.group()[:-1].lower() != "version":
