@@ -127,7 +127,7 @@ def place(problems: Iterable[Problem], *, file: str, text: str | None, plugin: s
 
 @functools.cache
 def _left_out() -> re.Pattern[str]:
-    """The words of an earlier cut's ``limit`` line (compiled on first use, as every regex of the library)."""
+    """The words of an earlier cut's ``limit`` line (compiled on first use: a host's start caps no diagnostics)."""
     return re.compile(r"(\d+) more problems? of this file (?:is|are) left out")
 
 
