@@ -119,6 +119,7 @@ def generate(
     optional_ratio: float = 0.2,
     settings_ratio: float = 0.2,
     standalone: int = 0,
+    host_hook: str | None = None,
 ) -> list[str]:
     """Write ``n`` plugin folders into ``target_dir`` (created if needed); return their ids.
 
@@ -133,6 +134,9 @@ def generate(
     ``standalone``: the last this many plugins need no other plugin: the first of them declares the
     point ``<its id>.standalone`` and each contributes one extension to it, importing nothing else
     (using that point imports exactly their modules). The other plugins are as without it.
+    ``host_hook``: the id of a hook point the host declares in code (parameter ``app``); every plugin
+    contributes to it one function, ``host_hook`` in its package, returning the plugin's id. The rest
+    of each file is as without it, byte for byte.
     """
     if n < 1:
         raise ValueError("n must be at least 1")
@@ -181,11 +185,32 @@ def generate(
                 optional_ratio=optional_ratio,
                 settings_ratio=settings_ratio,
             )
+        if host_hook is not None:
+            manifest, module = _add_host_hook(plugin, host_hook, manifest, module)
         folder = root / plugin.name
         (folder / plugin.package).mkdir(parents=True, exist_ok=True)
         (folder / "plugin.toml").write_text(manifest, encoding="utf-8", newline="\n")
         (folder / plugin.package / "__init__.py").write_text(module, encoding="utf-8", newline="\n")
     return [p.id for p in plugins]
+
+
+def _add_host_hook(plugin: _Plugin, point: str, manifest: str, module: str) -> tuple[str, str]:
+    """``manifest`` and ``module`` with one more contribution: ``host_hook`` to the host's hook ``point``."""
+    lines = [
+        "",
+        "[[extensions]]",
+        f"point = {_q(point)}",
+        'id = "host-hook"',
+        f"ref = {_q(plugin.package + ':host_hook')}",
+    ]
+    code = [
+        "",
+        "",
+        "def host_hook(app):",
+        f'    """Implementation of the host\'s hook {point}."""',
+        f"    return {_q(plugin.id)}",
+    ]
+    return manifest + "\n".join(lines) + "\n", module + "\n".join(code) + "\n"
 
 
 def _render(
@@ -491,9 +516,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--lazy-ratio", type=float, default=0.8, help="share of lazy plugins")
     parser.add_argument("--standalone", type=int, default=0, help="last plugins that need no other (see generate)")
+    parser.add_argument("--host-hook", metavar="POINT", help="every plugin implements the host's hook POINT")
     parser.add_argument("--check", action="store_true", help="validate the result with manifold")
     args = parser.parse_args(argv)
-    ids = generate(args.dir, args.n, seed=args.seed, lazy_ratio=args.lazy_ratio, standalone=args.standalone)
+    ids = generate(
+        args.dir,
+        args.n,
+        seed=args.seed,
+        lazy_ratio=args.lazy_ratio,
+        standalone=args.standalone,
+        host_hook=args.host_hook,
+    )
     print(f"wrote {len(ids)} plugin{'s' if len(ids) != 1 else ''} to {args.dir}")
     return _check(args.dir, len(ids)) if args.check else 0
 

@@ -37,6 +37,7 @@ from targets import Target, write_targets
 POINT = "bench.kettle_on"
 FIRST = "bench.first_answer"
 WRAPPED = "bench.wrapped"
+GOAL = 0.2  # manifold's call over pluggy's, all results collected (target 8 of the performance issue)
 
 
 def write_plugins(root: Path, n: int) -> None:
@@ -135,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--impls", type=int, default=10, help="implementations per hook (default 10)")
     parser.add_argument("--calls", type=int, default=100_000, help="calls per measurement (default 100000)")
     parser.add_argument("--repeat", type=int, default=7, help="measurements per row; the median is shown")
-    parser.add_argument("--targets", metavar="FILE", help="also write target 6 to FILE as JSON")
+    parser.add_argument("--targets", metavar="FILE", help="also write target 8a to FILE as JSON")
     args = parser.parse_args(argv)
     n = args.impls
 
@@ -195,9 +196,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"    manifold / pluggy: {m / p:.2f}")
     ratio = timings["manifold_all"] / timings["pluggy_all"]
     loop = timings["manifold_all"] / timings["plain_all"]
-    print(f"manifold / pluggy, {n} implementations: {ratio:.2f} (must be <= 1.0; aim <= 0.4)")
+    print(f"manifold / pluggy, {n} implementations: {ratio:.2f} (must be <= 1.0; goal <= {GOAL:g})")
     measured = f"{ratio:.2f}x pluggy, {loop:.2f}x a plain loop"
-    hook = Target("6", f"hook call to {n} implementations / pluggy", "<= 0.4x, ~2x a loop", measured, ratio <= 0.4)
+    what = f"hook call to {n} implementations / pluggy (in-process, median of {args.repeat} x {args.calls} calls)"
+    hook = Target("8a", what, f"<= {GOAL:g}x", measured, ratio <= GOAL)
     write_targets(args.targets, [hook])
     return 0 if ratio <= 1.0 else 1
 

@@ -2,11 +2,13 @@
 
     python benchmarks/targets.py [--repeat 7] [--sizes 1000 10000]
 
-Runs, one after the other and each in its own processes, ``peer_bench.py`` (targets 1, 2, 3, 5 and
-the import half of 7), ``validate_bench.py`` (4), ``hook_bench.py`` (6), ``cli_bench.py`` (the
-command half of 7) and ``runtime_bench.py`` at two sizes (8). Their own output is shown as it comes;
-each also writes its targets to a file (``--targets FILE``, the same option in every script), and
-the last table here gathers them. About 8 minutes on a 2-core machine with the default sizes.
+Runs, one after the other and each in its own processes, ``peer_bench.py`` (targets 1 to 4 and 6:
+manifold against stevedore and entry points + pluggy, installed from PyPI in the benchmark's own
+environment), ``validate_bench.py`` (5), ``runtime_bench.py`` at two sizes (7), ``hook_bench.py``
+(8a) and ``cli_bench.py`` (8b). Their own output is shown as it comes; each also writes its targets
+to a file (``--targets FILE``, the same option in every script), and the last table here gathers
+them: each line says what its figure includes (whole process or in-process, discovery, imports)
+and how many runs it is the median of. About 10 minutes on a 2-core machine with the default sizes.
 """
 
 from __future__ import annotations
@@ -42,12 +44,12 @@ def read_targets(path: Path) -> list[Target]:
 
 
 def print_targets(targets: Sequence[Target]) -> None:
+    """Each target on two lines: its number and what is measured; then the goal, the figure and the verdict."""
     print("\ntargets")
-    header = Target("#", "target", "goal", "measured", True)
-    widths = [max(len(row[i]) for row in [header, *targets]) for i in range(4)]
+    width = max(len(t.number) for t in targets) if targets else 0
     for row in targets:
-        cells = "  ".join(f"{c:<{w}}" for c, w in zip(row[:4], widths, strict=True))
-        print(f"  {cells}  {'met' if row.met else 'NOT met'}")
+        print(f"  {row.number:<{width}}  {row.target}")
+        print(f"  {'':<{width}}    goal {row.goal}; measured {row.measured}: {'met' if row.met else 'NOT met'}")
 
 
 def _order(target: Target) -> tuple[int, str]:
@@ -59,24 +61,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7, help="rounds of the peer and validate benchmarks (default 7)")
     parser.add_argument(
-        "--sizes", type=int, nargs=2, default=[1000, 10000], metavar=("SMALL", "LARGE"), help="for scaling (8)"
+        "--sizes", type=int, nargs=2, default=[1000, 10000], metavar=("SMALL", "LARGE"), help="for scaling (7)"
     )
     args = parser.parse_args(argv)
     small, large = args.sizes
     runs = [
         ["peer_bench.py", "--n", str(small), "--repeat", str(args.repeat)],
         ["validate_bench.py", "--n", str(small), "--repeat", str(args.repeat)],
+        ["runtime_bench.py", "--n", str(small), str(large), "--repeat", "3"],
         ["hook_bench.py"],
         ["cli_bench.py", "--repeat", "11"],
-        ["runtime_bench.py", "--n", str(small), str(large), "--repeat", "3"],
     ]
     targets: list[Target] = []
+    python = sys.executable  # peer_bench.py creates the benchmark's environment; the others run in it
     with tempfile.TemporaryDirectory(prefix="manifold-targets-") as tmp:
         for number, (script, *options) in enumerate(runs):
             print(f"\n===== {script} {' '.join(options)}", flush=True)
             out = Path(tmp) / f"{number}.json"
-            subprocess.run([sys.executable, str(HERE / script), *options, "--targets", str(out)], check=True)
+            subprocess.run([python, str(HERE / script), *options, "--targets", str(out)], check=True)
             targets += read_targets(out)
+            if script == "peer_bench.py":
+                from peer_bench import default_venv, venv_python
+
+                python = str(venv_python(default_venv()))
     print_targets(sorted(targets, key=_order))
     return 0
 

@@ -195,3 +195,27 @@ def test_each_schema_id_names_the_format_version_it_describes() -> None:
     for path in sorted((ROOT / "schemas").glob("*.schema.json")):
         schema = json.loads(path.read_text(encoding="utf-8"))
         assert schema["$id"] == f"https://manifold-plugins.dev/schemas/v{version}/{path.name}"
+
+
+# -- the development tools: dependency groups, and the README's test command is what CI runs ------------------------
+
+
+def test_the_development_tools_are_dependency_groups_not_extras() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert sorted(project["project"]["optional-dependencies"]) == ["examples", "pluggy"]
+    groups = project["dependency-groups"]
+    assert sorted(groups) == ["dev", "docs", "test"]
+    assert groups["dev"] == [{"include-group": "test"}, {"include-group": "docs"}]
+    assert any(r.startswith("pytest") for r in groups["test"])
+    assert sorted(r.split(">")[0] for r in groups["docs"]) == ["mkdocs", "mkdocs-material"]
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = [line for line in readme.splitlines() if "python -m pytest" in line and "--group test" in line]
+    assert len(commands) == 1, commands
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert commands[0] in ci.splitlines()
+    assert "[test]" not in ci

@@ -1,4 +1,4 @@
-"""The pytest plugin: the README's example test runs through the package's pytest11 entry point."""
+"""The pytest plugin: the host guide's example test (docs/hosts.md) runs through the package's pytest11 entry point."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_readme_fixture_example_passes_in_a_fresh_pytest(tmp_path: Path) -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    (example,) = re.findall(r"```python\n(def test_kettle\(manifold_plugins\):\n.*?)```", readme, re.S)
+def test_the_host_guides_fixture_example_passes_in_a_fresh_pytest(tmp_path: Path) -> None:
+    page = (ROOT / "docs" / "hosts.md").read_text(encoding="utf-8")
+    (example,) = re.findall(r"```python\n(def test_kettle\(manifold_plugins\):\n.*?)```", page, re.S)
     (tmp_path / "test_example.py").write_text(example, encoding="utf-8")
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path / "test_example.py")],

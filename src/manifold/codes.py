@@ -3,7 +3,7 @@
 A code is a stable word a tool can match on. ``DiagnosticCode`` is what ``validate`` reports about a
 manifest (``Diagnostic.code``); ``ReasonCode`` is why a plugin stopped (``Reason.code``). Both are
 ``Literal`` types, so ``mypy --strict`` refuses a misspelt code wherever one is written; the tables
-below are the README's tables, row for row (a test compares them).
+below are the documentation's, row for row (docs/gen.py writes docs/reference/codes.md from them).
 """
 
 from __future__ import annotations

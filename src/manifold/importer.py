@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from manifold.errors import PackageClaimError, UsageError
 from manifold.manifest.model import Reference
 from manifold.sources.archives import is_archive_folder
+from manifold.sources.codecache import CodeCache
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -103,10 +104,26 @@ def _cached_code(data: bytes, digest: bytes) -> types.CodeType | None:
 
 
 class _HashCheckedLoader(SourceFileLoader):
-    """The standard source loader, except that cached bytecode is checked against the source's hash."""
+    """The standard source loader, except that cached bytecode is checked against the source's hash, and
+    that the plugins' code cache (``sources/codecache.py``), when the manager keeps one, answers first."""
+
+    def __init__(self, fullname: str, path: str, code_cache: CodeCache | None = None) -> None:
+        super().__init__(fullname, path)
+        self.code_cache = code_cache
 
     def get_code(self, fullname: str) -> types.CodeType:
         source_path = self.get_filename(fullname)
+        cache, stamp = self.code_cache, None
+        if cache is not None:
+            cached, stamp = cache.code(source_path)  # the stamp before the source is read
+            if cached is not None:
+                return cached
+        code = self._compiled(source_path)
+        if cache is not None and stamp is not None:
+            cache.store(source_path, stamp, code)
+        return code
+
+    def _compiled(self, source_path: str) -> types.CodeType:
         source = self.get_data(source_path)
         digest = source_hash(source)
         try:
@@ -127,18 +144,18 @@ class _HashCheckedLoader(SourceFileLoader):
         return code
 
 
-def _adapted(spec: ModuleSpec) -> ModuleSpec:
+def _adapted(spec: ModuleSpec, code_cache: CodeCache | None) -> ModuleSpec:
     """``spec`` with the hash-checking loader, and a namespace package's path fixed to what was found."""
     loader = spec.loader
     if type(loader) is SourceFileLoader:
-        spec.loader = _HashCheckedLoader(loader.name, loader.path)
+        spec.loader = _HashCheckedLoader(loader.name, loader.path, code_cache)
     elif loader is None and spec.submodule_search_locations is not None:
         # PathFinder's namespace path recomputes itself from sys.path, where the plugin folder is not.
         spec.submodule_search_locations = list(spec.submodule_search_locations)
     return spec
 
 
-def _folder_spec(name: str, folder: str) -> ModuleSpec | None:
+def _folder_spec(name: str, folder: str, code_cache: CodeCache | None) -> ModuleSpec | None:
     """The spec ``PathFinder`` finds for the top-level ``name`` in ``folder``, in the two ordinary cases (a
     package with ``__init__.py``, a ``name.py`` module), made directly; None: ask ``PathFinder``.
 
@@ -160,12 +177,12 @@ def _folder_spec(name: str, folder: str) -> ModuleSpec | None:
         if any(f"__init__{suffix}" in inside for suffix in EXTENSION_SUFFIXES) or not os.path.isfile(init):
             return None
         return spec_from_file_location(
-            name, init, loader=_HashCheckedLoader(name, init), submodule_search_locations=[package]
+            name, init, loader=_HashCheckedLoader(name, init, code_cache), submodule_search_locations=[package]
         )
     if any(f"{name}{suffix}" in names for suffix in EXTENSION_SUFFIXES) or f"{name}.py" not in names:
         return None
     module = os.path.join(folder, f"{name}.py")
-    return spec_from_file_location(name, module, loader=_HashCheckedLoader(name, module))
+    return spec_from_file_location(name, module, loader=_HashCheckedLoader(name, module, code_cache))
 
 
 class PluginImporter:
@@ -177,10 +194,12 @@ class PluginImporter:
     so readers take no lock (and adding N plugins costs N updates, not N copies of the map).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, code_cache: CodeCache | None = None) -> None:
         self._lock = threading.Lock()
         self._served: dict[str, _Plugin] = {}
         self._plugins: dict[str, _Plugin] = {}
+        self.code_cache = code_cache
+        """Where plugin code imported from folders is compiled once (``save`` it after importing)."""
 
     def __repr__(self) -> str:
         return f"<PluginImporter serving {len(self._served)} packages of {len(self._plugins)} plugins>"
@@ -214,9 +233,10 @@ class PluginImporter:
         if dot:
             # A submodule, found on its parent's __path__ exactly as PathFinder would find it.
             spec = None if path is None else PathFinder.find_spec(fullname, path, target)
-            return None if spec is None else _adapted(spec)
+            return None if spec is None else _adapted(spec, self.code_cache)
         if plugin.kind == "folder":
-            spec = _folder_spec(fullname, plugin.location) or PathFinder.find_spec(fullname, [plugin.location], target)
+            spec = _folder_spec(fullname, plugin.location, self.code_cache)
+            spec = spec or PathFinder.find_spec(fullname, [plugin.location], target)
         elif plugin.kind == "zip":
             try:
                 spec = zipimport.zipimporter(plugin.location).find_spec(fullname, target)
@@ -235,7 +255,7 @@ class PluginImporter:
             raise ModuleNotFoundError(
                 f"No module named {fullname!r} in plugin {plugin.id!r} ({plugin.location})", name=fullname
             )
-        return _adapted(spec)
+        return _adapted(spec, self.code_cache)
 
     # -- plugins ---------------------------------------------------------------------------------------
 

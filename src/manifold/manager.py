@@ -50,7 +50,7 @@ class Manager:
     A manager may be used from many threads: discovery, activation, deactivation, unloading,
     rescans and settings updates hold the manager's re-entrant lock (plugin code that calls the
     manager back from the worker thread enters it too), and readers see the old set of
-    extensions or the new one, never a mix (see the README's "Security and reliability").
+    extensions or the new one, never a mix (see "Threads" in docs/security.md).
     """
 
     def __init__(
@@ -74,14 +74,14 @@ class Manager:
         self._registry = Registry()
         self._hooks: HookRelay | None = None  # built when the host first asks for a hook
         self._hook_runner = Runner(None)  # runs hook implementations under a time limit, if any
-        self._importer = PluginImporter()
+        self._discovery = Discovery(self.sources, self.config, self._registry, self._load_extension, self.timings)
+        self._importer = PluginImporter(self._discovery.code_cache())
         runner = Runner(self.config.timeout)
         self._lock = HostLock(runner)
         self._activation = Activation(
             self._plugins, self.config, self._registry, self._importer, runner, self._redaction
         )
         self._extensions = ExtensionLoader(self._activation, self._importer, self._use)
-        self._discovery = Discovery(self.sources, self.config, self._registry, self._load_extension, self.timings)
         self._graph: nx.DiGraph[str] | None = None
         self._discovered = False  # discovery has begun (under the lock)
         self._ready = False  # and ended: what readers check without the lock
@@ -170,7 +170,7 @@ class Manager:
     def add_point(self, point_id: str, **options: Unpack[PointOptions]) -> Callable[[], None]:
         """Declare a point from the host's code; returns the function that removes it again.
 
-        ``order`` and ``timeout`` are those of ``[[extension-points]]`` (see the README's Hooks).
+        ``order`` and ``timeout`` are those of ``[[extension-points]]`` (see docs/hooks.md).
         Raises SettingsError listing every problem of the declaration."""
         point = host_point(point_id, **options)
         return self._declare(point)
@@ -223,7 +223,7 @@ class Manager:
     # ----------------------------------------------------------------- hooks
     def hook(self, point_id: str) -> HookCaller:
         """The caller of a hook point: ``manager.hook(point_id)(**kwargs)`` calls its implementations,
-        highest priority first, and returns their non-None results (see the README's Hooks).
+        highest priority first, and returns their non-None results (see docs/hooks.md).
 
         Raises ExtensionError when the point is unknown or not a hook.
         """
@@ -434,6 +434,8 @@ class Manager:
             for pid in reversed(self._plugins.order):
                 self._importer.remove(pid)
             self._importer.uninstall()
+            if self._importer.code_cache is not None:
+                self._importer.code_cache.release()  # what was imported since the last activation
             self._activation.runner.close()
             self._hook_runner.close()
             self._redaction.close()

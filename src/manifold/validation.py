@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,6 +88,7 @@ def validate(
     jobs: int | None = None,
     limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS,
     host_points: Iterable[ExtensionPoint] = (),
+    progress: Callable[[int, int], None] | None = None,
 ) -> Report:
     """Validate every manifest at ``paths`` (manifest and bundle files, archives, plugin and bundle folders,
     drop-in folders) together.
@@ -102,6 +103,9 @@ def validate(
     and the others are validated as usual. ``host_points`` are the points the host declares in code
     (``load_config(...).host_points``, from ``[[host-points]]``): contributions to them are checked
     like contributions to a manifest's points, and a manifest that declares one is a ``duplicate-point``.
+    ``progress``, when given, is called with ``(done, total)`` manifests read and checked, in this process
+    only, the last call ``(total, total)`` (none when there is nothing to read); with forked workers
+    (``jobs``), ``done`` is an estimate: this process's share of the files done, scaled to all of them.
     """
     declared = tuple(host_points)
     locations: list[ManifestLocation] = []
@@ -131,7 +135,7 @@ def validate(
             seen.add(key)
             locations.append(location)
     with paused():  # validation builds long-lived objects only, and runs no plugin code (see manifold.sources.gcpause)
-        checked = _check_files(locations, check_code=check_code, jobs=jobs, limits=limits)
+        checked = _check_files(locations, check_code=check_code, jobs=jobs, limits=limits, progress=progress)
     parsed = [item for item, _ in checked]
     for item, scan in checked:
         diagnostics += item.diagnostics
@@ -224,7 +228,12 @@ def _hook_parameters(
 
 
 def _check_files(
-    locations: list[ManifestLocation], *, check_code: bool, jobs: int | None, limits: ManifestLimits
+    locations: list[ManifestLocation],
+    *,
+    check_code: bool,
+    jobs: int | None,
+    limits: ManifestLimits,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[tuple[ParsedFile, CodeScan]]:
     """Each manifest read and checked on its own, with the scan of its plugin's code (a failure inside
     manifold is a diagnostic of that manifest)."""
@@ -238,7 +247,7 @@ def _check_files(
         except Exception as e:
             return parsed, CodeScan(diagnostics=(internal_error(e, parsed.file, plugin=parsed.plugin_id),))
 
-    return map_manifests(check, locations, jobs)
+    return map_manifests(check, locations, jobs, progress=progress)
 
 
 def _identity(location: ManifestLocation) -> object:

@@ -1,4 +1,5 @@
-"""The README's feature overview: every test it names exists, every example it names is a folder of examples/."""
+"""The feature overview of the host guide (docs/hosts.md): every test it names exists, every example it names
+is a folder of examples/."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ EXAMPLES = {"env-setup", "task-hooks", "formatters", "app-platform"}
 
 
 def overview_rows() -> list[list[str]]:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    table = readme.split("<!-- feature-overview -->\n", 1)[1].split("<!-- /feature-overview -->", 1)[0]
+    page = (ROOT / "docs" / "hosts.md").read_text(encoding="utf-8")
+    table = page.split("<!-- feature-overview -->\n", 1)[1].split("<!-- /feature-overview -->", 1)[0]
     lines = table.strip().splitlines()
     assert lines[:2] == ["| behaviour | example | test |", "|---|---|---|"]
     return [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in lines[2:]]

@@ -795,3 +795,30 @@ def test_a_call_queued_behind_one_that_hangs_still_runs() -> None:
     assert not any(thread.is_alive() for thread in threads)
     assert outcomes == {"first": ("hang",), "second": "done"}
     runner.close()
+
+
+def test_a_plugins_logger_is_made_when_it_first_logs(
+    manifold_plugins: PluginFolder, caplog: pytest.LogCaptureFixture
+) -> None:
+    code = """
+    class Plugin:
+        def __init__(self, context):
+            self.context = context
+        def speak(self):
+            self.context.logger.warning("token is %s", self.context.settings["api-token"])
+    """
+    for pid in ("lazy.quiet", "lazy.talker"):
+        package = pid.replace(".", "_")
+        manifold_plugins.add(
+            pid, packages=[package], files={f"{package}/__init__.py": code}, **{"class": f"{package}:Plugin"}
+        )
+    manager = manifold_plugins.manager(settings={"lazy.talker": {"api-token": "s3cret-value"}})
+    manager.activate_all()
+    known = logging.Logger.manager.loggerDict
+    assert "manifold.plugins.lazy.quiet" not in known
+    assert "manifold.plugins.lazy.talker" not in known
+    with caplog.at_level(logging.WARNING):
+        manager.plugin("lazy.talker").speak()
+    assert [(r.name, r.getMessage()) for r in caplog.records] == [("manifold.plugins.lazy.talker", "token is ••••••")]
+    assert "manifold.plugins.lazy.quiet" not in known
+    assert manager.plugin("lazy.talker").context.logger is manager.plugin("lazy.talker").context.logger

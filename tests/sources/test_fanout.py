@@ -221,3 +221,20 @@ def test_a_host_that_ignores_sigchld_still_gets_every_result() -> None:
         assert fanout(fails_in_child, range(500), jobs=2) == list(range(500))
     finally:
         signal.signal(signal.SIGCHLD, previous)
+
+
+def test_progress_in_one_process_counts_each_item() -> None:
+    calls: list[tuple[int, int]] = []
+    assert fanout(lambda n: -n, range(5), jobs=1, progress=lambda *call: calls.append(call)) == [0, -1, -2, -3, -4]
+    assert calls == [(1, 5), (2, 5), (3, 5), (4, 5), (5, 5)]
+
+
+@linux_only
+def test_progress_with_children_is_this_process_share_scaled_to_all_items() -> None:
+    calls: list[tuple[int, int]] = []
+    assert fanout(lambda n: -n, range(1000), jobs=4, progress=lambda *call: calls.append(call)) == [
+        -n for n in range(1000)
+    ]
+    # this process computes 250 of the 1,000: each of its items counts for four, the total only at the end
+    assert calls == [(min(4 * done, 999), 1000) for done in range(1, 251)] + [(1000, 1000)]
+    assert no_children_left()

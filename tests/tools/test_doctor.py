@@ -101,3 +101,42 @@ def test_the_doctor_process_itself_keeps_its_environment(host: Path) -> None:
     result = diagnose({"sources": [str(host / "plugins")], "timeout": 10.0}, activate=True, environ=dict(os.environ))
     assert result["plugin_environment"]["creds"]["ACME_REGION"] == "eu-west-1"
     assert "ACME_REGION" not in os.environ  # set in the child only
+
+
+def test_progress_counts_the_plugins_activated_up_to_the_total(host: Path) -> None:
+    calls: list[tuple[int, int]] = []
+    options = {"sources": [str(host / "plugins")], "timeout": 10.0}
+    result = diagnose(options, activate=True, environ=dict(os.environ), progress=lambda *call: calls.append(call))
+    assert [p["id"] for p in result["plugins"]] == ["creds", "proxy", "quiet", "zleaky"]
+    assert calls == [(0, 4), (1, 4), (2, 4), (3, 4), (4, 4)]  # a plugin that fails is done as well
+
+
+def test_progress_stops_where_the_child_died_and_is_not_called_without_activate(tmp_path: Path) -> None:
+    write_plugin(tmp_path, "a", "class Plugin:\n    def activate(self):\n        pass\n")
+    write_plugin(tmp_path, "b", "import os\nclass Plugin:\n    def activate(self):\n        os._exit(7)\n")
+    write_plugin(tmp_path, "c", "class Plugin:\n    def activate(self):\n        pass\n")
+    calls: list[tuple[int, int]] = []
+    result = diagnose(
+        {"sources": [str(tmp_path)], "timeout": 10.0},
+        activate=True,
+        environ=dict(os.environ),
+        progress=lambda *call: calls.append(call),
+    )
+    assert result["child"]["exit"] == 7
+    assert calls == [(0, 3), (1, 3)]  # b was being activated: never (3, 3)
+    calls.clear()
+    diagnose({"sources": [str(tmp_path)]}, environ=dict(os.environ), progress=lambda *call: calls.append(call))
+    assert calls == []
+
+
+def test_a_child_that_does_not_finish_is_ended(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import manifold.tools.doctor as doctor_module
+
+    monkeypatch.setattr(doctor_module, "_CHILD_TIMEOUT_PAD", 0.0)
+    write_plugin(tmp_path, "stopper", "import os, signal\nos.kill(os.getpid(), signal.SIGSTOP)\nclass Plugin: ...\n")
+    calls: list[tuple[int, int]] = []
+    options = {"sources": [str(tmp_path)], "timeout": 0.02}  # the child gets 0.02 s x 50 = 1 s
+    result = diagnose(options, activate=True, environ=dict(os.environ), progress=lambda *call: calls.append(call))
+    assert result["child"] == {"exit": -1, "stderr": "the child process did not finish within 1 s"}
+    assert [(p["id"], p["state"]) for p in result["plugins"]] == [("stopper", "resolved")]  # discovery's report
+    assert calls == [(0, 1)]

@@ -7,6 +7,7 @@ from typing import Any
 
 from manifold.cli._host import add_host_options, given_sources
 from manifold.cli._output import STATE_COLOURS, Cell, count_footer, print_json, print_table, say
+from manifold.cli._progress import progress_line
 
 
 def add_doctor_command(commands: Any) -> None:
@@ -17,7 +18,8 @@ def add_doctor_command(commands: Any) -> None:
             "Discover, gate and resolve as the host would (with --activate, also import and activate every "
             "plugin, in a child process so a crashing plugin cannot take this command down), then show per "
             "plugin what happened, how long it took and what to do. Exit 1 when a required plugin is not "
-            "active (resolved, without --activate)."
+            "active (resolved, without --activate). With --activate, a run longer than half a second shows "
+            "its progress on stderr when that is a terminal (not with TERM=dumb), erased when it ends."
         ),
         epilog="example: manifold doctor --config manifold.toml --activate",
     )
@@ -34,7 +36,8 @@ def run_doctor(args: argparse.Namespace) -> int:
 
     options = host_options(args.config, given_sources(args))
     environ = options.pop("environ", None)
-    result = diagnose(options, activate=args.activate, environ=environ)
+    with progress_line("activating", "plugin") as progress:
+        result = diagnose(options, activate=args.activate, environ=environ, progress=progress)
     if args.format == "json":
         print_json(result)
         return 0 if result["ok"] else 1

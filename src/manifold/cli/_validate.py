@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from manifold.cli._output import print_json, say
+from manifold.cli._progress import progress_line
 
 
 def add_validate_command(commands: Any) -> None:
@@ -16,7 +17,9 @@ def add_validate_command(commands: Any) -> None:
             "Check plugin manifests against the schema, their versions, references and code paths, "
             "and check them together (ids, dependencies, cycles, points). Contributions to the points the host "
             "lists under [[host-points]] in its configuration are checked like the others. No plugin code is "
-            "imported. Exit 0: no errors (warnings allowed); 1: errors; 2: usage error."
+            "imported. A run longer than half a second shows its progress on stderr when that is a terminal "
+            "(not with --quiet nor TERM=dumb), erased when it ends. "
+            "Exit 0: no errors (warnings allowed); 1: errors; 2: usage error."
         ),
         epilog="example: manifold validate plugins/ --format json",
     )
@@ -60,9 +63,15 @@ def run_validate(args: argparse.Namespace) -> int:
         if not e.diagnostics:
             raise
         host = HostFile(None, diagnostics=e.diagnostics)  # reported with the others, in every format
-    report = validate(
-        args.paths, check_code=not args.no_code, strict=args.strict, jobs=args.jobs, host_points=host.host_points
-    )
+    with progress_line("validating", "manifest", quiet=args.quiet) as progress:
+        report = validate(
+            args.paths,
+            check_code=not args.no_code,
+            strict=args.strict,
+            jobs=args.jobs,
+            host_points=host.host_points,
+            progress=progress,
+        )
     if host.diagnostics:  # the configuration's own problems first
         report = Report(host.diagnostics + report.diagnostics, report.manifests)
     shown = report.errors if args.quiet else report.diagnostics

@@ -131,6 +131,8 @@ class Activation:
                 for record in reversed(e.running):  # innermost first: a plugin activating another
                     if isinstance(record, Record):
                         self.fail(record, "timeout", e)
+        if self.importer.code_cache is not None:
+            self.importer.code_cache.release()  # the code compiled by this batch, for the next start
 
     def check_strict(self) -> None:
         """In strict mode, raise StrictModeError when a required plugin is filtered, unresolved or
@@ -211,11 +213,11 @@ class Activation:
             version=manifest.version,
             root=manifest.root,
             settings=record.live,  # the plugin sees every update_settings
-            logger=self.redaction.watch(logging.getLogger(f"manifold.plugins.{manifest.id}")),
             manifest=manifest,
             app=self.config.app,
             app_version=self.config.app_version,
             api_version=self.config.api_version,
+            watch=self.redaction.watch,
         )
 
     def fail(self, record: Record, phase: Phase, error: BaseException) -> None:

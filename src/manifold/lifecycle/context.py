@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from manifold._secrets import redact
@@ -30,21 +30,41 @@ class PluginContext:
     version: Version
     root: Traversable
     settings: Mapping[str, Any]
-    logger: logging.Logger
     manifest: Manifest
     app: str | None = None
     app_version: Version | None = None
     api_version: Version | None = None
+    watch: Callable[[logging.Logger], logging.Logger] | None = field(default=None, repr=False, compare=False)
+    """What the manager does to the plugin's logger before handing it out (it masks the secrets)."""
+    _logger: logging.Logger | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def logger(self) -> logging.Logger:
+        """The plugin's logger, ``manifold.plugins.<id>``; made when first asked for (a plugin that never
+        logs costs no logger)."""
+        logger = self._logger
+        if logger is None:  # two threads asking at once get the same logger: logging makes one per name
+            logger = logging.getLogger(f"manifold.plugins.{self.id}")
+            if self.watch is not None:
+                logger = self.watch(logger)
+            object.__setattr__(self, "_logger", logger)
+        return logger
 
     def __repr__(self) -> str:
-        """The fields, with the settings under secret keys masked (a plugin may log its context)."""
-        shown = (
+        """The fields and the logger, with the settings under secret keys masked (a plugin may log its context)."""
+        shown = [
             f"{f.name}={redact(_plain(self.settings))!r}"
             if f.name == "settings"
             else f"{f.name}={getattr(self, f.name)!r}"
             for f in fields(self)
-        )
+            if f.repr
+        ]
+        shown.insert(4, f"logger={self.logger!r}")
         return f"PluginContext({', '.join(shown)})"
+
+
+def _shown(value: Any, name: str) -> Any:
+    return redact(_plain(value)) if name == "settings" else value
 
 
 def _plain(value: Any) -> Any:

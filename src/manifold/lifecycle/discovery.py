@@ -21,6 +21,7 @@ from manifold.manifest.model import frozen
 from manifold.manifest.settings import apply_defaults
 from manifold.registry import ExtensionHandle, Point, Registry
 from manifold.sources.cache import ManifestCache
+from manifold.sources.codecache import CodeCache
 from manifold.sources.locations import Source, SourceError
 from manifold.sources.scan import ManifestLocation, map_manifests
 from manifold.states import Reason
@@ -56,6 +57,10 @@ class Discovery:
         self.timings = timings
         self.cache_dir = (config.cache_dir or default_cache_dir()) if config.cache else None
         self._installed: dict[str, str | None] = {}
+
+    def code_cache(self) -> CodeCache | None:
+        """Where the plugins' compiled code is kept between runs (beside the manifest cache; None without it)."""
+        return CodeCache(self.cache_dir, [_name(s) for s in self.sources]) if self.cache_dir else None
 
     def read(self) -> tuple[dict[str, Record], tuple[Diagnostic, ...]]:
         """A record per plugin id found in the sources (shadowed ones under ``id@file``), and the diagnostics."""

@@ -15,7 +15,7 @@ __all__ = ["PointOptions", "host_point"]
 
 
 class PointOptions(TypedDict, total=False):
-    """The options of a point declared in code: those of ``[[extension-points]]`` (see the README's Hooks)."""
+    """The options of a point declared in code: those of ``[[extension-points]]`` (see docs/hooks.md)."""
 
     description: str
     interface: type | None

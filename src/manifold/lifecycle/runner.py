@@ -15,8 +15,8 @@ import queue
 import sys
 import threading
 import time
+import types
 from collections.abc import Callable
-from types import TracebackType
 from typing import Any
 
 __all__ = ["PROPAGATES", "CallTimeout", "HostLock", "Runner"]
@@ -90,9 +90,9 @@ _local = threading.local()  # .trip: the trip this worker thread runs
 def _finish(value: Any) -> Any:
     """Await what a sync-or-async lifecycle method returned, in a loop of this thread's own.
 
-    Whether it is awaitable is asked of its type (``inspect.isawaitable``), never of the object: a
-    plugin object answering every attribute (a null object, a mock) is not taken for one."""
-    if value is not None and inspect.isawaitable(value):  # asyncio is imported only then
+    Whether it is awaitable is asked of its type, never of the object: a plugin object answering every
+    attribute (a null object, a mock) is not taken for one."""
+    if value is not None and _awaitable(value):  # asyncio is imported only then
         import asyncio
 
         async def wait() -> Any:
@@ -100,6 +100,18 @@ def _finish(value: Any) -> Any:
 
         return asyncio.run(wait())
     return value
+
+
+def _awaitable(value: Any) -> bool:
+    """Whether ``await value`` works: a coroutine, a generator-based coroutine, or an object whose type has
+    ``__await__`` (what ``inspect.isawaitable`` answers for every object that can be awaited, without the
+    ABC check that costs a subclass walk, and a cache entry, for every new class)."""
+    kind = type(value)
+    if kind is types.CoroutineType:
+        return True
+    if kind is types.GeneratorType:
+        return bool(value.gi_code.co_flags & inspect.CO_ITERABLE_COROUTINE)
+    return getattr(kind, "__await__", None) is not None
 
 
 class Runner:
@@ -222,7 +234,7 @@ class HostLock:
             self._lock.acquire()
 
     def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: types.TracebackType | None
     ) -> None:
         trip: _Trip | None = getattr(_local, "trip", None)
         if trip is None or trip.owner is not self._runner:

@@ -37,7 +37,7 @@ try:  # hashlib's own import loads OpenSSL (~6 ms); the built-in BLAKE2 module c
 except ImportError:  # pragma: no cover - an interpreter without it
     from hashlib import blake2b
 
-__all__ = ["MAX_CACHE_FILES", "MAX_CACHE_FOLDER_SIZE", "MAX_CACHE_SIZE", "ManifestCache"]
+__all__ = ["CACHE_FILES", "MAX_CACHE_FILES", "MAX_CACHE_FOLDER_SIZE", "MAX_CACHE_SIZE", "ManifestCache", "evict"]
 
 logger = logging.getLogger("manifold")
 
@@ -46,8 +46,8 @@ _MAGIC = b"MFDCACHE"
 _HEADER = struct.Struct(">8sIQ16s32s")  # magic, format, payload length, context digest, payload digest
 MAX_CACHE_SIZE = 256 << 20
 MAX_CACHE_FILES = 32
-"""Cache files kept in one folder (one per set of sources, interpreter and limits); the least recently
-written go first when there are more, or when together they pass ``MAX_CACHE_FOLDER_SIZE``."""
+"""Cache files kept in one folder (manifests and code, one each per set of sources, interpreter and limits);
+the least recently written go first when there are more, or when together they pass ``MAX_CACHE_FOLDER_SIZE``."""
 MAX_CACHE_FOLDER_SIZE = 256 << 20
 """A cache file larger than this (in bytes) is neither read nor written."""
 
@@ -173,16 +173,20 @@ class ManifestCache:
             digest = blake2b(payload, digest_size=32).digest()
             header = _HEADER.pack(_MAGIC, _FORMAT, len(payload), self._context, digest)
             write_atomic(self.path, header + payload, parents=True, mode=0o600)  # the user's own cache
-            _evict(self.path)
+            evict(self.path)
         except (OSError, ValueError) as e:
             logger.debug("manifest cache %s not written: %s", self.path, e)
         self._entries = dict(self._fresh)
 
 
-def _evict(kept: Path) -> None:
+CACHE_FILES = ("manifests-*.bin", "code-*.bin")
+"""The names of the files manifold keeps in a cache folder (this module's and ``sources/codecache.py``'s)."""
+
+
+def evict(kept: Path) -> None:
     """Remove the least recently written cache files of ``kept``'s folder beyond the count and size bounds."""
     found = []
-    for path in kept.parent.glob("manifests-*.bin"):
+    for path in (path for pattern in CACHE_FILES for path in kept.parent.glob(pattern)):
         try:
             status = path.stat()
         except OSError:

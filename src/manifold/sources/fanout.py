@@ -53,20 +53,35 @@ def _other_threads() -> bool:
         return True
 
 
-def fanout(function: Callable[[T], R], items: Sequence[T], jobs: int | None = None) -> list[R]:
+def fanout(
+    function: Callable[[T], R],
+    items: Sequence[T],
+    jobs: int | None = None,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[R]:
     """``[function(item) for item in items]``, computed by up to ``usable_jobs(len(items), jobs)`` processes.
 
     ``function`` must not depend on state that it changes (each child changes only its own copy),
-    and its results must pickle.
+    and its results must pickle. ``progress``, called in this process only, gets ``(done, total)``
+    after each item: counted in one process; with children, an estimate, this process's share done
+    scaled to all items (the children run the same work at about its pace), below ``total`` until
+    every child's results are in; the last call is ``(total, total)``.
     """
     count = usable_jobs(len(items), jobs)
+    total = len(items)
     if count == 1:
-        return [function(item) for item in items]
+        if progress is None:
+            return [function(item) for item in items]
+        return _counted(function, items, lambda done: progress(done, total))
     size = -(-len(items) // count)
     chunks = [items[start : start + size] for start in range(0, len(items), size)]
     children = [_fork(function, chunk) for chunk in chunks[1:]]
     try:
-        results = [function(item) for item in chunks[0]]
+        if progress is None:
+            results = [function(item) for item in chunks[0]]
+        else:
+            results = _counted(function, chunks[0], lambda done: progress(min(done * total // size, total - 1), total))
     except BaseException:
         for child in children:
             if child is not None:
@@ -75,6 +90,17 @@ def fanout(function: Callable[[T], R], items: Sequence[T], jobs: int | None = No
     for chunk, child in zip(chunks[1:], children, strict=True):
         done: list[R] | None = _collect(child) if child is not None else None
         results += done if done is not None else [function(item) for item in chunk]
+    if progress is not None:
+        progress(total, total)
+    return results
+
+
+def _counted(function: Callable[[T], R], items: Sequence[T], report: Callable[[int], None]) -> list[R]:
+    """``[function(item) for item in items]``, calling ``report(done)`` after each item."""
+    results: list[R] = []
+    for item in items:
+        results.append(function(item))
+        report(len(results))
     return results
 
 

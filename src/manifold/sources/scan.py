@@ -270,13 +270,18 @@ def find_manifests(
 
 
 def map_manifests(
-    function: Callable[[ManifestLocation], T], locations: Sequence[ManifestLocation], jobs: int | None = None
+    function: Callable[[ManifestLocation], T],
+    locations: Sequence[ManifestLocation],
+    jobs: int | None = None,
+    *,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[T]:
     """``[function(location) for location in locations]``, the manifest files on disk in forked processes
     when there are hundreds (``manifold.sources.fanout``).
 
     Bundle members and refused archives were read when their source was scanned: they are cheap,
-    and their values hold the bundle's text and the archive, so they are done in this process.
+    and their values hold the bundle's text and the archive, so they are done in this process, after
+    the others. ``progress`` gets ``(done, len(locations))`` as ``fanout`` gives it, then after each of those.
     """
     if not locations:
         return []
@@ -284,5 +289,17 @@ def map_manifests(
     from manifold.sources.fanout import fanout  # imports pickle and may fork: only when something is read
 
     plain = [i for i, location in enumerate(locations) if location.parsed is None]
-    done = dict(zip(plain, fanout(function, [locations[i] for i in plain], jobs), strict=True))
-    return [done[i] if i in done else function(location) for i, location in enumerate(locations)]
+    total = len(locations)
+    counted = None if progress is None else (lambda done, _: progress(done, total))
+    done = dict(zip(plain, fanout(function, [locations[i] for i in plain], jobs, progress=counted), strict=True))
+    results = []
+    count = len(plain)
+    for i, location in enumerate(locations):
+        if i in done:
+            results.append(done[i])
+            continue
+        results.append(function(location))
+        count += 1
+        if progress is not None:
+            progress(count, total)
+    return results

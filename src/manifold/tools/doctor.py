@@ -7,11 +7,13 @@ every plugin in load order, and prints one JSON document on stdout.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from manifold._secrets import MASK, Secrets, is_secret, redact, redact_host_settings, secrets_of_host_settings
@@ -23,6 +25,7 @@ __all__ = ["diagnose", "failed", "not_ready"]
 
 _CHILD_TIMEOUT_PAD = 30.0
 _PROGRESS = "manifold-doctor: activating "
+_TOTAL = "manifold-doctor: plugins to activate: "
 
 
 def _run(options: Mapping[str, Any], *, activate: bool) -> dict[str, Any]:
@@ -33,6 +36,7 @@ def _run(options: Mapping[str, Any], *, activate: bool) -> dict[str, Any]:
     seconds: dict[str, float] = {}
     environment: dict[str, dict[str, str]] = {}
     if activate:
+        print(f"{_TOTAL}{len(report.order)}", file=sys.stderr, flush=True)
         for plugin_id in report.order:
             print(f"{_PROGRESS}{plugin_id}", file=sys.stderr, flush=True)
             before = dict(process_environment())  # the child's own: plugins change it as they activate
@@ -72,7 +76,11 @@ def _changed(before: Mapping[str, str], after: Mapping[str, str]) -> dict[str, s
 
 
 def diagnose(
-    options: Mapping[str, Any], *, activate: bool = False, environ: Mapping[str, str] | None = None
+    options: Mapping[str, Any],
+    *,
+    activate: bool = False,
+    environ: Mapping[str, str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """What the host would get with these Manager ``options`` (JSON-able values only).
 
@@ -81,7 +89,9 @@ def diagnose(
     caller down. Every secret of the settings and of the ``MANIFOLD_*`` variables is masked in the
     result, the child's output included. ``plugin_environment`` holds, per plugin, the environment
     variables it set or changed in the child while it was activated (empty without ``activate``), the
-    values of those whose names say secret masked.
+    values of those whose names say secret masked. ``progress``, when given, is called (in this
+    thread) with ``(done, total)`` plugins activated, as the child reports them, the last call
+    ``(total, total)`` when the child finishes; never without ``activate``.
     """
     env = dict(process_environment() if environ is None else environ)
     public = {k: v for k, v in options.items() if k != "environ"}
@@ -92,7 +102,7 @@ def diagnose(
         result = _run({**public, "environ": env, "safe_mode": True}, activate=False)
         result["child"] = None
     else:
-        result = _child(public, env, secrets)
+        result = _child(public, env, secrets, progress)
     required = list(options.get("required", []))
     states = {p["id"]: p["state"] for p in result["plugins"]}
     result["required"] = {pid: states.get(pid, "not-found") for pid in required}
@@ -118,21 +128,53 @@ def not_ready(result: Mapping[str, Any], *, activate: bool) -> dict[str, str]:
     return {pid: state for pid, state in result["required"].items() if state != wanted}
 
 
-def _child(options: Mapping[str, Any], env: Mapping[str, str], secrets: Secrets) -> dict[str, Any]:
+def _child(
+    options: Mapping[str, Any], env: Mapping[str, str], secrets: Secrets, progress: Callable[[int, int], None] | None
+) -> dict[str, Any]:
     timeout = options.get("timeout", 20.0) or 60.0
     limit = timeout * max(1, len(options.get("sources", []))) * 50 + _CHILD_TIMEOUT_PAD
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "manifold.tools.doctor"],
-            input=json.dumps(dict(options)),  # on stdin: a command line is visible to every user (ps)
-            capture_output=True,
-            text=True,
-            env=dict(env),
-            timeout=limit,
-            check=False,
-        )
-        stdout, stderr, code = done.stdout, secrets.scrub(done.stderr), done.returncode
-    except subprocess.TimeoutExpired:
+    output: list[str] = []
+    expired: list[bool] = []
+    with subprocess.Popen(
+        [sys.executable, "-m", "manifold.tools.doctor"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        env=dict(env),
+    ) as process:
+        options_pipe, result_pipe, log_pipe = process.stdin, process.stdout, process.stderr
+        assert options_pipe is not None
+        assert result_pipe is not None
+        assert log_pipe is not None
+
+        def feed() -> None:  # the options on stdin (a command line is visible to every user: ps), then stdout
+            with contextlib.suppress(OSError):  # a child that ended before it read them
+                options_pipe.write(json.dumps(dict(options)))
+                options_pipe.close()
+            output.append(result_pipe.read())
+
+        def expire() -> None:
+            expired.append(True)
+            process.kill()
+
+        feeder, watchdog = threading.Thread(target=feed, daemon=True), threading.Timer(limit, expire)
+        feeder.start()
+        watchdog.start()
+        try:  # stderr is read here while the feeder reads stdout, so that neither pipe fills up unread
+            log, total = _follow(log_pipe, progress)
+            feeder.join()
+            code = process.wait()
+        finally:
+            watchdog.cancel()
+            watchdog.join()  # no thread left behind: manifold forks only in a process running none (sources.fanout)
+            if process.poll() is None:
+                process.kill()
+    if progress is not None and total and code == 0 and not expired:
+        progress(total, total)
+    stdout, stderr = "".join(output), secrets.scrub(log)
+    if expired:
         stdout, stderr, code = "", f"the child process did not finish within {limit:g} s", -1
     try:
         result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
@@ -154,6 +196,21 @@ def _child(options: Mapping[str, Any], env: Mapping[str, str], secrets: Secrets)
                 }
                 row["advice"] = "it crashed the interpreter: run it under a debugger, or disable it"
         return fallback
+
+
+def _follow(lines: Iterable[str], progress: Callable[[int, int], None] | None) -> tuple[str, int]:
+    """The child's stderr, all of it, and how many plugins it said it would activate; ``progress`` is
+    called as it starts each one (the one before is done)."""
+    seen: list[str] = []
+    total = started = 0
+    for line in lines:
+        seen.append(line)
+        if line.startswith(_TOTAL) and line[len(_TOTAL) :].strip().isdigit():
+            total = int(line[len(_TOTAL) :])
+        elif progress is not None and line.startswith(_PROGRESS) and started < total:
+            progress(started, total)
+            started += 1
+    return "".join(seen), total
 
 
 def _main() -> int:

@@ -127,7 +127,7 @@ _HEADER = """\
 # The line above lets editors (taplo, tombi, VS Code with Even Better TOML) check it as you type.
 # [plugin]: its id, version and the packages it ships; class: the object the host activates.
 # [[extension-points]]: points this plugin declares; [[extensions]]: what it contributes to points.
-# Check it with `manifold validate .`; the reference is the README's "The manifest".
+# Check it with `manifold validate .`; the schema above describes every key (manifold's guide: docs/authors.md).
 """
 
 

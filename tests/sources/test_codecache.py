@@ -1,0 +1,258 @@
+"""The code cache: a warm start imports plugin code from one file, a change invalidates exactly its entry,
+damage is harmless, and plugin code behaves as if imported from its files."""
+
+from __future__ import annotations
+
+import logging
+import marshal
+import os
+import struct
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from manifold import Manager
+from manifold.sources.codecache import CodeCache, _context
+from manifold.sources.locations import as_source
+
+MODULE = '''
+"""Plugin {n}."""
+VALUE = {value!r}
+
+
+class Plugin:
+    def __init__(self, context):
+        self.context = context
+
+    def activate(self):
+        pass
+
+    def where(self):
+        return __file__
+'''
+
+
+@pytest.fixture(autouse=True)
+def _fresh_modules() -> Iterator[None]:
+    before = set(sys.modules)
+    yield
+    for name in set(sys.modules) - before:
+        if name.startswith("cc_"):
+            del sys.modules[name]
+
+
+def make(root: Path, n: int, value: str = "one", *, first: int = 0) -> None:
+    for i in range(first, n):
+        folder = root / f"p{i}"
+        (folder / f"cc_p{i}").mkdir(parents=True, exist_ok=True)
+        manifest = f'[plugin]\nid = "p{i}"\nversion = "1.0"\npackages = ["cc_p{i}"]\nclass = "cc_p{i}:Plugin"\n'
+        (folder / "plugin.toml").write_text(manifest)
+        (folder / f"cc_p{i}" / "__init__.py").write_text(MODULE.format(n=i, value=value))
+
+
+def start(root: Path, cache_dir: Path, **options: object) -> tuple[Manager, CodeCache]:
+    manager = Manager([root], environ={}, cache_dir=cache_dir, timeout=None, **options)  # type: ignore[arg-type]
+    manager.activate_all()
+    cache = manager._importer.code_cache
+    assert cache is not None
+    return manager, cache
+
+
+def cache_file(root: Path, cache_dir: Path) -> Path:
+    return CodeCache(cache_dir, [as_source(root).name]).path
+
+
+def test_a_warm_start_takes_every_module_from_the_cache(tmp_path: Path) -> None:
+    make(tmp_path / "plugins", 3)
+    first, cache = start(tmp_path / "plugins", tmp_path / "cache")
+    assert (cache.hits, cache.misses) == (0, 3)
+    first.close()
+    path = cache_file(tmp_path / "plugins", tmp_path / "cache")
+    assert path.stat().st_mode & 0o777 == 0o600
+    written = path.stat().st_mtime_ns
+    for name in [n for n in sys.modules if n.startswith("cc_")]:
+        del sys.modules[name]
+    second, cache = start(tmp_path / "plugins", tmp_path / "cache")
+    assert (cache.hits, cache.misses) == (3, 0)
+    assert second.report.active == ["p0", "p1", "p2"]
+    source = tmp_path / "plugins" / "p1" / "cc_p1" / "__init__.py"
+    assert second.plugin("p1").where() == str(source)  # __file__, tracebacks and inspect see the real file
+    assert sys.modules["cc_p1"].__spec__.origin == str(source)
+    second.close()
+    assert path.stat().st_mtime_ns == written  # nothing new: not rewritten
+
+
+def restore_times(path: Path, text: str) -> None:
+    status = path.stat()
+    path.write_text(text)
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+
+
+def test_an_edit_with_size_and_mtime_put_back_is_compiled_again(tmp_path: Path) -> None:
+    make(tmp_path / "plugins", 2)
+    start(tmp_path / "plugins", tmp_path / "cache")[0].close()
+    source = tmp_path / "plugins" / "p0" / "cc_p0" / "__init__.py"
+    restore_times(source, MODULE.format(n=0, value="two"))  # the same size: only "one" -> "two"
+    for name in [n for n in sys.modules if n.startswith("cc_")]:
+        del sys.modules[name]
+    manager, cache = start(tmp_path / "plugins", tmp_path / "cache")
+    assert (cache.hits, cache.misses) == (1, 1)
+    assert sys.modules["cc_p0"].VALUE == "two"
+    assert sys.modules["cc_p1"].VALUE == "one"
+    manager.close()
+
+
+def test_without_the_cache_no_code_file_is_written(tmp_path: Path) -> None:
+    make(tmp_path / "plugins", 2)
+    manager = Manager([tmp_path / "plugins"], environ={}, cache=False, cache_dir=tmp_path / "cache", timeout=None)
+    manager.activate_all()
+    assert manager._importer.code_cache is None
+    manager.close()
+    assert not (tmp_path / "cache").exists() or not list((tmp_path / "cache").glob("code-*.bin"))
+
+
+HEADER = struct.Struct(">8sIQ16s32s")
+
+
+def forge(path: Path, entries: object) -> None:
+    """A file with a good header and checksum around ``entries``: what only someone writing the cache can make."""
+    from hashlib import blake2b
+
+    payload = marshal.dumps(entries)
+    digest = blake2b(payload, digest_size=32).digest()
+    path.write_bytes(HEADER.pack(b"MFDCODE\0", 1, len(payload), _context(), digest) + payload)
+
+
+def damaged_variants(good: bytes) -> dict[str, bytes]:
+    return {
+        "empty": b"",
+        "truncated header": good[:20],
+        "truncated payload": good[:-5],
+        "other magic": b"XXXXXXXX" + good[8:],
+        "bit flip in the payload": good[:-3] + bytes([good[-3] ^ 0x10]) + good[-2:],
+        "longer": good + b"\0",
+    }
+
+
+@pytest.mark.parametrize("damage", list(damaged_variants(b"\0" * 200)))
+def test_damage_is_a_warning_and_the_code_is_compiled_again(
+    tmp_path: Path, damage: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    make(tmp_path / "plugins", 2)
+    start(tmp_path / "plugins", tmp_path / "cache")[0].close()
+    path = cache_file(tmp_path / "plugins", tmp_path / "cache")
+    path.write_bytes(damaged_variants(path.read_bytes())[damage])
+    for name in [n for n in sys.modules if n.startswith("cc_")]:
+        del sys.modules[name]
+    with caplog.at_level(logging.WARNING, logger="manifold"):
+        manager, cache = start(tmp_path / "plugins", tmp_path / "cache")
+    assert manager.report.active == ["p0", "p1"]
+    assert (cache.hits, cache.misses) == (0, 2)
+    if damage != "empty":
+        (message,) = [r.getMessage() for r in caplog.records if "code cache" in r.getMessage()]
+        assert message.startswith(f"code cache {path} ignored (")
+        assert message.endswith("); plugin code is compiled again")
+    manager.close()
+    assert CodeCache(tmp_path / "cache", [as_source(tmp_path / "plugins").name])._loaded().keys() == {
+        str(tmp_path / "plugins" / f"p{i}" / f"cc_p{i}" / "__init__.py") for i in range(2)
+    }  # written again, whole
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [[1, 2], {"x": (1, 2)}, {"x": ((1, 2, 3), b"")}, {1: ((1, 2, 3, 4), b"")}, {"x": ((1, 2, 3, "4"), b"")}],
+    ids=["not a table", "short entry", "short stamp", "key not text", "stamp not numbers"],
+)
+def test_malformed_entries_with_a_good_checksum_are_ignored(tmp_path: Path, entries: object) -> None:
+    make(tmp_path / "plugins", 1)
+    path = cache_file(tmp_path / "plugins", tmp_path / "cache")
+    path.parent.mkdir()
+    forge(path, entries)
+    manager, cache = start(tmp_path / "plugins", tmp_path / "cache")
+    assert manager.report.active == ["p0"]
+    assert cache.misses == 1
+    manager.close()
+
+
+def test_an_entry_that_is_not_the_code_of_its_file_is_compiled_again(tmp_path: Path) -> None:
+    make(tmp_path / "plugins", 2)
+    start(tmp_path / "plugins", tmp_path / "cache")[0].close()
+    path = cache_file(tmp_path / "plugins", tmp_path / "cache")
+    entries = CodeCache(tmp_path / "cache", [as_source(tmp_path / "plugins").name])._loaded()
+    first, second = sorted(entries)
+    # p0's entry with p1's code (its stamp kept): the file name inside the code gives it away
+    forged = {first: (entries[first][0], entries[second][1]), second: (entries[second][0], b"not marshal data")}
+    forge(path, forged)
+    for name in [n for n in sys.modules if n.startswith("cc_")]:
+        del sys.modules[name]
+    manager, cache = start(tmp_path / "plugins", tmp_path / "cache")
+    assert (cache.hits, cache.misses) == (0, 2)
+    assert sys.modules["cc_p0"].__doc__ == "Plugin 0."
+    assert sys.modules["cc_p1"].__doc__ == "Plugin 1."
+    manager.close()
+
+
+WARM = """
+import sys
+from manifold import Manager
+manager = Manager([sys.argv[1]], environ={}, cache_dir=sys.argv[2], timeout=None)
+manager.activate_all()
+cache = manager._importer.code_cache
+print(cache.hits, cache.misses, " ".join(manager.report.active))
+"""
+
+
+def test_another_process_starts_warm(tmp_path: Path) -> None:
+    make(tmp_path / "plugins", 4)
+    command = [sys.executable, "-c", WARM, str(tmp_path / "plugins"), str(tmp_path / "cache")]
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}  # no __pycache__ either: the code comes from the cache
+    cold = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
+    assert cold.stdout.split() == ["0", "4", "p0", "p1", "p2", "p3"]
+    warm = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
+    assert warm.stdout.split() == ["4", "0", "p0", "p1", "p2", "p3"]
+
+
+def test_code_files_count_in_the_cache_folders_bounds(tmp_path: Path) -> None:
+    from manifold.sources.cache import MAX_CACHE_FILES
+
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    old = []
+    for i in range(MAX_CACHE_FILES + 5):  # other source sets' code and manifests, written long ago, oldest first
+        path = folder / f"{'code' if i % 2 else 'manifests'}-{i:024x}.bin"
+        path.write_bytes(b"x" * 10)
+        os.utime(path, ns=(1_000_000_000 * (i + 1), 1_000_000_000 * (i + 1)))
+        old.append(path)
+    make(tmp_path / "plugins", 1)
+    manager, _ = start(tmp_path / "plugins", folder)
+    manager.close()
+    assert len(list(folder.glob("*.bin"))) == MAX_CACHE_FILES
+    # this run wrote two files (its manifests, its code): the newest others stay
+    assert [p for p in old if p.exists()] == old[-(MAX_CACHE_FILES - 2) :]
+    assert cache_file(tmp_path / "plugins", folder).exists()
+
+
+def test_the_entries_are_let_go_after_an_activation_and_stale_ones_leave_the_file(tmp_path: Path) -> None:
+    make(tmp_path / "plugins", 3)
+    start(tmp_path / "plugins", tmp_path / "cache")[0].close()
+    for name in [n for n in sys.modules if n.startswith("cc_")]:
+        del sys.modules[name]
+    manager, cache = start(tmp_path / "plugins", tmp_path / "cache")
+    assert cache._entries is None  # nothing held beside the imported code itself
+    manager.close()
+    # p0 removed, p1 edited, a new p3: the next write keeps p2's entry, replaces p1's and drops p0's
+    for name in [n for n in sys.modules if n.startswith("cc_")]:
+        del sys.modules[name]
+    import shutil
+
+    shutil.rmtree(tmp_path / "plugins" / "p0")
+    (tmp_path / "plugins" / "p1" / "cc_p1" / "__init__.py").write_text(MODULE.format(n=1, value="edited"))
+    make(tmp_path / "plugins", 4, first=3)
+    manager, cache = start(tmp_path / "plugins", tmp_path / "cache")
+    assert (cache.hits, cache.misses) == (1, 2)  # p2 from the cache; p1 and p3 compiled
+    manager.close()
+    entries = CodeCache(tmp_path / "cache", [as_source(tmp_path / "plugins").name])._loaded()
+    assert sorted(Path(p).parent.name for p in entries) == ["cc_p1", "cc_p2", "cc_p3"]
