@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from manifold.lifecycle.context import PluginContext
     from manifold.lifecycle.redact import redact
     from manifold.manager import LoadReport, Manager, RescanResult
-    from manifold.manifest.diagnostics import Diagnostic, Report, Severity
+    from manifold.manifest.diagnostics import Diagnostic, Severity
     from manifold.manifest.limits import ManifestLimits
     from manifold.manifest.model import Extension, ExtensionPoint, Manifest, Reference
     from manifold.registry import ExtensionHandle, Point
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from manifold.states import Phase, PluginInfo, Reason, State
     from manifold.tools.pack import Packed, pack
     from manifold.tools.verify import verify_archive
-    from manifold.validation import load_manifest, validate
+    from manifold.validation import Report, load_manifest, validate
 
 __all__ = [
     "DIAGNOSTIC_CODES",
@@ -143,7 +143,7 @@ _HOMES = {
     "Manager": "manager",
     "RescanResult": "manager",
     "Diagnostic": "manifest.diagnostics",
-    "Report": "manifest.diagnostics",
+    "Report": "validation",
     "Severity": "manifest.diagnostics",
     "ManifestLimits": "manifest.limits",
     "Extension": "manifest.model",

@@ -9,7 +9,7 @@ also its escaped forms (``repr``, ``json.dumps``), a number its ``str`` and ``re
 
 from __future__ import annotations
 
-import json
+import functools
 import re
 import threading
 from collections.abc import Iterable, Mapping
@@ -30,12 +30,17 @@ __all__ = [
 MASK = "••••••"
 MIN_LENGTH = 3
 """The shortest text matched as a secret."""
-_SECRET = re.compile(r"SECRET|TOKEN|PASSWORD|KEY|CREDENTIAL", re.IGNORECASE)
+
+
+@functools.cache
+def _secret() -> re.Pattern[str]:
+    """What makes a key secret (compiled on first use: a host without settings never needs it)."""
+    return re.compile(r"SECRET|TOKEN|PASSWORD|KEY|CREDENTIAL", re.IGNORECASE)
 
 
 def is_secret(key: object) -> bool:
     """True for a key such as ``api-key``, ``DB_PASSWORD`` or ``authToken`` (any case)."""
-    return isinstance(key, str) and _SECRET.search(key) is not None
+    return isinstance(key, str) and _secret().search(key) is not None
 
 
 def redact(value: Any) -> Any:
@@ -82,6 +87,8 @@ def renderings(value: Any) -> set[str]:
 
 
 def _render(value: Any, forms: set[str]) -> None:
+    import json  # only when a host has secrets
+
     if isinstance(value, str):
         forms.update(
             (
@@ -110,6 +117,8 @@ def _render(value: Any, forms: set[str]) -> None:
 
 
 def _json(value: Any, *, ascii_only: bool = True) -> str:
+    import json
+
     try:
         return json.dumps(value, ensure_ascii=ascii_only, default=str)
     except (TypeError, ValueError):  # a key JSON cannot take, a circular value

@@ -14,17 +14,18 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from packaging.version import Version
-
 from manifold._secrets import redact_host_settings
 from manifold.errors import ConfigError, UsageError
-from manifold.manifest.diagnostics import place
 from manifold.manifest.limits import DEFAULT_MANIFEST_LIMITS, ManifestLimits
-from manifold.manifest.locate import KeyPath, format_path
 
 if TYPE_CHECKING:
+    from packaging.version import Version
+
     from manifold.manifest.diagnostics import Diagnostic
+    from manifold.manifest.locate import KeyPath
     from manifold.manifest.model import ExtensionPoint, Manifest
+
+# packaging (a version option), the diagnostics and the TOML reader (a configuration file) are imported when used.
 
 __all__ = ["HostConfig", "HostFile", "default_cache_dir", "find_config", "load_config", "process_environment"]
 
@@ -112,6 +113,8 @@ class HostConfig:
 
 
 def _version(value: Any, name: str) -> Version:
+    from packaging.version import Version
+
     if isinstance(value, Version):
         return value
     try:
@@ -238,7 +241,7 @@ def _read(file: Path) -> tuple[dict[str, Any], tuple[ExtensionPoint, ...], tuple
         data = document.get("tool", {}).get("manifold")
         if not isinstance(data, dict):
             raise ConfigError(f"{file}: no [tool.manifold] table")
-    from manifold.manifest.diagnostics import Problem
+    from manifold.manifest.diagnostics import Problem, place
     from manifold.manifest.model import ExtensionPoint
     from manifold.manifest.rules import point_problems
     from manifold.manifest.schema import schema_problems
@@ -270,6 +273,8 @@ def _read(file: Path) -> tuple[dict[str, Any], tuple[ExtensionPoint, ...], tuple
 
 def _reprefix(message: str, path: KeyPath, prefix: KeyPath) -> str:
     """Messages start with their key path; inside pyproject.toml it starts at ``tool.manifold``."""
+    from manifold.manifest.locate import format_path
+
     inner = format_path(path) or "the manifest"
     if prefix and message.startswith(inner):
         return format_path(prefix + path) + message[len(inner) :]

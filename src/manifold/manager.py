@@ -19,7 +19,6 @@ from manifold.lifecycle.listeners import Listener
 from manifold.lifecycle.points import PointOptions, host_point
 from manifold.lifecycle.records import ACTIVATABLE, LoadReport, Plugins, RescanResult
 from manifold.lifecycle.redact import LogRedaction, Secrets
-from manifold.lifecycle.rescan import rescan
 from manifold.lifecycle.runner import HostLock, Runner
 from manifold.registry import ExtensionHandle, Point, Registry
 from manifold.sources.gcpause import paused
@@ -413,6 +412,8 @@ class Manager:
         registry filled aside and taken over in one step: a reader in another thread sees the old
         extensions or the new ones, never a mix.
         """
+        from manifold.lifecycle.rescan import rescan  # the diff of a rescan: imported by the first one
+
         self._ensure()
         with self._lock:
             result = rescan(self._plugins, self._registry, self._discovery, self._activation, self.unload)

@@ -4,20 +4,64 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from manifold.errors import ManifestError, SourceError
 from manifold.graph.rules import check_set, invalid_reason
 from manifold.manifest._words import show
 from manifold.manifest.codescan import CodeScan, scan_plugin, undeclared_imports
-from manifold.manifest.diagnostics import Diagnostic, Problem, Report, capped, internal_error, sort_diagnostics
+from manifold.manifest.diagnostics import Diagnostic, Problem, capped, internal_error, sort_diagnostics
 from manifold.manifest.limits import DEFAULT_MANIFEST_LIMITS, ManifestLimits
 from manifold.manifest.model import ExtensionPoint, Manifest
 from manifold.manifest.parsed import ParsedFile
 from manifold.sources.gcpause import paused
 from manifold.sources.scan import ManifestLocation, find_manifests, map_manifests
 
-__all__ = ["load_manifest", "validate"]
+__all__ = ["Report", "load_manifest", "validate"]
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What a validation run found: every diagnostic, and the manifests that are valid."""
+
+    diagnostics: tuple[Diagnostic, ...] = ()
+    manifests: tuple[Manifest, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        """True when no diagnostic is an error (warnings are allowed)."""
+        return not self.errors
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity == "warning")
+
+    def codes(self) -> list[str]:
+        """The codes of all diagnostics, in order (handy in tests and scripts)."""
+        return [d.code for d in self.diagnostics]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "diagnostics": [d.to_dict() for d in self.diagnostics]}
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        import json
+
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    def summary(self) -> str:
+        n_err, n_warn = len(self.errors), len(self.warnings)
+        plugins = len(self.manifests)
+        return f"{_count(n_err, 'error')}, {_count(n_warn, 'warning')}; {_count(plugins, 'valid manifest')}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def load_manifest(path: str | os.PathLike[str], *, limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS) -> Manifest:

@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import os
 import sys
-import traceback
 from collections.abc import Iterator, Sequence
 
 from manifold import __version__
@@ -94,6 +93,8 @@ def _main(argv: Sequence[str] | None) -> int:
         raise
     except Exception as e:
         if args.debug:
+            import traceback
+
             traceback.print_exc()
         else:
             say(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from manifold.cli._output import say
@@ -27,6 +26,8 @@ def add_migrate_command(commands: Any) -> None:
 
 
 def run_migrate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from manifold.tools.migrate import migrate
 
     written = migrate(args.group, Path(args.out))

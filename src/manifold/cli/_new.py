@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from manifold.cli._output import say
@@ -30,6 +29,8 @@ def add_new_command(commands: Any) -> None:
 
 
 def run_new(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from manifold.tools.scaffold import scaffold
 
     folder = Path(args.dir or args.id)

@@ -11,22 +11,26 @@ string, and the characters above are ``\\u`` escapes.
 
 from __future__ import annotations
 
-import json
+import functools
 import math
 import re
 import sys
 from collections.abc import Sequence
-from typing import Any
-
-from manifold.config import process_environment
+from typing import Any, Literal
 
 __all__ = ["STATE_COLOURS", "Cell", "clean", "colour_enabled", "json_text", "print_json", "print_table", "say", "table"]
 
 _COLOURS = {"red": "31", "green": "32", "yellow": "33", "dim": "2", "bold": "1"}
 _FORMAT = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"  # bidirectional marks and overrides
-_UNSAFE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_FORMAT}\ud800-\udfff]")
-_UNSAFE_TEXT = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029{_FORMAT}\ud800-\udfff]")  # keeps \n and \t
-_UNSAFE_JSON = re.compile(f"[\x7f-\x9f\u2028\u2029{_FORMAT}\ud800-\udfff]")  # json.dumps escapes C0 itself
+
+
+@functools.cache
+def _unsafe(kind: Literal["line", "text", "json"]) -> re.Pattern[str]:
+    """The characters escaped in a ``line`` (a cell), a ``text`` (keeping newlines and tabs) or ``json``
+    (json.dumps escapes C0 itself); compiled on first use: ``--help`` prints none of them."""
+    controls = {"line": "\x00-\x1f", "text": "\x00-\x08\x0b-\x1f", "json": ""}[kind]
+    return re.compile(f"[{controls}\x7f-\x9f\u2028\u2029{_FORMAT}\ud800-\udfff]")
+
 
 Cell = str | tuple[str, str]
 """A table cell: its text, or ``(text, colour)``."""
@@ -40,7 +44,7 @@ def _escape(match: re.Match[str]) -> str:
 def clean(text: str, *, lines: bool = True) -> str:
     """``text`` safe for a terminal: control characters and the like as escapes; ``lines=False`` escapes
     newlines and tabs too (one table cell, one diagnostic)."""
-    return (_UNSAFE_TEXT if lines else _UNSAFE_LINE).sub(_escape, text)
+    return _unsafe("text" if lines else "line").sub(_escape, text)
 
 
 def say(text: str = "", *, err: bool = False, lines: bool = True) -> None:
@@ -49,6 +53,8 @@ def say(text: str = "", *, err: bool = False, lines: bool = True) -> None:
 
 
 def colour_enabled() -> bool:
+    from manifold.config import process_environment  # with dataclasses: not for --help
+
     environ = process_environment()
     if environ.get("NO_COLOR"):  # https://no-color.org: set and not empty
         return False
@@ -106,8 +112,10 @@ def _finite(value: Any) -> Any:
 
 def json_text(value: Any) -> str:
     """Strict JSON for ``value`` (see the module's docstring), indented."""
+    import json
+
     text = json.dumps(_finite(value), indent=2, ensure_ascii=False, allow_nan=False, default=str)
-    return _UNSAFE_JSON.sub(lambda match: f"\\u{ord(match[0]):04x}", text)  # only ever inside strings
+    return _unsafe("json").sub(lambda match: f"\\u{ord(match[0]):04x}", text)  # only ever inside strings
 
 
 def print_json(value: Any) -> None:

@@ -19,8 +19,6 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TextIO
 
-from manifold.config import process_environment
-
 __all__ = ["progress_line"]
 
 _DELAY = 0.5
@@ -56,6 +54,8 @@ class _Line:
     @classmethod
     def on_stderr(cls, verb: str, noun: str) -> _Line | None:
         """The line on stderr, or ``None`` where none is drawn."""
+        from manifold.config import process_environment  # with dataclasses: not for --help
+
         stream = sys.stderr
         try:
             if stream is None or not stream.isatty() or process_environment().get("TERM") == "dumb":

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from manifold.cli._output import json_text, say
@@ -41,6 +40,8 @@ def run_schema(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
         return 0
+    from pathlib import Path  # only to write a file
+
     target = Path(args.output)
     if target.is_dir():
         raise UsageError(f"{args.output} is a folder; name the file to write")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from manifold.cli._output import print_json, say
@@ -56,8 +55,7 @@ def add_validate_command(commands: Any) -> None:
 def run_validate(args: argparse.Namespace) -> int:
     from manifold.config import HostFile, load_config
     from manifold.errors import ConfigError
-    from manifold.manifest.diagnostics import Report
-    from manifold.validation import validate
+    from manifold.validation import Report, validate
 
     try:  # the host's points only: no environment
         host = load_config(args.config or _found(), environ={})
@@ -95,6 +93,8 @@ def _positive(text: str) -> int:
 
 def _found() -> str | None:
     """The configuration found from the current folder upwards, named relative to it when it is inside."""
+    from pathlib import Path
+
     from manifold.config import find_config
 
     found = find_config()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import platform
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -96,8 +95,12 @@ def _app(manifest: Manifest, host: HostConfig) -> Reason | None:
 
 def _python(manifest: Manifest, host: HostConfig) -> Reason | None:
     spec = manifest.requires_python
+    if spec is None:
+        return None
+    import platform  # only for a plugin that limits the Python version: platform compiles a dozen regexes
+
     running = platform.python_version()
-    if spec is None or satisfies(spec, parse_version(running)):
+    if satisfies(spec, parse_version(running)):
         return None
     written = manifest.requires_python_text or str(spec)
     return Reason("incompatible-python", f"{manifest.id} requires Python {written}, not {running}")

@@ -16,15 +16,18 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from manifold.codes import ARCHIVE_CODES, DiagnosticCode, ReasonCode
 from manifold.graph.order import find_cycles, load_order
 from manifold.manifest._words import did_you_mean, show
-from manifold.manifest.diagnostics import Diagnostic, Problem, Severity
-from manifold.manifest.locate import KeyPath, format_path
+from manifold.manifest.diagnostics import Diagnostic, Problem
 from manifold.manifest.model import ExtensionPoint, Manifest, satisfies
 from manifold.states import Reason
+
+if TYPE_CHECKING:
+    from manifold.manifest.diagnostics import Severity
+    from manifold.manifest.locate import KeyPath
 
 __all__ = ["Finding", "FindingCode", "Verdict", "check_set", "invalid_reason", "shadowed", "unavailable_because"]
 
@@ -88,6 +91,8 @@ class Finding:
 
     def as_problem(self) -> Problem:
         """The finding as ``validate`` shows it: at its key, the key path in front of the sentence."""
+        from manifold.manifest.locate import format_path  # validate's rendering: a host never needs it
+
         message = self.message if self.keyed else f"{format_path(self.path)}: {self.message}"
         return Problem(_DIAGNOSTIC_CODE[self.code], self.path, message, self.severity)
 

@@ -7,13 +7,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
-from packaging.version import Version
-
 from manifold._secrets import redact
 from manifold.manifest.model import Manifest
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
+
+    from packaging.version import Version
 
 __all__ = ["PluginContext"]
 

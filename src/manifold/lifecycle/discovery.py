@@ -12,7 +12,6 @@ from manifold.codes import UNEXPECTED_REASONS
 from manifold.config import HostConfig, default_cache_dir
 from manifold.errors import describe
 from manifold.graph.gate import gate
-from manifold.graph.installed import installed_version
 from manifold.graph.order import dependents
 from manifold.graph.rules import check_set, invalid_reason, shadowed
 from manifold.lifecycle.records import HOLDING_CODE, Plugins, Record, now, source_stamp
@@ -165,6 +164,8 @@ class Discovery:
 
     def _installed_version(self, name: str) -> str | None:
         if name not in self._installed:
+            from manifold.graph.installed import installed_version  # only for a plugin that requires a distribution
+
             self._installed[name] = installed_version(name)
         return self._installed[name]
 

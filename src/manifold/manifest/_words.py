@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,6 +22,8 @@ def show(value: Any, *, limit: int = 60) -> str:
     if isinstance(value, bool):
         text = "true" if value else "false"
     elif isinstance(value, str):
+        import json  # only when a message shows a string
+
         text = json.dumps(value, ensure_ascii=False)
     elif isinstance(value, int | float):
         text = repr(value)

@@ -1,20 +1,20 @@
-"""Diagnostics: one problem found in a manifest, with its file, key path and line, and the report of a run."""
+"""Diagnostics: one problem found in a manifest, with its file, key path and line."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from manifold.codes import DiagnosticCode
 from manifold.errors import describe
-from manifold.manifest.locate import KeyPath, Locator, format_path
 
 if TYPE_CHECKING:
-    from manifold.manifest.model import Manifest
+    from manifold.manifest.locate import KeyPath
 
-__all__ = ["Diagnostic", "Problem", "Report", "Severity", "capped", "internal_error", "place"]
+__all__ = ["Diagnostic", "Problem", "Severity", "capped", "internal_error", "place"]
 
 Severity = Literal["error", "warning"]
 
@@ -75,48 +75,6 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-@dataclass(frozen=True, slots=True)
-class Report:
-    """What a validation run found: every diagnostic, and the manifests that are valid."""
-
-    diagnostics: tuple[Diagnostic, ...] = ()
-    manifests: tuple[Manifest, ...] = field(default=())
-
-    @property
-    def ok(self) -> bool:
-        """True when no diagnostic is an error (warnings are allowed)."""
-        return not self.errors
-
-    @property
-    def errors(self) -> tuple[Diagnostic, ...]:
-        return tuple(d for d in self.diagnostics if d.severity == "error")
-
-    @property
-    def warnings(self) -> tuple[Diagnostic, ...]:
-        return tuple(d for d in self.diagnostics if d.severity == "warning")
-
-    def codes(self) -> list[str]:
-        """The codes of all diagnostics, in order (handy in tests and scripts)."""
-        return [d.code for d in self.diagnostics]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "diagnostics": [d.to_dict() for d in self.diagnostics]}
-
-    def to_json(self, *, indent: int | None = 2) -> str:
-        import json
-
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
-
-    def summary(self) -> str:
-        n_err, n_warn = len(self.errors), len(self.warnings)
-        plugins = len(self.manifests)
-        return f"{_count(n_err, 'error')}, {_count(n_warn, 'warning')}; {_count(plugins, 'valid manifest')}"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
 def sort_diagnostics(diagnostics: Iterable[Diagnostic], files: Sequence[str]) -> tuple[Diagnostic, ...]:
     """Order diagnostics by the order files were given, then by line and column."""
     rank = {name: i for i, name in enumerate(files)}
@@ -143,6 +101,8 @@ def place(problems: Iterable[Problem], *, file: str, text: str | None, plugin: s
     problems = list(problems)
     if not problems:
         return []
+    from manifold.manifest.locate import Locator, format_path  # the TOML locator: only when there is a problem
+
     locator = Locator(text) if text is not None else None
     placed = []
     for problem in problems:
@@ -165,7 +125,10 @@ def place(problems: Iterable[Problem], *, file: str, text: str | None, plugin: s
     return placed
 
 
-_LEFT_OUT = re.compile(r"(\d+) more problems? of this file (?:is|are) left out")
+@functools.cache
+def _left_out() -> re.Pattern[str]:
+    """The words of an earlier cut's ``limit`` line (compiled on first use: a host's start caps no diagnostics)."""
+    return re.compile(r"(\d+) more problems? of this file (?:is|are) left out")
 
 
 def capped(diagnostics: Iterable[Diagnostic], limit: int) -> tuple[Diagnostic, ...]:
@@ -175,7 +138,7 @@ def capped(diagnostics: Iterable[Diagnostic], limit: int) -> tuple[Diagnostic, .
     counts: dict[str | None, int] = {}
     left_out: dict[str | None, list[int]] = {}  # file -> [how many, whether one is an error]
     for d in diagnostics:
-        earlier = _LEFT_OUT.fullmatch(d.message.split(":", 1)[0]) if d.code == "limit" and d.line is None else None
+        earlier = _left_out().fullmatch(d.message.split(":", 1)[0]) if d.code == "limit" and d.line is None else None
         if earlier is None and counts.get(d.file, 0) < limit:
             counts[d.file] = counts.get(d.file, 0) + 1
             kept.append(d)

@@ -8,17 +8,17 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
-from packaging.specifiers import SpecifierSet
-from packaging.version import Version
-
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
     from packaging.markers import Marker
     from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
 
-# packaging.markers and packaging.requirements (with packaging's parser, ~5-10 ms) are imported by the
-# first manifest that has markers or requires: most plugins have neither.
+# packaging is imported by the first value parsed: packaging.version and packaging.specifiers (~5 ms with their
+# regexes) when a manifest is built, packaging.markers and packaging.requirements (with packaging's parser,
+# ~5-10 ms) by the first manifest that has markers or requires: most plugins have neither.
 
 __all__ = [
     "Activation",
@@ -64,6 +64,8 @@ def parse_specifier(text: str) -> SpecifierSet:
     Cached: the same few specifiers recur across a set of plugins, and a SpecifierSet is never
     changed after it is made.
     """
+    from packaging.specifiers import SpecifierSet
+
     return SpecifierSet("" if text.strip() == "*" else text)
 
 
@@ -106,6 +108,8 @@ def _requirement(text: str) -> Requirement:
 @functools.lru_cache(maxsize=4096)
 def parse_version(text: str) -> Version:
     """A PEP 440 version; cached: validation checks it, then the manifest is built from it."""
+    from packaging.version import Version
+
     return Version(text)
 
 

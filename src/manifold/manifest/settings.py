@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from manifold.codes import DiagnosticCode
 from manifold.manifest.diagnostics import Problem
-from manifold.manifest.locate import KeyPath
+
+if TYPE_CHECKING:
+    from manifold.manifest.locate import KeyPath
 
 __all__ = ["apply_defaults", "check_values"]
 

@@ -11,6 +11,7 @@ line) are stated here once.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
@@ -54,8 +55,16 @@ _MiB = 1 << 20
 _CHUNK = 1 << 16
 _CHECKED = "_manifold_checked"  # on an archive open_archive checked: (its name, the stamp and sha256 of the file)
 _HASH_SEPARATOR = "  "  # sha256sum's: two spaces between the hash and the name
-_HASH_LINE = re.compile(rf"([0-9a-f]{{64}}){_HASH_SEPARATOR}(.+)")
-_DRIVE = re.compile(r"[A-Za-z]:")
+
+
+@functools.cache
+def _hash_line() -> re.Pattern[str]:
+    return re.compile(rf"([0-9a-f]{{64}}){_HASH_SEPARATOR}(.+)")
+
+
+@functools.cache
+def _drive() -> re.Pattern[str]:
+    return re.compile(r"[A-Za-z]:")
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,7 +286,7 @@ def entry_name_problem(name: str) -> str | None:
         return "a control character in the name"
     if "\\" in name:
         return "a backslash in the name; archive names are separated by /"
-    if name.startswith("/") or _DRIVE.match(name):
+    if name.startswith("/") or _drive().match(name):
         return "an absolute name; names in an archive are relative"
     parts = name.removesuffix("/").split("/")
     if ".." in parts:
@@ -305,7 +314,7 @@ def _hash_problems(archive: zipfile.ZipFile, limits: ArchiveLimits) -> list[str]
     if lines[-1] == "":
         lines.pop()
     for number, line in enumerate(lines, 1):
-        match = _HASH_LINE.fullmatch(line)
+        match = _hash_line().fullmatch(line)
         if match is None:
             problems.append(f'{HASHES_NAME}: line {number} is not "<sha256>  <name>"')
         elif match[2] in expected:

@@ -1,0 +1,116 @@
+"""What a host's start imports: the modules ``from manifold import Manager`` and a warm start leave out.
+
+Each case runs in a fresh interpreter and names the modules it finds; the libraries and the parts of
+manifold that only validation, a cold read, a configuration file or a command need are imported by
+their first use.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import WritePlugin
+
+# Imported by the first use only: validation (jsonschema, the schema checker, the TOML locator), the
+# load-order graph (networkx), version rules (packaging), installed distributions, a cold read (TOML,
+# the process pool), archives, configuration files and plugin settings, a rescan, hooks, the commands
+# and tools.
+NOT_FOR_MANAGER = (
+    "jsonschema",
+    "networkx",
+    "packaging",
+    "platform",
+    "json",
+    "tomllib",
+    "tomli",
+    "zipfile",
+    "hashlib",
+    "pickle",
+    "subprocess",
+    "manifold.graph.installed",
+    "manifold.manifest.locate",
+    "manifold.manifest.schema",
+    "manifold.manifest.toml",
+    "manifold.manifest.read",
+    "manifold.manifest.rules",
+    "manifold.sources.fanout",
+    "manifold.lifecycle.rescan",
+    "manifold.hooks",
+    "manifold.validation",
+    "manifold.tools",
+    "manifold.cli",
+)
+
+# A warm start of plugins without version rules, markers, settings or configs: the manifests come from
+# the cache, so nothing parses TOML or checks a schema, and no version rule is evaluated.
+NOT_FOR_WARM_START = (
+    *(name for name in NOT_FOR_MANAGER if name != "packaging"),
+    "packaging.specifiers",
+    "packaging.markers",
+    "packaging.requirements",
+)
+
+_FOUND = "print(sorted(m for m in sys.modules if any(m == n or m.startswith(n + '.') for n in {names!r})))\n"
+
+
+def _imported(code: str, names: tuple[str, ...], cwd: Path | None = None) -> str:
+    script = "import sys\n" + code + _FOUND.format(names=names)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=cwd)
+    return done.stdout
+
+
+def test_importing_the_manager_imports_only_what_a_start_needs() -> None:
+    assert _imported("from manifold import Manager\n", NOT_FOR_MANAGER) == "[]\n"
+
+
+def test_the_command_help_imports_neither_the_library_nor_dataclasses() -> None:
+    code = "from manifold.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+    names = ("dataclasses", "pathlib", "json", "manifold.config", "manifold.manager")
+    assert _imported(code, names).splitlines()[-1] == "[]"
+
+
+def test_a_warm_start_imports_no_reader_validator_or_version_rules(
+    plugins: Path, write_plugin: WritePlugin, tmp_path: Path
+) -> None:
+    write_plugin(
+        "host",
+        """
+        [plugin]
+        id = "acme.host"
+        version = "1.0"
+        packages = ["acme_host"]
+        class = "acme_host:Host"
+        activation = "eager"
+
+        [[extension-points]]
+        id = "acme.exporters"
+        """,
+        files={"acme_host/__init__.py": "class Host:\n    pass\n"},
+    )
+    write_plugin(
+        "md",
+        """
+        [plugin]
+        id = "acme.md"
+        version = "1.0"
+        packages = ["acme_md"]
+
+        [[extensions]]
+        point = "acme.exporters"
+        ref = "acme_md:Exporter"
+        """,
+        files={"acme_md/__init__.py": "class Exporter:\n    pass\n"},
+    )
+    start = (
+        "from manifold import Manager\n"
+        f"manager = Manager(['plugins'], cache_dir={str(tmp_path / 'cache')!r})\n"
+        "manager.activate_all()\n"
+        "print([type(h.load()).__name__ for h in manager.extensions('acme.exporters')])\n"
+        "print(sorted(p.state for p in manager.report.plugins.values()))\n"
+    )
+    cold = _imported(start, NOT_FOR_WARM_START, cwd=plugins.parent)
+    assert cold.splitlines()[:2] == ["['Exporter']", "['active', 'active']"]
+    assert "tomllib" in cold or "tomli" in cold  # the first start reads the manifests and writes the cache
+    assert _imported(start, NOT_FOR_WARM_START, cwd=plugins.parent) == "['Exporter']\n['active', 'active']\n[]\n"
