@@ -18,9 +18,10 @@ import pytest
 
 from manifold import ArchiveError, Manager, pack
 from manifold.sources.archives import check_unchanged, open_archive
-from manifold.sources.cache import _HEADER, _MAGIC, MAX_CACHE_SIZE, ManifestCache, blake2b
+from manifold.sources.cache import _MAGIC, MAX_CACHE_SIZE, ManifestCache, blake2b
 from manifold.sources.locations import as_source
 from manifold.sources.scan import find_manifests
+from manifold.sources.sealed import HEADER as _HEADER
 
 OPEN: list[Manager] = []
 

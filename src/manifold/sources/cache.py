@@ -18,48 +18,48 @@ from __future__ import annotations
 import logging
 import marshal
 import os
-import struct
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from manifold._files import write_atomic
 from manifold.codes import DIAGNOSTIC_CODES
 from manifold.manifest.diagnostics import Diagnostic
 from manifold.manifest.limits import DEFAULT_MANIFEST_LIMITS, ManifestLimits
 from manifold.manifest.model import Manifest
 from manifold.manifest.parsed import ParsedFile
 from manifold.sources.scan import ManifestLocation, Stamp, map_manifests
+from manifold.sources.sealed import (
+    MAX_CACHE_FILES,
+    MAX_CACHE_FOLDER_SIZE,
+    MAX_CACHE_SIZE,
+    DamagedCache,
+    blake2b,
+    read_sealed,
+    write_sealed,
+)
 
-try:  # hashlib's own import loads OpenSSL (~6 ms); the built-in BLAKE2 module costs nothing
-    from _blake2 import blake2b
-except ImportError:  # pragma: no cover - an interpreter without it
-    from hashlib import blake2b
-
-__all__ = ["CACHE_FILES", "MAX_CACHE_FILES", "MAX_CACHE_FOLDER_SIZE", "MAX_CACHE_SIZE", "ManifestCache", "evict"]
+__all__ = [
+    "MAX_CACHE_FILES",
+    "MAX_CACHE_FOLDER_SIZE",
+    "MAX_CACHE_SIZE",
+    "DamagedCache",
+    "ManifestCache",
+    "cache_context",
+    "cache_file",
+    "is_toml_data",
+]
 
 logger = logging.getLogger("manifold")
 
 _FORMAT = 2
 _MAGIC = b"MFDCACHE"
-_HEADER = struct.Struct(">8sIQ16s32s")  # magic, format, payload length, context digest, payload digest
-MAX_CACHE_SIZE = 256 << 20
-MAX_CACHE_FILES = 32
-"""Cache files kept in one folder (manifests and code, one each per set of sources, interpreter and limits);
-the least recently written go first when there are more, or when together they pass ``MAX_CACHE_FOLDER_SIZE``."""
-MAX_CACHE_FOLDER_SIZE = 256 << 20
-"""A cache file larger than this (in bytes) is neither read nor written."""
 
 Entry = tuple[Stamp, str, Any, tuple[tuple[Any, ...], ...], str | None]
 """(stamp, file name, data when the manifest is valid, diagnostics as tuples, plugin id)."""
 
 
-class DamagedCache(ValueError):
-    """The cache file is not one this code wrote, whole: ignored, with a warning."""
-
-
-def _context(limits: ManifestLimits) -> str:
+def cache_context(limits: ManifestLimits) -> str:
     """Everything a cached verdict depends on besides the manifest itself."""
     from manifold import __version__
 
@@ -74,6 +74,13 @@ def _context(limits: ManifestLimits) -> str:
     )
 
 
+def cache_file(folder: Path, sources: Sequence[str], limits: ManifestLimits) -> tuple[Path, bytes]:
+    """The manifest cache file of ``sources`` in ``folder``, and the digest of its context."""
+    context = blake2b(cache_context(limits).encode(errors="surrogatepass"), digest_size=16).digest()
+    named = b"\0".join([context, *(s.encode(errors="surrogatepass") for s in sources)])
+    return folder / f"manifests-{blake2b(named, digest_size=12).hexdigest()}.bin", context
+
+
 class ManifestCache:
     """Checked manifests of one source set: ``parse_all()`` answers from the cache where it can."""
 
@@ -81,9 +88,7 @@ class ManifestCache:
         self, folder: Path, sources: Sequence[str], *, limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS
     ) -> None:
         self.limits = limits
-        self._context = blake2b(_context(limits).encode(errors="surrogatepass"), digest_size=16).digest()
-        named = b"\0".join([self._context, *(s.encode(errors="surrogatepass") for s in sources)])
-        self.path = folder / f"manifests-{blake2b(named, digest_size=12).hexdigest()}.bin"
+        self.path, self._context = cache_file(folder, sources, limits)
         self._entries: dict[str, Entry] = self._load()
         self._fresh: dict[str, Entry] = {}
         self.hits = self.misses = 0
@@ -101,23 +106,7 @@ class ManifestCache:
             return {}
 
     def _read(self) -> dict[str, Entry]:
-        with open(self.path, "rb") as file:
-            size = os.fstat(file.fileno()).st_size
-            if size > MAX_CACHE_SIZE:
-                raise DamagedCache(f"{size} bytes, more than the limit of {MAX_CACHE_SIZE}")
-            header = file.read(_HEADER.size)
-            if len(header) < _HEADER.size:
-                raise DamagedCache("shorter than its header")
-            magic, version, length, context, digest = _HEADER.unpack(header)
-            if magic != _MAGIC or version != _FORMAT:
-                raise DamagedCache("not a manifest cache of this format")
-            if length != size - _HEADER.size:
-                raise DamagedCache(f"its header says {length} bytes of entries, the file holds {size - _HEADER.size}")
-            if context != self._context:  # its name is a digest of the context: so this is damage too
-                raise DamagedCache("written for another context")
-            payload = file.read(length)  # load(file) reads in tiny pieces: 8x slower
-        if len(payload) != length or blake2b(payload, digest_size=32).digest() != digest:
-            raise DamagedCache("its checksum does not match its entries")
+        payload = read_sealed(self.path, magic=_MAGIC, version=_FORMAT, context=self._context, what="a manifest cache")
         return _checked_entries(marshal.loads(payload), self.limits.max_depth)
 
     def parse_all(self, locations: Sequence[ManifestLocation], jobs: int | None = None) -> list[ParsedFile]:
@@ -168,39 +157,10 @@ class ManifestCache:
             return
         try:
             payload = marshal.dumps(_marshalable(self._fresh))
-            if len(payload) + _HEADER.size > MAX_CACHE_SIZE:
-                raise ValueError(f"{len(payload)} bytes of entries, more than the limit of {MAX_CACHE_SIZE}")
-            digest = blake2b(payload, digest_size=32).digest()
-            header = _HEADER.pack(_MAGIC, _FORMAT, len(payload), self._context, digest)
-            write_atomic(self.path, header + payload, parents=True, mode=0o600)  # the user's own cache
-            evict(self.path)
+            write_sealed(self.path, payload, magic=_MAGIC, version=_FORMAT, context=self._context)
         except (OSError, ValueError) as e:
             logger.debug("manifest cache %s not written: %s", self.path, e)
         self._entries = dict(self._fresh)
-
-
-CACHE_FILES = ("manifests-*.bin", "code-*.bin")
-"""The names of the files manifold keeps in a cache folder (this module's and ``sources/codecache.py``'s)."""
-
-
-def evict(kept: Path) -> None:
-    """Remove the least recently written cache files of ``kept``'s folder beyond the count and size bounds."""
-    found = []
-    for path in (path for pattern in CACHE_FILES for path in kept.parent.glob(pattern)):
-        try:
-            status = path.stat()
-        except OSError:
-            continue
-        found.append((status.st_mtime_ns, status.st_size, path))
-    found.sort(reverse=True)  # the newest first: they stay
-    total = 0
-    for count, (_, size, path) in enumerate(found, 1):
-        total += size
-        if path != kept and (count > MAX_CACHE_FILES or total > MAX_CACHE_FOLDER_SIZE):
-            try:
-                path.unlink()
-            except OSError as e:
-                logger.debug("manifest cache %s not removed: %s", path, e)
 
 
 def _revive(entry: Entry, location: ManifestLocation) -> ParsedFile | None:
@@ -254,7 +214,7 @@ def _is_entry(entry: Any, max_depth: int) -> bool:
     if data is None:
         return True
     errors = any(d[0] == "error" for d in diagnostics)
-    return not errors and type(data) is dict and _is_toml_data(data, max_depth)
+    return not errors and type(data) is dict and is_toml_data(data, max_depth)
 
 
 def _is_diagnostic(values: Any) -> bool:
@@ -274,7 +234,7 @@ def _is_diagnostic(values: Any) -> bool:
     )
 
 
-def _is_toml_data(data: Mapping[str, Any], max_depth: int) -> bool:
+def is_toml_data(data: Mapping[str, Any], max_depth: int) -> bool:
     """Whether ``data`` is made of what TOML reads (tables with string keys, arrays, strings, numbers,
     booleans), at most ``max_depth`` deep; iterative."""
     stack: list[tuple[Any, int]] = [(data, 1)]

@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import logging
 import marshal
-import os
-import struct
 import sys
 import threading
 import types
@@ -36,14 +34,8 @@ from collections.abc import Sequence
 from importlib.util import MAGIC_NUMBER
 from pathlib import Path
 
-from manifold._files import write_atomic
-from manifold.sources.cache import evict
 from manifold.sources.scan import Stamp, file_stamp
-
-try:  # hashlib's own import loads OpenSSL (~6 ms); the built-in BLAKE2 module costs nothing
-    from _blake2 import blake2b
-except ImportError:  # pragma: no cover - an interpreter without it
-    from hashlib import blake2b
+from manifold.sources.sealed import DamagedCache, blake2b, read_sealed, write_sealed
 
 __all__ = ["MAX_CODE_CACHE_SIZE", "CodeCache"]
 
@@ -51,7 +43,6 @@ logger = logging.getLogger("manifold")
 
 _FORMAT = 1
 _MAGIC = b"MFDCODE\0"
-_HEADER = struct.Struct(">8sIQ16s32s")  # magic, format, payload length, context digest, payload digest
 MAX_CODE_CACHE_SIZE = 256 << 20
 """A code cache file larger than this (in bytes) is neither read nor written."""
 
@@ -59,7 +50,7 @@ Entry = tuple[Stamp, bytes]
 """(the source's stamp when it was read, its code marshalled)."""
 
 
-class DamagedCodeCache(ValueError):
+class DamagedCodeCache(DamagedCache):
     """The file is not one this code wrote, whole: ignored, with a warning."""
 
 
@@ -131,12 +122,9 @@ class CodeCache:
         kept = {path: entry for path, entry in entries.items() if path not in new and file_stamp(path) == entry[0]}
         try:
             payload = marshal.dumps({**kept, **new})
-            if len(payload) + _HEADER.size > MAX_CODE_CACHE_SIZE:
-                raise ValueError(f"{len(payload)} bytes of code, more than the limit of {MAX_CODE_CACHE_SIZE}")
-            digest = blake2b(payload, digest_size=32).digest()
-            header = _HEADER.pack(_MAGIC, _FORMAT, len(payload), self._context, digest)
-            write_atomic(self.path, header + payload, parents=True, mode=0o600)  # the user's own cache
-            evict(self.path)
+            write_sealed(
+                self.path, payload, magic=_MAGIC, version=_FORMAT, context=self._context, max_size=MAX_CODE_CACHE_SIZE
+            )
         except (OSError, ValueError) as e:
             logger.debug("code cache %s not written: %s", self.path, e)
 
@@ -161,23 +149,14 @@ class CodeCache:
         return entries
 
     def _read(self) -> dict[str, Entry]:
-        with open(self.path, "rb") as file:
-            size = os.fstat(file.fileno()).st_size
-            if size > MAX_CODE_CACHE_SIZE:
-                raise DamagedCodeCache(f"{size} bytes, more than the limit of {MAX_CODE_CACHE_SIZE}")
-            header = file.read(_HEADER.size)
-            if len(header) < _HEADER.size:
-                raise DamagedCodeCache("shorter than its header")
-            magic, version, length, context, digest = _HEADER.unpack(header)
-            if magic != _MAGIC or version != _FORMAT:
-                raise DamagedCodeCache("not a code cache of this format")
-            if length != size - _HEADER.size:
-                raise DamagedCodeCache(f"its header says {length} bytes of code, the file holds {size - _HEADER.size}")
-            if context != self._context:
-                raise DamagedCodeCache("written for another interpreter or manifold version")
-            payload = file.read(length)
-        if len(payload) != length or blake2b(payload, digest_size=32).digest() != digest:
-            raise DamagedCodeCache("its checksum does not match its entries")
+        payload = read_sealed(
+            self.path,
+            magic=_MAGIC,
+            version=_FORMAT,
+            context=self._context,
+            what="a code cache",
+            max_size=MAX_CODE_CACHE_SIZE,
+        )
         entries = marshal.loads(payload)
         if type(entries) is not dict or not all(_is_entry(key, entry) for key, entry in entries.items()):
             raise DamagedCodeCache("malformed entries")

@@ -1,0 +1,112 @@
+"""Sealed cache files: a payload behind a header that says what wrote it, for which context, and its checksum.
+
+The header is a magic word, the format, the payload's length, a digest of the context the payload
+depends on, and a BLAKE2b digest of the payload; it is checked before a byte of the payload is
+used. Files are written atomically, readable by their owner only, and the cache folder is kept
+within a count and a size (the least recently written files go first). The manifest cache
+(``manifold.sources.cache``), the code cache (``manifold.sources.codecache``) and the snapshot of a
+resolved start (``manifold.lifecycle.snapshot``) are such files, side by side in one folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import struct
+from pathlib import Path
+
+from manifold._files import write_atomic
+
+try:  # hashlib's own import loads OpenSSL (~6 ms); the built-in BLAKE2 module costs nothing
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - an interpreter without it
+    from hashlib import blake2b
+
+__all__ = [
+    "HEADER",
+    "MAX_CACHE_FILES",
+    "MAX_CACHE_FOLDER_SIZE",
+    "MAX_CACHE_SIZE",
+    "PATTERNS",
+    "DamagedCache",
+    "blake2b",
+    "evict",
+    "read_sealed",
+    "write_sealed",
+]
+
+logger = logging.getLogger("manifold")
+
+HEADER = struct.Struct(">8sIQ16s32s")  # magic, format, payload length, context digest, payload digest
+MAX_CACHE_SIZE = 256 << 20
+"""A cache file larger than this (in bytes) is neither read nor written."""
+MAX_CACHE_FILES = 32
+"""Cache files kept in one folder (one per set of sources, interpreter and limits); the least recently
+written go first when there are more, or when together they pass ``MAX_CACHE_FOLDER_SIZE``."""
+MAX_CACHE_FOLDER_SIZE = 256 << 20
+PATTERNS = ("manifests-*.bin", "code-*.bin", "snapshot-*.bin")
+"""The names of the sealed files of a cache folder: what the bounds count."""
+
+
+class DamagedCache(ValueError):
+    """The cache file is not one this code wrote, whole: ignored, with a warning."""
+
+
+def read_sealed(
+    path: Path | str, *, magic: bytes, version: int, context: bytes, what: str, max_size: int = MAX_CACHE_SIZE
+) -> bytes:
+    """The payload of the sealed file at ``path``; raises DamagedCache saying what is wrong with it
+    (``what`` names the kind of file: "a manifest cache"), OtherContext when it was written for
+    another context, and OSError when it cannot be read."""
+    with open(path, "rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        if size > max_size:
+            raise DamagedCache(f"{size} bytes, more than the limit of {max_size}")
+        header = file.read(HEADER.size)
+        if len(header) < HEADER.size:
+            raise DamagedCache("shorter than its header")
+        found_magic, found_version, length, found_context, digest = HEADER.unpack(header)
+        if found_magic != magic or found_version != version:
+            raise DamagedCache(f"not {what} of this format")
+        if length != size - HEADER.size:
+            raise DamagedCache(f"its header says {length} bytes of entries, the file holds {size - HEADER.size}")
+        if found_context != context:
+            raise DamagedCache("written for another context")
+        payload = file.read(length)  # marshal.load(file) reads in tiny pieces: 8x slower
+    if len(payload) != length or blake2b(payload, digest_size=32).digest() != digest:
+        raise DamagedCache("its checksum does not match its entries")
+    return payload
+
+
+def write_sealed(
+    path: Path, payload: bytes, *, magic: bytes, version: int, context: bytes, max_size: int = MAX_CACHE_SIZE
+) -> None:
+    """Write ``payload`` behind its header, atomically and for its owner only, then keep the folder in
+    its bounds. Raises ValueError when it is too large, OSError when it cannot be written."""
+    if len(payload) + HEADER.size > max_size:
+        raise ValueError(f"{len(payload)} bytes of entries, more than the limit of {max_size}")
+    digest = blake2b(payload, digest_size=32).digest()
+    header = HEADER.pack(magic, version, len(payload), context, digest)
+    write_atomic(path, header + payload, parents=True, mode=0o600)  # the user's own cache
+    evict(path)
+
+
+def evict(kept: Path) -> None:
+    """Remove the least recently written sealed files of ``kept``'s folder beyond the count and size bounds."""
+    found = []
+    for pattern in PATTERNS:
+        for path in kept.parent.glob(pattern):
+            try:
+                status = path.stat()
+            except OSError:
+                continue
+            found.append((status.st_mtime_ns, status.st_size, path))
+    found.sort(reverse=True)  # the newest first: they stay
+    total = 0
+    for count, (_, size, path) in enumerate(found, 1):
+        total += size
+        if path != kept and (count > MAX_CACHE_FILES or total > MAX_CACHE_FOLDER_SIZE):
+            try:
+                path.unlink()
+            except OSError as e:
+                logger.debug("cache file %s not removed: %s", path, e)
