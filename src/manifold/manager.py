@@ -122,9 +122,7 @@ class Manager:
             self._discovered = True
             try:
                 with paused(long_lived=True):  # discovery builds long-lived objects only (see sources/gcpause.py)
-                    self._plugins.records, self._plugins.diagnostics = self._discovery.read()
-                    self._redaction.watch(logger)
-                    self._discovery.resolve(self._plugins)
+                    self._discovery.discover(self._plugins, lambda: self._redaction.watch(logger))
                 if self.config.log_unavailable:
                     log_unavailable(self._plugins)
             finally:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from manifold.codes import ReasonCode
 
 if TYPE_CHECKING:
     from manifold.manifest.model import Manifest
 
-__all__ = ["PluginInfo", "Reason", "State"]
+__all__ = ["Deferred", "PluginInfo", "Reason", "State"]
 
 State = Literal["discovered", "filtered", "unresolved", "resolved", "loaded", "active", "inactive", "failed"]
 """``discovered`` -> ``filtered`` (gated out) or ``unresolved`` (its dependencies cannot be met) or
@@ -43,6 +43,16 @@ class Reason:
         return f"{self.code}: {self.message}"
 
 
+class Deferred:
+    """A plugin's manifest kept as data until it is first read (a warm start's snapshot holds them so):
+    ``get()`` builds it once, and returns None when it cannot be built."""
+
+    __slots__ = ()
+
+    def get(self) -> Manifest | None:
+        raise NotImplementedError
+
+
 @dataclass(frozen=True, slots=True)
 class PluginInfo:
     """What a host can read about one plugin at one moment.
@@ -68,3 +78,25 @@ class PluginInfo:
     @property
     def file(self) -> str | None:
         return self.manifest.file if self.manifest is not None else None
+
+
+class _Built:
+    """``PluginInfo.manifest``: what the slot holds, a ``Deferred`` manifest built on first read (so that a
+    report of a warm start builds none); equality, ``repr`` and ``dataclasses`` read it through this."""
+
+    __slots__ = ("_slot",)
+
+    def __init__(self, slot: Any) -> None:
+        self._slot = slot
+
+    def __get__(self, info: PluginInfo | None, owner: type | None = None) -> Any:
+        if info is None:
+            return self
+        value = self._slot.__get__(info, owner)
+        return value.get() if isinstance(value, Deferred) else value
+
+    def __set__(self, info: PluginInfo, value: Manifest | Deferred | None) -> None:
+        self._slot.__set__(info, value)  # the constructor's; the dataclass is frozen to everyone else
+
+
+setattr(PluginInfo, "manifest", _Built(vars(PluginInfo)["manifest"]))  # noqa: B010  # the slot, behind a getter

@@ -51,7 +51,7 @@ def test_warm_start_reads_no_toml_and_imports_no_reader(tmp_path: Path) -> None:
     command = [sys.executable, "-c", WARM_START, str(tmp_path / "plugins"), str(tmp_path / "cache")]
     cold = subprocess.run(command, capture_output=True, text=True, check=True)
     assert cold.stdout.splitlines()[0] == "p0 p1 p2 p3 p4"
-    (cache_file,) = (tmp_path / "cache").iterdir()
+    (cache_file,) = (tmp_path / "cache").glob("manifests-*.bin")
     written = cache_file.stat().st_mtime_ns
     # A fresh process, as a host's next start: every manifest comes from the cache, so nothing that
     # reads TOML, validates, archives, reads distribution metadata or package resources is imported at all.
@@ -96,7 +96,7 @@ def test_invalid_manifests_are_cached_with_their_diagnostics(tmp_path: Path) -> 
 def test_a_corrupt_cache_is_ignored_and_rebuilt(tmp_path: Path, damage: bytes) -> None:
     make_plugins(tmp_path / "plugins", 2)
     manager(tmp_path / "plugins", tmp_path / "cache").discover()
-    (cache_file,) = (tmp_path / "cache").iterdir()
+    (cache_file,) = (tmp_path / "cache").glob("manifests-*.bin")
     cache_file.write_bytes(damage)
     assert manager(tmp_path / "plugins", tmp_path / "cache").discover().order == ("p0", "p1")
     assert cache_file.read_bytes() != damage
@@ -142,9 +142,11 @@ def test_the_cache_folder_is_bounded_the_least_recently_written_go_first(
         old.append(path)
     manifold_plugins.add("a")
     manifold_plugins.manager(cache_dir=folder).discover()
-    left = sorted(folder.glob("manifests-*.bin"))
+    left = sorted(folder.glob("*.bin"))  # the manifest caches and the snapshots together
     assert len(left) == MAX_CACHE_FILES
-    assert [p for p in old if p.exists()] == old[-(MAX_CACHE_FILES - 1) :]  # the newest others, and this run's
+    assert len(list(folder.glob("snapshot-*.bin"))) == 1
+    # the newest others, and this run's manifest cache and snapshot
+    assert [p for p in old if p.exists()] == old[-(MAX_CACHE_FILES - 2) :]
 
 
 @pytest.mark.parametrize(

@@ -62,6 +62,27 @@ class Discovery:
         """Where the plugins' compiled code is kept between runs (beside the manifest cache; None without it)."""
         return CodeCache(self.cache_dir, [_name(s) for s in self.sources]) if self.cache_dir else None
 
+    def discover(self, plugins: Plugins, resolving: Callable[[], object]) -> None:
+        """Fill ``plugins`` and the registry: from the snapshot of the last start when nothing it depends on
+        changed (see ``manifold.lifecycle.snapshot``), else read, gate and resolve, and keep a snapshot for
+        the next start. ``resolving()`` is called once the records are read, before gating."""
+        began = time.perf_counter()
+        snapshot = None
+        if self.cache_dir is not None:
+            from manifold.lifecycle.snapshot import Snapshot
+
+            snapshot = Snapshot.of(self.cache_dir, self.sources, self.config, self.registry)
+        if snapshot is not None and snapshot.restore(plugins, self.registry, self.loader):
+            self.timings.update(discover=time.perf_counter() - began, gate=0.0, resolve=0.0)
+            resolving()
+            _log_gating(plugins)
+            return
+        plugins.records, plugins.diagnostics = self.read()
+        resolving()
+        self.resolve(plugins)
+        if snapshot is not None:
+            snapshot.save(plugins, self.registry)
+
     def read(self) -> tuple[dict[str, Record], tuple[Diagnostic, ...]]:
         """A record per plugin id found in the sources (shadowed ones under ``id@file``), and the diagnostics."""
         began = time.perf_counter()
@@ -209,6 +230,16 @@ def apply_point_defaults(registry: Registry, point_id: str | None = None) -> Non
         filled = apply_defaults(point.config_schema, handle.config)
         if filled != handle.config:
             handle.config = frozen(filled)
+
+
+def _log_gating(plugins: Plugins) -> None:
+    """Log what gating logs, for a start that took its records from a snapshot: the warnings of the
+    plugins it let pass with one, and the plugins it skipped for their API version."""
+    for record in plugins.records.values():
+        for warning in record.warnings:
+            logger.warning("%s", warning.message)
+        if record.reason is not None and record.reason.code == "incompatible-api":
+            logger.warning("%s; skipping it", record.reason.message)
 
 
 def _name(source: Source) -> str:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from manifold.errors import UnknownPluginError
 from manifold.lifecycle.redact import Secrets, scrub_reason
 from manifold.sources.scan import Stamp, backing_file, file_stamp
-from manifold.states import PluginInfo, Reason, State
+from manifold.states import Deferred, PluginInfo, Reason, State
 
 if TYPE_CHECKING:
     from manifold.lifecycle.context import PluginContext
@@ -58,12 +58,14 @@ class LiveSettings(Mapping[str, Any]):
         return f"LiveSettings({dict(self._current)!r})"
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
-    """The manager's mutable state of one plugin id (snapshots are PluginInfo)."""
+    """The manager's mutable state of one plugin id (snapshots are PluginInfo).
+
+    Its manifest is given built, or ``Deferred`` (a warm start's snapshot): built when first read."""
 
     id: str
-    manifest: Manifest | None
+    held_manifest: Manifest | Deferred | None
     source: str | None
     state: State
     reason: Reason | None = None
@@ -84,9 +86,16 @@ class Record:
     activation_seq: int = 0
     """When it last became active, as a count (shutdown runs in reverse)."""
     live: LiveSettings = field(default_factory=LiveSettings)
+    """The view of ``settings`` its context holds (see ``LiveSettings``)."""
     given: Mapping[str, Any] | None = None
     """The settings the host gave with ``update_settings`` (a rescan keeps them); None: the configuration's."""
-    """The view of ``settings`` its context holds (see ``LiveSettings``)."""
+
+    @property
+    def manifest(self) -> Manifest | None:
+        held = self.held_manifest
+        if isinstance(held, Deferred):
+            return held.get()  # built once, whatever the number of threads asking
+        return held
 
     def set_settings(self, settings: Mapping[str, Any]) -> None:
         """Keep ``settings`` (read-only) and show them to the plugin's context."""
@@ -99,7 +108,7 @@ class Record:
             self.state,
             self.reason,
             self.source,
-            self.manifest,
+            self.held_manifest,  # type: ignore[arg-type]  # a Deferred one is built when the host reads it
             self.discovered_at,
             self.activated_at,
             self.changed_at,

@@ -38,11 +38,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ManifestLocation",
+    "PlainPlugin",
     "Stamp",
     "backing_file",
     "file_stamp",
     "find_manifests",
     "map_manifests",
+    "plain_plugins",
     "scan",
 ]
 
@@ -193,6 +195,64 @@ def _plugins_in(folder: Traversable, name: str, manifest_limits: ManifestLimits)
         else []
     )
     return (manifest if is_plugin else []) + bundle
+
+
+PlainPlugin = tuple[str, int, int, int, int, int]
+"""A plugin folder as ``plain_plugins`` finds it: its name in the folder scanned (``""``: that folder
+itself), then its ``plugin.toml``'s ``Stamp`` and ``st_dev``."""
+
+
+class _NotPlain(Exception):
+    """A folder holds something ``scan`` reads that is not a plain plugin folder."""
+
+
+def plain_plugins(folder: str) -> tuple[PlainPlugin, ...] | None:
+    """The plugin folders ``scan`` finds in the folder on disk at ``folder`` (or that folder itself), in
+    its order, cheaply: one ``scandir``, a ``stat`` of each folder's ``plugin.toml`` and ``bundle.toml``,
+    plain strings. None when the folder holds anything else ``scan`` reads (a bundle, an archive, a
+    folder that cannot be read) or cannot be read itself: ``scan`` says what it is."""
+    try:
+        itself = _plain_plugin(folder, "")
+        if itself is not None:
+            return (itself,)
+        with os.scandir(folder) as entries:
+            listed = sorted([(entry.name, entry.is_dir()) for entry in entries])
+        found = []
+        base = os.path.join(folder, "")
+        for name, is_dir in listed:
+            if name[0] == ".":
+                continue
+            if is_dir:
+                plugin = _plain_plugin(base + name, name)
+                if plugin is not None:
+                    found.append(plugin)
+            elif is_archive_name(name):
+                return None
+        return tuple(found)
+    except (OSError, _NotPlain):
+        return None
+
+
+_MANIFEST_END, _BUNDLE_END = os.sep + MANIFEST_NAME, os.sep + BUNDLE_NAME
+
+
+def _plain_plugin(folder: str, name: str) -> PlainPlugin | None:
+    """A plain plugin folder's entry, None when ``folder`` holds no ``plugin.toml``; raises _NotPlain when it
+    holds a ``bundle.toml``, OSError when that cannot be told (as ``_plugins_in``)."""
+    try:
+        found = os.stat(folder + _MANIFEST_END)
+    except (FileNotFoundError, NotADirectoryError):
+        found = None
+    try:
+        bundle = os.stat(folder + _BUNDLE_END)
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    else:
+        if stat.S_ISREG(bundle.st_mode):
+            raise _NotPlain(folder)
+    if found is None or not stat.S_ISREG(found.st_mode):
+        return None
+    return name, found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino, found.st_dev
 
 
 def _regular_file(path: str) -> os.stat_result | None:

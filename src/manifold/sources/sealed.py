@@ -29,6 +29,7 @@ __all__ = [
     "MAX_CACHE_SIZE",
     "PATTERNS",
     "DamagedCache",
+    "OtherContext",
     "blake2b",
     "evict",
     "read_sealed",
@@ -52,6 +53,10 @@ class DamagedCache(ValueError):
     """The cache file is not one this code wrote, whole: ignored, with a warning."""
 
 
+class OtherContext(DamagedCache):
+    """The cache file was written for another context than the reader's."""
+
+
 def read_sealed(
     path: Path | str, *, magic: bytes, version: int, context: bytes, what: str, max_size: int = MAX_CACHE_SIZE
 ) -> bytes:
@@ -71,7 +76,7 @@ def read_sealed(
         if length != size - HEADER.size:
             raise DamagedCache(f"its header says {length} bytes of entries, the file holds {size - HEADER.size}")
         if found_context != context:
-            raise DamagedCache("written for another context")
+            raise OtherContext("written for another context")
         payload = file.read(length)  # marshal.load(file) reads in tiny pieces: 8x slower
     if len(payload) != length or blake2b(payload, digest_size=32).digest() != digest:
         raise DamagedCache("its checksum does not match its entries")

@@ -1,0 +1,444 @@
+"""The snapshot of a resolved start: what discovery, gating and resolving produced, kept so that the next start
+with nothing changed costs a scan of the folders and one read of one file.
+
+After a start that read, gated and resolved, the manager writes one sealed file next to the manifest
+cache (``manifold.sources.sealed``: a checked header, an atomic write for the owner only, counted in
+the folder's bounds) holding every record (its id, source, state, reason, stamp, warnings and
+computed settings), the diagnostics, the load order, the dependency edges, the points and the
+extension handles, and each manifest's table as a blob of its own. The next start scans the sources
+(``plain_plugins``: a ``scandir`` and a ``stat`` per plugin folder) and, when the folders and their
+manifests' stamps are those of the snapshot, takes everything from it: no gating, no rule engine,
+and each record's ``Manifest`` built only when something first reads it (``Deferred``).
+
+The snapshot is used only when its context is the current one. The context covers: the manifest
+cache's (manifold's version, the interpreter, ``sys.path``, the manifest limits) and that cache
+file's own stamp (a rescan or a cold read that rewrote it makes the snapshot stale); the sources'
+names and paths; the host options gating, resolving and settings read (the app, its version and the
+API version, the severities, ``require_target``, the ``enabled``/``disabled``/``allow``/``deny``/
+``required`` lists and the settings, in a canonical form: sets sorted, mappings by key, so that the
+hash seed changes nothing); the points the host declared before discovery; the installed
+distributions, through the modification time of every ``sys.path`` entry (installing or removing a
+distribution changes its folder's); and the facts environment markers read (``os.uname()``,
+``sys.platform``, ``os.name``, the interpreter's version and implementation).
+
+It deliberately does not cover: a host with a ``pre_activate`` callback (its answers cannot be
+keyed: such a host never uses a snapshot), sources other than folders on disk holding plain plugin
+folders (bundles, archives and ``pkg://`` folders are read each time), and the plugins' code (what
+the manifest cache does not key on either). The settings enter the context only as part of a
+digest, and the settings a host gave are never written: those plugins' settings are computed again
+from their manifests on a warm start.
+
+A file that is missing, of another context, damaged or too large is ignored (damage with a warning)
+and the start reads everything; a manifest blob that cannot be built when first read leaves its
+plugin ``filtered`` (reason ``invalid``, saying the cache is damaged), logs a warning and removes
+the snapshot, so that the next start reads every manifest again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import marshal
+import os
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from manifold.config import HostConfig
+from manifold.errors import describe
+from manifold.lifecycle.records import Plugins, Record, now
+from manifold.manifest.diagnostics import Diagnostic
+from manifold.manifest.model import Manifest, Reference, frozen
+from manifold.registry import ExtensionHandle, Point, Registry
+from manifold.sources.cache import cache_file, is_toml_data
+from manifold.sources.locations import FolderSource, Source
+from manifold.sources.scan import PlainPlugin, file_stamp, plain_plugins
+from manifold.sources.sealed import DamagedCache, OtherContext, blake2b, read_sealed, write_sealed
+from manifold.states import Deferred, Reason
+
+__all__ = ["Snapshot"]
+
+logger = logging.getLogger("manifold")
+
+_FORMAT = 1
+_MAGIC = b"MFDSNAPS"
+
+Listing = tuple[tuple[str, str, tuple[PlainPlugin, ...]], ...]
+"""Per source: its name, its folder, and the plugin folders found in it with their manifests' stamps."""
+
+
+class _Unsnapshotable(ValueError):
+    """The state holds something a snapshot cannot keep (a callback's exception, a value marshal cannot write)."""
+
+
+class Snapshot:
+    """The snapshot file of one set of sources and host options; ``None`` from ``of`` when there can be none."""
+
+    def __init__(self, path: Path, context: bytes, listing: Listing, manifests: Path, config: HostConfig) -> None:
+        self.path = path
+        self._context = context  # the context but the manifest cache's stamp, read at each use
+        self.listing = listing
+        self._manifests = manifests
+        self._config = config
+        self.max_depth = config.manifest_limits.max_depth
+
+    @classmethod
+    def of(cls, folder: Path, sources: tuple[Source, ...], config: HostConfig, registry: Registry) -> Snapshot | None:
+        """The snapshot of these sources in the cache ``folder``, with the sources scanned as they are now;
+        None when these sources or options cannot have one."""
+        if config.pre_activate is not None or any(type(s) is not FolderSource for s in sources):
+            return None
+        listing = []
+        for source in sources:
+            folder_path = os.fspath(source.path)  # type: ignore[attr-defined]  # a FolderSource
+            found = plain_plugins(folder_path)
+            if found is None:
+                return None
+            listing.append((source.name, folder_path, found))
+        manifests, manifests_context = cache_file(folder, [s.name for s in sources], config.manifest_limits)
+        named = b"\0".join([manifests_context, *(s.name.encode(errors="surrogatepass") for s in sources)])
+        path = folder / f"snapshot-{blake2b(named, digest_size=12).hexdigest()}.bin"
+        context = "\0".join([_options(config), _host_points(registry)])
+        digest = blake2b(manifests_context + context.encode(errors="surrogatepass"), digest_size=16).digest()
+        return cls(path, digest, tuple(listing), manifests, config)
+
+    def _full_context(self) -> bytes:
+        """The context with what may change while the manager runs: the environment (installed
+        distributions), and the manifest cache file's stamp (a rewritten cache makes the snapshot stale)."""
+        now_ = f"{_environment()}\0{file_stamp(self._manifests)!r}".encode(errors="surrogatepass")
+        return blake2b(self._context + now_, digest_size=16).digest()
+
+    # ------------------------------------------------------------------ the warm start
+    def restore(self, plugins: Plugins, registry: Registry, loader: Callable[[ExtensionHandle], Any]) -> bool:
+        """Fill ``plugins`` and ``registry`` from the snapshot when it is the one of these sources as they
+        are now; False (nothing changed) when it is missing, stale, of another context or damaged."""
+        try:
+            context = self._full_context()
+            payload = read_sealed(self.path, magic=_MAGIC, version=_FORMAT, context=context, what="a snapshot")
+        except (FileNotFoundError, OtherContext):  # none yet, or the last start's options were others
+            return False
+        except (OSError, DamagedCache) as e:
+            logger.warning("snapshot %s ignored (%s); the plugins are read again", self.path, e)
+            return False
+        try:
+            saved = marshal.loads(payload)
+            if type(saved) is not tuple or len(saved) != 9 or saved[0] != self.listing:
+                return False  # a folder or a manifest changed
+            restored = self._decode(saved)
+        except Exception as e:  # a payload this code did not write (its checksum forged): the same answer
+            logger.warning("snapshot %s ignored (damaged: %s); the plugins are read again", self.path, e)
+            return False
+        records, diagnostics, order, needs, needed_by, points, handles = restored
+        taken = registry.points
+        if any(point.id in taken for point in points):
+            return False  # cannot be: the host's points are in the context; read again
+        for point in points:
+            registry.add_point(point)
+        for fields in handles:
+            plugin, point_id, index, ref, ext_id, priority, config, place, wrapper = fields
+            registry.add(
+                ExtensionHandle(
+                    plugin=plugin,
+                    point=point_id,
+                    index=index,
+                    ref=None if ref is None else Reference(*ref),
+                    id=ext_id,
+                    priority=priority,
+                    config=frozen(config),
+                    order=place,
+                    loader=loader,
+                    wrapper=wrapper,
+                )
+            )
+        plugins.records, plugins.diagnostics, plugins.order = records, diagnostics, order
+        plugins.needs, plugins.needed_by = needs, needed_by
+        return True
+
+    def _decode(self, saved: tuple[Any, ...]) -> tuple[Any, ...]:
+        _, records_saved, diagnostics_saved, order, needs, needed_by, points_saved, handles, blobs = saved
+        stamp = now()
+        lock = threading.Lock()
+        records: dict[str, Record] = {}
+        for fields in records_saved:
+            pid, blob, source, state, reason, discovered, file_stamp_, warnings, settings, where = fields
+            held = None
+            if blob is not None:
+                manifest_id, index = blob
+                held = _Blob(self, blobs[index], manifest_id, where, lock)
+            record = Record(pid, held, source, state, _reason(reason), stamp if discovered else None, changed_at=stamp)
+            if held is not None:
+                held.record = record
+            record.stamp = None if file_stamp_ is None else tuple(file_stamp_)
+            record.warnings = tuple(_reason(w) for w in warnings)  # type: ignore[misc]
+            if settings is not None:
+                kind, data = settings
+                if kind == "host":
+                    record.set_settings(_host_settings(record, self._config))
+                else:
+                    record.set_settings(frozen(data))
+            records[pid] = record
+        diagnostics = tuple(Diagnostic(*values) for values in diagnostics_saved)
+        points = tuple(_point(values) for values in points_saved)
+        if type(order) is not tuple or any(pid not in records for pid in order):
+            raise ValueError("its load order names plugins it does not hold")
+        return records, diagnostics, order, needs, needed_by, points, handles
+
+    # ------------------------------------------------------------------ after a cold start
+    def save(self, plugins: Plugins, registry: Registry) -> None:
+        """Write the snapshot of what was just read, gated and resolved (failures only logged)."""
+        try:
+            payload = marshal.dumps(self._encode(plugins, registry))
+            context = self._full_context()
+            write_sealed(self.path, payload, magic=_MAGIC, version=_FORMAT, context=context)
+        except (OSError, ValueError) as e:
+            logger.debug("snapshot %s not written: %s", self.path, e)
+            self.remove()
+
+    def remove(self) -> None:
+        """Remove the snapshot file: the next start reads everything."""
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+
+    def _encode(self, plugins: Plugins, registry: Registry) -> tuple[Any, ...]:
+        given = self._config.settings
+        blobs: list[bytes] = []
+        records = []
+        for record in plugins.records.values():
+            manifest = record.manifest
+            blob = where = None
+            if manifest is not None:
+                if not isinstance(manifest.root, Path):
+                    raise _Unsnapshotable(f"{record.id}: not in a folder on disk")
+                blob, where = (manifest.id, len(blobs)), (manifest.file, os.fspath(manifest.root))
+                blobs.append(marshal.dumps(dict(manifest.data)))
+            settings: tuple[str, Any] | None = None
+            if record.id in plugins.order:
+                settings = ("host", None) if record.id in given else ("computed", _thawed(record.settings))
+            records.append(
+                (
+                    record.id,
+                    blob,
+                    record.source,
+                    record.state,
+                    _reason_data(record.reason),
+                    record.discovered_at is not None,
+                    record.stamp,
+                    tuple(_reason_data(w) for w in record.warnings),
+                    settings,
+                    where,
+                )
+            )
+        points = tuple(_point_data(p) for p in registry.points.values() if p.plugin is not None)
+        handles = tuple(
+            (
+                h.plugin,
+                h.point,
+                h.index,
+                None if h.ref is None else (h.ref.module, h.ref.qualname),
+                h.id,
+                h.priority,
+                _thawed(h.config),
+                h.order,
+                h.wrapper,
+            )
+            for h in registry.all_extensions()
+        )
+        return (
+            self.listing,
+            tuple(records),
+            tuple(tuple(d.to_dict().values()) for d in plugins.diagnostics),
+            plugins.order,
+            {pid: list(needs) for pid, needs in plugins.needs.items()},
+            {pid: list(ids) for pid, ids in plugins.needed_by.items()},
+            points,
+            handles,
+            tuple(blobs),
+        )
+
+    def damaged(self, blob: _Blob, error: str) -> None:
+        """A manifest blob cannot be built: its plugin is left out, and the snapshot is removed."""
+        record = blob.record
+        file = blob.where[0]
+        logger.warning(
+            "snapshot %s damaged: the manifest of %s cannot be built from it (%s); it is left out, and the next "
+            "start reads every manifest again",
+            self.path,
+            record.id if record is not None else file,
+            error,
+        )
+        if record is not None:
+            message = f"{file}: its manifest in the cache is damaged ({error}); it is read again on the next start"
+            record.state, record.reason, record.changed_at = "filtered", Reason("invalid", message), now()
+        self.remove()
+
+
+class _Blob(Deferred):
+    """A record's manifest as the snapshot holds it: its table, marshalled; built on first read, once."""
+
+    __slots__ = ("_data", "_lock", "_manifest_id", "_snapshot", "_value", "record", "where")
+
+    def __init__(self, snapshot: Snapshot, data: bytes, manifest_id: str, where: tuple[str, str], lock: Any) -> None:
+        self._snapshot = snapshot
+        self._data = data
+        self._manifest_id = manifest_id
+        self.where = where
+        self._lock = lock
+        self._value: Manifest | object | None = _UNBUILT
+        self.record: Record | None = None
+
+    def get(self) -> Manifest | None:
+        value = self._value
+        if value is _UNBUILT:
+            built, error = self._build()
+            with self._lock:  # set if absent: two threads may build, one manifest escapes
+                if self._value is _UNBUILT:
+                    self._value, self._data = built, b""
+                    if built is None:
+                        self._snapshot.damaged(self, error)
+                value = self._value
+        return value  # type: ignore[return-value]
+
+    def _build(self) -> tuple[Manifest | None, str]:
+        file, root = self.where
+        try:
+            data = marshal.loads(self._data)
+            if type(data) is not dict or not is_toml_data(data, self._snapshot.max_depth):
+                raise ValueError("not a manifest's table")
+            manifest = Manifest.from_data(data, file=file, root=Path(root))
+            if manifest.id != self._manifest_id:
+                raise ValueError(f"it holds the manifest of {manifest.id!r}")
+        except Exception as e:
+            return None, describe(e)
+        return manifest, ""
+
+
+_UNBUILT: Any = object()
+
+
+# -------------------------------------------------------------------------------- values as data
+def _reason_data(reason: Reason | None) -> tuple[Any, ...] | None:
+    if reason is None:
+        return None
+    if reason.error is not None or reason.traceback:
+        raise _Unsnapshotable(f"a reason with an exception: {reason.code}")
+    return reason.code, reason.message, reason.chain, reason.phase, _reason_data(reason.cause)
+
+
+def _reason(data: Any) -> Reason | None:
+    if data is None:
+        return None
+    code, message, chain, phase, cause = data
+    if type(message) is not str or type(chain) is not tuple:
+        raise ValueError("a malformed reason")
+    return Reason(code, message, chain, phase, cause=_reason(cause))
+
+
+def _point_data(point: Point) -> tuple[Any, ...]:
+    interface = point.interface
+    if interface is not None and not isinstance(interface, Reference):
+        raise _Unsnapshotable(f"point {point.id}: an interface that is a class")
+    return (
+        point.id,
+        point.plugin,
+        point.description,
+        None if interface is None else (interface.module, interface.qualname),
+        point.cardinality,
+        None if point.config_schema is None else _thawed(point.config_schema),
+        point.hook,
+        point.parameters,
+        point.firstresult,
+        point.order,
+        point.timeout,
+    )
+
+
+def _point(data: Any) -> Point:
+    pid, plugin, description, interface, cardinality, schema, hook, parameters, firstresult, order, timeout = data
+    return Point(
+        pid,
+        plugin,
+        description,
+        None if interface is None else Reference(*interface),
+        cardinality,
+        schema,
+        hook,
+        parameters,
+        firstresult,
+        order,
+        timeout,
+    )
+
+
+def _thawed(value: Any) -> Any:
+    """``value`` with its read-only mappings as dicts (what marshal writes); lists and tuples as they are."""
+    if isinstance(value, MappingProxyType):
+        value = dict(value)
+    if type(value) is dict:
+        return {key: _thawed(item) for key, item in value.items()}
+    if type(value) in (list, tuple):
+        return type(value)(_thawed(item) for item in value)
+    return value
+
+
+def _host_settings(record: Record, config: HostConfig) -> Mapping[str, Any]:
+    """The settings of a plugin the host gave settings for, with its schema's defaults (as discovery computes
+    them): never written in the snapshot, they may hold secrets."""
+    from manifold.manifest.settings import apply_defaults
+
+    manifest = record.manifest
+    schema = manifest.settings_schema if manifest is not None else None
+    return frozen(apply_defaults(schema, config.settings.get(record.id, {})))
+
+
+# -------------------------------------------------------------------------------- the context
+def _canonical(value: Any) -> str:
+    """``value`` as text that is the same in every process (sets sorted, mappings by key)."""
+    if isinstance(value, Mapping):
+        items = sorted((_canonical(k), _canonical(v)) for k, v in value.items())
+        return "{" + ",".join(f"{k}:{v}" for k, v in items) + "}"
+    if isinstance(value, set | frozenset):
+        return "set(" + ",".join(sorted(_canonical(v) for v in value)) + ")"
+    if isinstance(value, list | tuple):
+        return f"{type(value).__name__}(" + ",".join(_canonical(v) for v in value) + ")"
+    return f"{type(value).__qualname__}:{value!r}"
+
+
+def _options(config: HostConfig) -> str:
+    """The host options that gating, resolving and settings read."""
+    return _canonical(
+        (
+            config.app,
+            str(config.app_version),
+            str(config.api_version),
+            config.api_severity,
+            config.app_severity,
+            config.require_target,
+            config.enabled,
+            config.disabled,
+            config.allow,
+            config.deny,
+            config.required,
+            config.settings,
+        )
+    )
+
+
+def _host_points(registry: Registry) -> str:
+    """The points declared before discovery (the host's): the rule engine and the extensions' defaults read them."""
+    return _canonical([[getattr(point, name) for name in Point.__slots__] for point in registry.points.values()])
+
+
+def _environment() -> str:
+    """The platform facts markers read, and the modification time of every ``sys.path`` entry (where
+    installed distributions are found)."""
+    stamps = []
+    for entry in sys.path:
+        try:
+            stamps.append(f"{entry}\0{os.stat(entry or '.').st_mtime_ns}")
+        except (OSError, ValueError):
+            stamps.append(f"{entry}\0-")
+    facts = (tuple(os.uname()) if hasattr(os, "uname") else (), sys.platform, os.name, sys.version)
+    return "\0".join([repr(facts), repr(sys.implementation.name), *stamps])
