@@ -125,7 +125,9 @@ class Snapshot:
             return False
         try:
             saved = marshal.loads(payload)
-            if type(saved) is not tuple or len(saved) != 9 or saved[0] != self.listing:
+            if type(saved) is not tuple or len(saved) != 9:
+                raise ValueError("not a snapshot's table")
+            if saved[0] != self.listing:
                 return False  # a folder or a manifest changed
             restored = self._decode(saved)
         except Exception as e:  # a payload this code did not write (its checksum forged): the same answer
