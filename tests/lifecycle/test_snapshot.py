@@ -208,7 +208,7 @@ def test_a_warm_start_logs_what_gating_logs(tmp_path: Path, caplog: pytest.LogCa
 
 
 def test_a_warm_start_builds_no_manifest_until_one_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from manifold.manifest.model import Manifest
+    from manifold import Manifest
 
     root, other, cache = tmp_path / "plugins", tmp_path / "more", tmp_path / "cache"
     rich_set(root, other)
@@ -500,6 +500,23 @@ def test_a_damaged_manifest_blob_leaves_its_plugin_out_with_a_reason(
     assert fresh.report.plugins["a"].state == "resolved"
 
 
+def test_a_damaged_blob_first_read_by_an_activation_fails_no_activation(tmp_path: Path) -> None:
+    root, cache = tmp_path / "plugins", tmp_path / "cache"
+    small_set(root)
+    build([root], cache).discover()
+    (path,) = snapshots(cache)
+    forge(path, lambda saved: (*saved[:8], (b"\x00", *saved[8][1:])))
+    warm = build([root], cache)
+    report = warm.activate_all()
+    assert [(pid, info.state) for pid, info in report.plugins.items()] == [
+        ("a", "filtered"),
+        ("b", "unresolved"),
+        ("missing", "filtered"),
+    ]
+    assert report.plugins["b"].reason.code == "dependency-unavailable"  # type: ignore[union-attr]
+    assert warm.activate("b") is False
+
+
 def test_a_blob_of_another_plugin_is_damage(tmp_path: Path) -> None:
     root, cache = tmp_path / "plugins", tmp_path / "cache"
     small_set(root)
@@ -615,3 +632,26 @@ def test_generated_sets_start_warm_exactly_as_cold(specs: dict[str, dict[str, An
         finally:
             while OPEN:
                 OPEN.pop().close()
+
+
+# ---------------------------------------------------------------------------------------- the shipped examples
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.iterdir() if (p / "plugins").is_dir()))
+def test_the_shipped_examples_start_warm_exactly_as_cold(tmp_path: Path, example: str) -> None:
+    folder = EXAMPLES / example
+
+    def start(**options: Any) -> Manager:
+        if (folder / "manifold.toml").is_file():
+            manager = Manager.from_config(folder / "manifold.toml", environ={}, **options)
+        else:
+            manager = Manager([folder / "plugins"], environ={}, **options)
+        OPEN.append(manager)
+        return manager
+
+    reference = view(start(cache=False))
+    first = view(start(cache_dir=tmp_path))
+    warm = start(cache_dir=tmp_path)
+    assert view(warm) == first == reference
+    assert started_warm(warm)

@@ -71,7 +71,13 @@ class Activation:
 
     def can_activate(self, record: Record) -> bool:
         """Whether a use may activate ``record`` (the host's ``activate(id)`` lifts a hold first)."""
-        return record.state in ACTIVATABLE and not record.held and not self.config.safe_mode
+        # its manifest first: one that cannot be built (a damaged snapshot's) leaves the plugin filtered
+        return (
+            record.manifest is not None
+            and record.state in ACTIVATABLE
+            and not record.held
+            and not self.config.safe_mode
+        )
 
     def hold(self, record: Record) -> None:
         """The host deactivated ``record``: nothing activates it again but the host's ``activate(id)``
