@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -201,6 +201,30 @@ class Registry:
             self._sorted.pop(handle.point, None)
         self._changed(handle.point)
         return lambda: self._discard(handle)
+
+    def fill(self, points: Iterable[Point], handles: Iterable[ExtensionHandle]) -> None:
+        """Add ``points`` (none of them declared yet) and ``handles`` in one step, as ``add_point`` and ``add``
+        would one by one (a warm start's, from a snapshot); watchers hear of each point once."""
+        with self._lock:
+            added = {point.id: point for point in points}
+            taken = [pid for pid in added if pid in self._points]
+            if taken:
+                raise ValueError(
+                    f"point {taken[0]!r} is already declared by {self._points[taken[0]].plugin or 'the host'}"
+                )
+            self._points.update(added)
+            extensions = self._extensions
+            for handle in handles:
+                listed = extensions.get(handle.point)
+                if listed is None:
+                    extensions[handle.point] = [handle]
+                else:
+                    listed.append(handle)
+            self._sorted.clear()
+            changed = list(dict.fromkeys([*added, *extensions]))
+        if self._watchers:
+            for point_id in changed:
+                self._changed(point_id)
 
     def _discard(self, handle: ExtensionHandle) -> None:
         with self._lock:

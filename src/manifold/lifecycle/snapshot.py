@@ -51,7 +51,7 @@ from manifold.config import HostConfig
 from manifold.errors import describe
 from manifold.lifecycle.records import Plugins, Record, now
 from manifold.manifest.diagnostics import Diagnostic
-from manifold.manifest.model import Manifest, Reference, frozen
+from manifold.manifest.model import EMPTY, Manifest, Reference, frozen
 from manifold.registry import ExtensionHandle, Point, Registry
 from manifold.sources.cache import cache_file, is_toml_data
 from manifold.sources.locations import FolderSource, Source
@@ -134,27 +134,10 @@ class Snapshot:
             logger.warning("snapshot %s ignored (damaged: %s); the plugins are read again", self.path, e)
             return False
         records, diagnostics, order, needs, needed_by, points, handles = restored
-        taken = registry.points
-        if any(point.id in taken for point in points):
-            return False  # cannot be: the host's points are in the context; read again
-        for point in points:
-            registry.add_point(point)
-        for fields in handles:
-            plugin, point_id, index, ref, ext_id, priority, config, place, wrapper = fields
-            registry.add(
-                ExtensionHandle(
-                    plugin=plugin,
-                    point=point_id,
-                    index=index,
-                    ref=None if ref is None else Reference(*ref),
-                    id=ext_id,
-                    priority=priority,
-                    config=frozen(config),
-                    order=place,
-                    loader=loader,
-                    wrapper=wrapper,
-                )
-            )
+        try:
+            registry.fill(points, [_handle(fields, loader) for fields in handles])
+        except ValueError:  # cannot be: the host's points are in the context
+            return False
         plugins.records, plugins.diagnostics, plugins.order = records, diagnostics, order
         plugins.needs, plugins.needed_by = needs, needed_by
         return True
@@ -336,6 +319,22 @@ def _reason(data: Any) -> Reason | None:
     if type(message) is not str or type(chain) is not tuple:
         raise ValueError("a malformed reason")
     return Reason(code, message, chain, phase, cause=_reason(cause))
+
+
+def _handle(fields: Any, loader: Callable[[ExtensionHandle], Any]) -> ExtensionHandle:
+    plugin, point, index, ref, ext_id, priority, config, order, wrapper = fields
+    return ExtensionHandle(
+        plugin=plugin,
+        point=point,
+        index=index,
+        ref=None if ref is None else Reference(*ref),
+        id=ext_id,
+        priority=priority,
+        config=MappingProxyType(config) if config else EMPTY,  # a fresh table: no copy needed
+        order=order,
+        loader=loader,
+        wrapper=wrapper,
+    )
 
 
 def _point_data(point: Point) -> tuple[Any, ...]:
