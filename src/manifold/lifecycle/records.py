@@ -94,7 +94,10 @@ class Record:
     def manifest(self) -> Manifest | None:
         held = self.held_manifest
         if isinstance(held, Deferred):
-            return held.get()  # built once, whatever the number of threads asking
+            built = held.get()  # built once, whatever the number of threads asking
+            if built is not None:
+                self.held_manifest = built
+            return built
         return held
 
     def set_settings(self, settings: Mapping[str, Any]) -> None:

@@ -188,7 +188,7 @@ class Snapshot:
             os.unlink(self.path)
 
     def _encode(self, plugins: Plugins, registry: Registry) -> tuple[Any, ...]:
-        given = self._config.settings
+        given, ordered = self._config.settings, set(plugins.order)
         blobs: list[bytes] = []
         records = []
         for record in plugins.records.values():
@@ -200,7 +200,7 @@ class Snapshot:
                 blob, where = (manifest.id, len(blobs)), (manifest.file, os.fspath(manifest.root))
                 blobs.append(marshal.dumps(dict(manifest.data)))
             settings: tuple[str, Any] | None = None
-            if record.id in plugins.order:
+            if record.id in ordered:
                 settings = ("host", None) if record.id in given else ("computed", _thawed(record.settings))
             records.append(
                 (
