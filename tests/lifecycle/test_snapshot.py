@@ -230,6 +230,35 @@ def test_a_warm_start_builds_no_manifest_until_one_is_read(tmp_path: Path, monke
     assert built == ["b"]
 
 
+def test_threads_reading_a_deferred_manifest_at_once_get_one_object(tmp_path: Path) -> None:
+    import threading
+
+    root, other, cache = tmp_path / "plugins", tmp_path / "more", tmp_path / "cache"
+    rich_set(root, other)
+    build([root, other], cache).discover()
+    for _ in range(5):
+        warm = build([root, other], cache)
+        report = warm.discover()
+        start = threading.Barrier(8)
+        seen: list[object] = []
+
+        def read(
+            report: Any = report, warm: Manager = warm, start: threading.Barrier = start, seen: list[object] = seen
+        ) -> None:
+            start.wait()
+            seen.append(report.plugins["b"].manifest)
+            seen.append(warm.inspect("b").manifest)
+
+        threads = [threading.Thread(target=read) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(seen) == 16
+        assert all(manifest is seen[0] for manifest in seen)
+        assert seen[0] is not None
+
+
 def test_host_settings_are_not_written_in_the_snapshot(tmp_path: Path) -> None:
     root, other, cache = tmp_path / "plugins", tmp_path / "more", tmp_path / "cache"
     rich_set(root, other)
