@@ -181,7 +181,9 @@ def _plugins_in(folder: Traversable, name: str, manifest_limits: ManifestLimits)
     if isinstance(folder, Path):  # one stat each says whether it is there and what the cache compares
         base = os.fspath(folder)
         found = _regular_file(os.path.join(base, MANIFEST_NAME))
-        is_plugin, is_bundle = found is not None, _regular_file(os.path.join(base, BUNDLE_NAME)) is not None
+        bundle_file = os.path.join(base, BUNDLE_NAME)
+        is_bundle = os.access(bundle_file, os.F_OK) and _regular_file(bundle_file) is not None
+        is_plugin = found is not None
         if found is not None:
             stamp, identity = stamp_of(found), (found.st_dev, found.st_ino)
     else:
@@ -243,13 +245,8 @@ def _plain_plugin(folder: str, name: str) -> PlainPlugin | None:
         found = os.stat(folder + _MANIFEST_END)
     except (FileNotFoundError, NotADirectoryError):
         found = None
-    try:
-        bundle = os.stat(folder + _BUNDLE_END)
-    except (FileNotFoundError, NotADirectoryError):
-        pass
-    else:
-        if stat.S_ISREG(bundle.st_mode):
-            raise _NotPlain(folder)
+    if os.access(folder + _BUNDLE_END, os.F_OK) and _regular_file(folder + _BUNDLE_END) is not None:
+        raise _NotPlain(folder)  # (access: half the cost of a stat that fails, the usual case)
     if found is None or not stat.S_ISREG(found.st_mode):
         return None
     return name, found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino, found.st_dev
