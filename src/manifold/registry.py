@@ -157,6 +157,7 @@ class Registry:
         self._sorted: dict[str, tuple[ExtensionHandle, ...]] = {}
         self._lock = threading.RLock()
         self._watchers: list[Callable[[str], None]] = []
+        self._pending: Callable[[], tuple[Iterable[Point], Iterable[ExtensionHandle]]] | None = None
 
     def watch(self, callback: Callable[[str], None]) -> Callable[[], None]:
         """Call ``callback(point_id)`` whenever a point or its extensions change; returns the undo."""
@@ -173,6 +174,7 @@ class Registry:
             callback(point_id)
 
     def add_point(self, point: Point) -> Callable[[], None]:
+        self._settle()
         with self._lock:
             if point.id in self._points:
                 owner = self._points[point.id].plugin or "the host"
@@ -183,35 +185,46 @@ class Registry:
         return lambda: self.remove_point(point.id)
 
     def remove_point(self, point_id: str) -> None:
+        self._settle()
         with self._lock:
             self._points.pop(point_id, None)
             self._sorted.pop(point_id, None)
         self._changed(point_id)
 
     def point(self, point_id: str) -> Point | None:
+        self._settle()
         return self._points.get(point_id)
 
     @property
     def points(self) -> Mapping[str, Point]:
+        self._settle()
         return dict(self._points)
 
     def add(self, handle: ExtensionHandle) -> Callable[[], None]:
+        self._settle()
         with self._lock:
             self._extensions.setdefault(handle.point, []).append(handle)
             self._sorted.pop(handle.point, None)
         self._changed(handle.point)
         return lambda: self._discard(handle)
 
-    def fill(self, points: Iterable[Point], handles: Iterable[ExtensionHandle]) -> None:
-        """Add ``points`` (none of them declared yet) and ``handles`` in one step, as ``add_point`` and ``add``
-        would one by one (a warm start's, from a snapshot); watchers hear of each point once."""
+    def fill_later(self, build: Callable[[], tuple[Iterable[Point], Iterable[ExtensionHandle]]]) -> None:
+        """Have ``build()`` give points (none declared yet) and extensions that the registry takes in one
+        step, as ``add_point`` and ``add`` would one by one, when it is first read or changed (a warm
+        start's, from a snapshot: a start that reads no point builds none). ``build`` must not raise."""
         with self._lock:
-            added = {point.id: point for point in points}
-            taken = [pid for pid in added if pid in self._points]
-            if taken:
-                raise ValueError(
-                    f"point {taken[0]!r} is already declared by {self._points[taken[0]].plugin or 'the host'}"
-                )
+            self._pending = build
+
+    def _settle(self) -> None:
+        """Take in what ``fill_later`` left to build, if anything (before any read or change)."""
+        if self._pending is None:
+            return
+        with self._lock:  # other threads wait for the whole of it
+            build = self._pending
+            if build is None:
+                return
+            points, handles = build()
+            added = {point.id: point for point in points if point.id not in self._points}
             self._points.update(added)
             extensions = self._extensions
             for handle in handles:
@@ -222,11 +235,12 @@ class Registry:
                     listed.append(handle)
             self._sorted.clear()
             changed = list(dict.fromkeys([*added, *extensions]))
-        if self._watchers:
-            for point_id in changed:
-                self._changed(point_id)
+            self._pending = None
+        for point_id in changed:
+            self._changed(point_id)
 
     def _discard(self, handle: ExtensionHandle) -> None:
+        self._settle()
         with self._lock:
             handles = self._extensions.get(handle.point, [])
             if handle in handles:
@@ -237,6 +251,7 @@ class Registry:
     def staging(self) -> Registry:
         """A new registry holding the points the host declared (not those of plugins): filled aside, then
         taken over in one step by ``adopt``."""
+        self._settle()
         staged = Registry()
         with self._lock:
             staged._points = {pid: p for pid, p in self._points.items() if p.plugin is None}
@@ -245,6 +260,8 @@ class Registry:
     def adopt(self, staged: Registry) -> None:
         """Take over the points and extensions of ``staged`` in one step: a reader in another thread sees
         the old ones or the new ones, never a mix. Watchers hear of every point whose entries changed."""
+        self._settle()
+        staged._settle()
         with self._lock:
             old_points, old_extensions = self._points, self._extensions
             self._points, self._extensions, self._sorted = staged._points, staged._extensions, {}
@@ -259,6 +276,7 @@ class Registry:
 
     def remove_plugins(self, plugins: Collection[str]) -> None:
         """Remove every extension of these plugins and every point they declared (one pass over all)."""
+        self._settle()
         changed: list[str] = []
         with self._lock:
             for point_id, handles in self._extensions.items():
@@ -278,6 +296,8 @@ class Registry:
         """All extensions of the point that have not failed, in order (``()`` for an unknown point):
         highest priority first; ties in load order, then manifest order (``order = "priority"``, the
         default), or the reverse of both (``"last-registered-first"``)."""
+        if self._pending is not None:
+            self._settle()
         ordered = self._sorted.get(point_id)
         if ordered is None:
             with self._lock:  # the sorted tuple and the lists it is made from belong to one generation
@@ -287,5 +307,6 @@ class Registry:
         return tuple(h for h in ordered if h.error is None)
 
     def all_extensions(self) -> tuple[ExtensionHandle, ...]:
+        self._settle()
         with self._lock:
             return tuple(h for handles in self._extensions.values() for h in handles)

@@ -505,9 +505,9 @@ def test_a_damaged_manifest_blob_leaves_its_plugin_out_with_a_reason(
     (path,) = snapshots(cache)
 
     def flip(saved: tuple[Any, ...]) -> tuple[Any, ...]:
-        blobs = list(saved[8])
+        blobs = list(saved[7])
         blobs[0] = bytes([blobs[0][0] ^ 0xFF]) + blobs[0][1:]  # not marshal any more
-        return (*saved[:8], tuple(blobs))
+        return (*saved[:7], tuple(blobs))
 
     forge(path, flip)
     warm = build([root], cache)
@@ -534,7 +534,7 @@ def test_a_damaged_blob_first_read_by_an_activation_fails_no_activation(tmp_path
     small_set(root)
     build([root], cache).discover()
     (path,) = snapshots(cache)
-    forge(path, lambda saved: (*saved[:8], (b"\x00", *saved[8][1:])))
+    forge(path, lambda saved: (*saved[:7], (b"\x00", *saved[7][1:])))
     warm = build([root], cache)
     report = warm.activate_all()
     assert [(pid, info.state) for pid, info in report.plugins.items()] == [
@@ -551,11 +551,29 @@ def test_a_blob_of_another_plugin_is_damage(tmp_path: Path) -> None:
     small_set(root)
     build([root], cache).discover()
     (path,) = snapshots(cache)
-    forge(path, lambda saved: (*saved[:8], tuple(reversed(saved[8]))))
+    forge(path, lambda saved: (*saved[:7], tuple(reversed(saved[7]))))
     warm = build([root], cache)
     assert started_warm(warm)
     assert warm.inspect("a").manifest is None
     assert "it holds the manifest of 'b'" in warm.inspect("a").reason.message  # type: ignore[union-attr]
+
+
+def test_damaged_points_leave_the_registry_without_them_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root, other, cache = tmp_path / "plugins", tmp_path / "more", tmp_path / "cache"
+    rich_set(root, other)
+    build([root, other], cache).discover()
+    (path,) = snapshots(cache)
+    forge(path, lambda saved: (*saved[:6], b"\x00" + saved[6][1:], saved[7]))
+    warm = build([root, other], cache)
+    assert started_warm(warm)
+    with caplog.at_level(logging.WARNING, logger="manifold"):
+        assert warm.extensions("a.formats") == []
+    assert f"snapshot {path} damaged: its points and extensions cannot be built (" in caplog.text
+    assert list(warm.points()) == ["host.things"]
+    assert not path.exists()
+    assert view(build([root, other], cache))["extensions"]["a.formats"]  # read again
 
 
 @pytest.mark.parametrize(

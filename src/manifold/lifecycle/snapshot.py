@@ -125,7 +125,7 @@ class Snapshot:
             return False
         try:
             saved = marshal.loads(payload)
-            if type(saved) is not tuple or len(saved) != 9:
+            if type(saved) is not tuple or len(saved) != 8:
                 raise ValueError("not a snapshot's table")
             if saved[0] != self.listing:
                 return False  # a folder or a manifest changed
@@ -133,17 +133,14 @@ class Snapshot:
         except Exception as e:  # a payload this code did not write (its checksum forged): the same answer
             logger.warning("snapshot %s ignored (damaged: %s); the plugins are read again", self.path, e)
             return False
-        records, diagnostics, order, needs, needed_by, points, handles = restored
-        try:
-            registry.fill(points, [_handle(fields, loader) for fields in handles])
-        except ValueError:  # cannot be: the host's points are in the context
-            return False
+        records, diagnostics, order, needs, needed_by, extensions = restored
+        registry.fill_later(lambda: self._extensions(extensions, loader))
         plugins.records, plugins.diagnostics, plugins.order = records, diagnostics, order
         plugins.needs, plugins.needed_by = needs, needed_by
         return True
 
     def _decode(self, saved: tuple[Any, ...]) -> tuple[Any, ...]:
-        _, records_saved, diagnostics_saved, order, needs, needed_by, points_saved, handles, blobs = saved
+        _, records_saved, diagnostics_saved, order, needs, needed_by, extensions, blobs = saved
         stamp = now()
         lock = threading.Lock()
         records: dict[str, Record] = {}
@@ -166,10 +163,29 @@ class Snapshot:
                     record.set_settings(frozen(data))
             records[pid] = record
         diagnostics = tuple(Diagnostic(*values) for values in diagnostics_saved)
-        points = tuple(_point(values) for values in points_saved)
         if type(order) is not tuple or any(pid not in records for pid in order):
             raise ValueError("its load order names plugins it does not hold")
-        return records, diagnostics, order, needs, needed_by, points, handles
+        if type(extensions) is not bytes:
+            raise ValueError("its points are not a blob")
+        return records, diagnostics, order, needs, needed_by, extensions
+
+    def _extensions(
+        self, blob: bytes, loader: Callable[[ExtensionHandle], Any]
+    ) -> tuple[tuple[Point, ...], tuple[ExtensionHandle, ...]]:
+        """The points and extension handles of the snapshot, built when the registry is first read; none
+        (with a warning, the snapshot removed) when its blob cannot be read."""
+        try:
+            points, handles = marshal.loads(blob)
+            return tuple(_point(values) for values in points), tuple(_handle(values, loader) for values in handles)
+        except Exception as e:  # a payload this code did not write (its checksum forged)
+            logger.warning(
+                "snapshot %s damaged: its points and extensions cannot be built (%s); the next start reads every "
+                "manifest again",
+                self.path,
+                describe(e),
+            )
+            self.remove()
+            return (), ()
 
     # ------------------------------------------------------------------ after a cold start
     def save(self, plugins: Plugins, registry: Registry) -> None:
@@ -238,8 +254,7 @@ class Snapshot:
             plugins.order,
             {pid: list(needs) for pid, needs in plugins.needs.items()},
             {pid: list(ids) for pid, ids in plugins.needed_by.items()},
-            points,
-            handles,
+            marshal.dumps((points, handles)),  # read when the registry is first read
             tuple(blobs),
         )
 
