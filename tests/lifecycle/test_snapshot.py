@@ -660,7 +660,7 @@ def manifest_text(pid: str, spec: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(plugin_ids, plugin, max_size=5), st.sampled_from([(), ("p1",), ("p0", "p3")]))
 def test_generated_sets_start_warm_exactly_as_cold(specs: dict[str, dict[str, Any]], deny: tuple[str, ...]) -> None:
     with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR")) as scratch:

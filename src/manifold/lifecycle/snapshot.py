@@ -150,11 +150,17 @@ class Snapshot:
             if blob is not None:
                 manifest_id, index = blob
                 held = _Blob(self, blobs[index], manifest_id, where, lock)
-            record = Record(pid, held, source, state, _reason(reason), stamp if discovered else None, changed_at=stamp)
+            if reason is not None:
+                reason = _reason(reason)
+            record = Record(pid, held, source, state, reason, stamp if discovered else None, changed_at=stamp)
             if held is not None:
                 held.record = record
-            record.stamp = None if file_stamp_ is None else tuple(file_stamp_)
-            record.warnings = tuple(_reason(w) for w in warnings)  # type: ignore[misc]
+            if file_stamp_ is not None:
+                if type(file_stamp_) is not tuple or len(file_stamp_) != 4:
+                    raise ValueError(f"a malformed stamp of {pid!r:.200}")
+                record.stamp = file_stamp_
+            if warnings:
+                record.warnings = tuple(_reason(w) for w in warnings)  # type: ignore[misc]
             if settings is not None:
                 kind, data = settings
                 if kind == "host":
