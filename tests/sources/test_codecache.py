@@ -230,8 +230,8 @@ def test_code_files_count_in_the_cache_folders_bounds(tmp_path: Path) -> None:
     manager, _ = start(tmp_path / "plugins", folder)
     manager.close()
     assert len(list(folder.glob("*.bin"))) == MAX_CACHE_FILES
-    # this run wrote two files (its manifests, its code): the newest others stay
-    assert [p for p in old if p.exists()] == old[-(MAX_CACHE_FILES - 2) :]
+    # this run wrote three files (its manifests, its snapshot, its code): the newest others stay
+    assert [p for p in old if p.exists()] == old[-(MAX_CACHE_FILES - 3) :]
     assert cache_file(tmp_path / "plugins", folder).exists()
 
 
