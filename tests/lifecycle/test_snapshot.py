@@ -609,7 +609,7 @@ manager = Manager([sys.argv[1]], environ={}, cache_dir=sys.argv[2])
 manager.discover()
 print(manager.timings["gate"] == 0.0)
 heavy = ("jsonschema", "networkx", "tomllib", "tomli", "manifold.manifest.read", "manifold.manifest.embedded")
-heavy += ("manifold.sources.fanout", "importlib.metadata", "packaging.requirements", "packaging.markers")
+heavy += ("manifold.sources.fanout", "importlib.metadata", "packaging")
 print(sorted(name for name in sys.modules if name.partition(".")[0] in heavy or name in heavy))
 """
 
