@@ -235,13 +235,13 @@ def test_code_files_count_in_the_cache_folders_bounds(tmp_path: Path) -> None:
     assert cache_file(tmp_path / "plugins", folder).exists()
 
 
-def test_the_entries_are_let_go_after_an_activation_and_stale_ones_leave_the_file(tmp_path: Path) -> None:
+def test_the_entries_are_let_go_once_imported_and_stale_ones_leave_the_file(tmp_path: Path) -> None:
     make(tmp_path / "plugins", 3)
     start(tmp_path / "plugins", tmp_path / "cache")[0].close()
     for name in [n for n in sys.modules if n.startswith("cc_")]:
         del sys.modules[name]
     manager, cache = start(tmp_path / "plugins", tmp_path / "cache")
-    assert cache._entries is None  # nothing held beside the imported code itself
+    assert cache._entries == {}  # every entry taken by its import: nothing held beside the imported code
     manager.close()
     # p0 removed, p1 edited, a new p3: the next write keeps p2's entry, replaces p1's and drops p0's
     for name in [n for n in sys.modules if n.startswith("cc_")]:
@@ -256,3 +256,25 @@ def test_the_entries_are_let_go_after_an_activation_and_stale_ones_leave_the_fil
     manager.close()
     entries = CodeCache(tmp_path / "cache", [as_source(tmp_path / "plugins").name])._loaded()
     assert sorted(Path(p).parent.name for p in entries) == ["cc_p1", "cc_p2", "cc_p3"]
+
+
+def test_plugins_used_one_at_a_time_read_the_file_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make(tmp_path / "plugins", 5)
+    start(tmp_path / "plugins", tmp_path / "cache")[0].close()
+    for name in [n for n in sys.modules if n.startswith("cc_")]:
+        del sys.modules[name]
+    reads = []
+    real = CodeCache._read
+
+    def counted(self: CodeCache) -> object:
+        reads.append(self.path)
+        return real(self)
+
+    monkeypatch.setattr(CodeCache, "_read", counted)
+    manager = Manager([tmp_path / "plugins"], environ={}, cache_dir=tmp_path / "cache", timeout=None)
+    for i in range(5):  # a host activating its plugins one by one, as lazy use does
+        assert manager.activate(f"p{i}")
+    cache = manager._importer.code_cache
+    assert cache is not None
+    assert (cache.hits, cache.misses, len(reads)) == (5, 0, 1)
+    manager.close()

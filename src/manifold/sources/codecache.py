@@ -19,8 +19,7 @@ the user's own permissions (0600) in the user's cache folder, and anyone who can
 already run code as the user; the digests guard against damage, not against that user.
 
 Entries are unmarshalled one by one when first imported (a start that imports 10 plugins of 1,000
-unmarshals 10), and the file's entries are let go at the end of each activation: a manager holds no
-copy of its plugins' code beside the code itself.
+unmarshals 10), and each is let go once imported: a manager holds no copy of the code it imported.
 """
 
 from __future__ import annotations
@@ -71,16 +70,16 @@ class CodeCache:
     """The compiled code of the plugin modules of one source set: ``code(path)`` answers from the
     file where the source is unchanged, ``store`` keeps what was compiled, ``release`` writes it.
 
-    The file's entries are held in memory from the first lookup until ``release`` (the end of an
-    activation): then they are let go, and read again by the next lookup. Safe to use from several
-    threads (imports of different plugins may run at once)."""
+    The file is read on the first lookup, and each entry is let go once its module is imported (a
+    manager holds no copy of code it has imported). Safe to use from several threads (imports of
+    different plugins may run at once)."""
 
     def __init__(self, folder: Path, sources: Sequence[str]) -> None:
         self._context = _context()
         named = b"\0".join([self._context, *(s.encode(errors="surrogatepass") for s in sources)])
         self.path = folder / f"code-{blake2b(named, digest_size=12).hexdigest()}.bin"
         self._lock = threading.Lock()
-        self._entries: dict[str, Entry] | None = None  # the file's, read on first use
+        self._entries: dict[str, Entry] | None = None  # the file's not yet imported, read on first use
         self._new: dict[str, Entry] = {}  # compiled since the file was last written
         self.hits = self.misses = 0
 
@@ -90,7 +89,9 @@ class CodeCache:
         stamp = file_stamp(source_path)
         if stamp is None:
             return None, None
-        entry = self._new.get(source_path) or self._loaded().get(source_path)
+        entries = self._loaded()
+        with self._lock:  # taken: the module is being imported, and a later import is a reload
+            entry = self._new.get(source_path) or entries.pop(source_path, None)
         if entry is None or entry[0] != stamp:
             return None, stamp
         try:
@@ -110,16 +111,17 @@ class CodeCache:
             self.misses += 1
 
     def release(self) -> None:
-        """Write what was compiled since the last write (with the file's entries whose sources are unchanged:
-        an entry of a file since edited or removed goes), then let go of the entries held in memory.
-        Atomic; failures only logged."""
+        """Write what was compiled since the last write, with the file's entries whose sources are unchanged
+        (an entry of a file since edited or removed goes). Atomic; failures only logged."""
         with self._lock:
             new, self._new = self._new, {}
-            held, self._entries = self._entries, None
         if not new:
             return
-        entries = held if held is not None else self._loaded(keep=False)
-        kept = {path: entry for path, entry in entries.items() if path not in new and file_stamp(path) == entry[0]}
+        try:
+            on_disk = self._read()
+        except Exception:  # missing or damaged (said when it was first read): only what is new is written
+            on_disk = {}
+        kept = {path: entry for path, entry in on_disk.items() if path not in new and file_stamp(path) == entry[0]}
         try:
             payload = marshal.dumps({**kept, **new})
             write_sealed(
@@ -128,9 +130,8 @@ class CodeCache:
         except (OSError, ValueError) as e:
             logger.debug("code cache %s not written: %s", self.path, e)
 
-    def _loaded(self, *, keep: bool = True) -> dict[str, Entry]:
-        """The file's entries (empty when it is missing or damaged; damage is logged), held until ``release``
-        unless ``keep`` is false."""
+    def _loaded(self) -> dict[str, Entry]:
+        """The file's entries not yet taken (empty when it is missing or damaged; damage is logged once)."""
         entries = self._entries
         if entries is not None:
             return entries
@@ -141,12 +142,10 @@ class CodeCache:
         except Exception as e:  # damage of any kind: the code is compiled again
             logger.warning("code cache %s ignored (%s); plugin code is compiled again", self.path, e)
             entries = {}
-        if keep:
-            with self._lock:
-                if self._entries is None:
-                    self._entries = entries
-                entries = self._entries
-        return entries
+        with self._lock:
+            if self._entries is None:
+                self._entries = entries
+            return self._entries
 
     def _read(self) -> dict[str, Entry]:
         payload = read_sealed(
