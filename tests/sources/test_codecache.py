@@ -44,6 +44,12 @@ def _fresh_modules() -> Iterator[None]:
             del sys.modules[name]
 
 
+def forget_modules() -> None:
+    """Unload the plugins' modules, as a new process starts without them."""
+    for name in [n for n in sys.modules if n.startswith("cc_")]:
+        del sys.modules[name]
+
+
 def make(root: Path, n: int, value: str = "one", *, first: int = 0) -> None:
     for i in range(first, n):
         folder = root / f"p{i}"
@@ -73,8 +79,7 @@ def test_a_warm_start_takes_every_module_from_the_cache(tmp_path: Path) -> None:
     path = cache_file(tmp_path / "plugins", tmp_path / "cache")
     assert path.stat().st_mode & 0o777 == 0o600
     written = path.stat().st_mtime_ns
-    for name in [n for n in sys.modules if n.startswith("cc_")]:
-        del sys.modules[name]
+    forget_modules()
     second, cache = start(tmp_path / "plugins", tmp_path / "cache")
     assert (cache.hits, cache.misses) == (3, 0)
     assert second.report.active == ["p0", "p1", "p2"]
@@ -96,8 +101,7 @@ def test_an_edit_with_size_and_mtime_put_back_is_compiled_again(tmp_path: Path) 
     start(tmp_path / "plugins", tmp_path / "cache")[0].close()
     source = tmp_path / "plugins" / "p0" / "cc_p0" / "__init__.py"
     restore_times(source, MODULE.format(n=0, value="two"))  # the same size: only "one" -> "two"
-    for name in [n for n in sys.modules if n.startswith("cc_")]:
-        del sys.modules[name]
+    forget_modules()
     manager, cache = start(tmp_path / "plugins", tmp_path / "cache")
     assert (cache.hits, cache.misses) == (1, 1)
     assert sys.modules["cc_p0"].VALUE == "two"
@@ -145,8 +149,7 @@ def test_damage_is_a_warning_and_the_code_is_compiled_again(
     start(tmp_path / "plugins", tmp_path / "cache")[0].close()
     path = cache_file(tmp_path / "plugins", tmp_path / "cache")
     path.write_bytes(damaged_variants(path.read_bytes())[damage])
-    for name in [n for n in sys.modules if n.startswith("cc_")]:
-        del sys.modules[name]
+    forget_modules()
     with caplog.at_level(logging.WARNING, logger="manifold"):
         manager, cache = start(tmp_path / "plugins", tmp_path / "cache")
     assert manager.report.active == ["p0", "p1"]
@@ -186,8 +189,7 @@ def test_an_entry_that_is_not_the_code_of_its_file_is_compiled_again(tmp_path: P
     # p0's entry with p1's code (its stamp kept): the file name inside the code gives it away
     forged = {first: (entries[first][0], entries[second][1]), second: (entries[second][0], b"not marshal data")}
     forge(path, forged)
-    for name in [n for n in sys.modules if n.startswith("cc_")]:
-        del sys.modules[name]
+    forget_modules()
     manager, cache = start(tmp_path / "plugins", tmp_path / "cache")
     assert (cache.hits, cache.misses) == (0, 2)
     assert sys.modules["cc_p0"].__doc__ == "Plugin 0."
@@ -238,14 +240,12 @@ def test_code_files_count_in_the_cache_folders_bounds(tmp_path: Path) -> None:
 def test_the_entries_are_let_go_once_imported_and_stale_ones_leave_the_file(tmp_path: Path) -> None:
     make(tmp_path / "plugins", 3)
     start(tmp_path / "plugins", tmp_path / "cache")[0].close()
-    for name in [n for n in sys.modules if n.startswith("cc_")]:
-        del sys.modules[name]
+    forget_modules()
     manager, cache = start(tmp_path / "plugins", tmp_path / "cache")
     assert cache._entries == {}  # every entry taken by its import: nothing held beside the imported code
     manager.close()
     # p0 removed, p1 edited, a new p3: the next write keeps p2's entry, replaces p1's and drops p0's
-    for name in [n for n in sys.modules if n.startswith("cc_")]:
-        del sys.modules[name]
+    forget_modules()
     import shutil
 
     shutil.rmtree(tmp_path / "plugins" / "p0")
@@ -261,8 +261,7 @@ def test_the_entries_are_let_go_once_imported_and_stale_ones_leave_the_file(tmp_
 def test_plugins_used_one_at_a_time_read_the_file_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     make(tmp_path / "plugins", 5)
     start(tmp_path / "plugins", tmp_path / "cache")[0].close()
-    for name in [n for n in sys.modules if n.startswith("cc_")]:
-        del sys.modules[name]
+    forget_modules()
     reads = []
     real = CodeCache._read
 
