@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
-
-from manifold import Manager
 
 # Property tests take their number of examples from the profile: "default" keeps the suite quick
 # where it is run often; "thorough" (``pytest --hypothesis-profile=thorough``, run by CI on the
@@ -19,16 +17,6 @@ settings.register_profile("thorough", max_examples=800, deadline=None, suppress_
 settings.load_profile("default")
 
 WritePlugin = Callable[..., Path]
-
-OPEN_MANAGERS: list[Manager] = []
-"""Managers that a test's helpers start outside a fixture: each is closed when the test ends."""
-
-
-@pytest.fixture(autouse=True)
-def _close_open_managers() -> Iterator[None]:
-    yield
-    while OPEN_MANAGERS:
-        OPEN_MANAGERS.pop().close()
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ import random
 import struct
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import OPEN_MANAGERS
 
 from manifold import ArchiveError, Manager, pack
 from manifold.sources.archives import check_unchanged, open_archive
@@ -22,6 +22,15 @@ from manifold.sources.cache import _MAGIC, MAX_CACHE_SIZE, ManifestCache, blake2
 from manifold.sources.locations import as_source
 from manifold.sources.scan import find_manifests
 from manifold.sources.sealed import HEADER as _HEADER
+
+OPEN: list[Manager] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_managers() -> Iterator[None]:
+    yield
+    while OPEN:
+        OPEN.pop().close()
 
 
 def make(root: Path) -> None:
@@ -36,7 +45,7 @@ def cache(root: Path, folder: Path) -> ManifestCache:
 
 def versions(root: Path, folder: Path) -> dict[str, str]:
     manager = Manager([root], environ={}, cache_dir=folder)
-    OPEN_MANAGERS.append(manager)
+    OPEN.append(manager)
     report = manager.discover()
     return {pid: str(info.manifest.version) for pid, info in report.plugins.items() if info.manifest is not None}
 
@@ -244,7 +253,7 @@ def test_rescan_sees_same_size_edits_of_manifests_and_code(tmp_path: Path) -> No
     manifest = root / "a" / "plugin.toml"
     manifest.write_text(f'[plugin]\nid = "a"\nversion = "1.0"\npackages = ["{package}"]\nactivation = "eager"\n')
     manager = Manager([root], environ={}, cache_dir=tmp_path / "cache")
-    OPEN_MANAGERS.append(manager)
+    OPEN.append(manager)
     manager.start()
     assert manager.report.active == ["a"]
     assert manager.rescan().changed == ()

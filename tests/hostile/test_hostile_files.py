@@ -7,12 +7,11 @@ import os
 import textwrap
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import OPEN_MANAGERS
 
 from manifold import Diagnostic, HostConfig, Manager, ManifestLimits, load_config, validate
 
@@ -33,9 +32,19 @@ def folder_with(plugins: Path, name: str, text: str | bytes) -> Path:
     return manifest
 
 
+OPEN: list[Manager] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_managers() -> Iterator[None]:
+    yield
+    while OPEN:
+        OPEN.pop().close()
+
+
 def started(plugins: Path, **options: Any) -> Manager:
     manager = Manager([PLUGINS], environ={}, cache=False, **options)
-    OPEN_MANAGERS.append(manager)
+    OPEN.append(manager)
     manager.start()
     return manager
 
@@ -321,7 +330,7 @@ class BrokenSource:
 def test_a_source_that_raises_is_a_source_warning(plugins: Path) -> None:
     folder_with(plugins, "x", head("x"))
     manager = Manager([BrokenSource(), PLUGINS], environ={}, cache=False)
-    OPEN_MANAGERS.append(manager)
+    OPEN.append(manager)
     manager.start()
     assert manager.report.active == ["good"]
     assert [d.format() for d in manager.report.diagnostics] == [
@@ -382,7 +391,7 @@ def test_a_drop_in_folder_that_cannot_be_listed(plugins: Path, monkeypatch: pyte
     ]
     assert sorted(m.id for m in report.manifests) == ["good", "x"]
     manager = Manager([Path("other"), PLUGINS], environ={}, cache=False)
-    OPEN_MANAGERS.append(manager)
+    OPEN.append(manager)
     manager.start()
     assert manager.report.active == ["good"]
     assert [d.format() for d in manager.report.diagnostics] == [

@@ -822,3 +822,37 @@ def test_a_plugins_logger_is_made_when_it_first_logs(
     assert [(r.name, r.getMessage()) for r in caplog.records] == [("manifold.plugins.lazy.talker", "token is ••••••")]
     assert "manifold.plugins.lazy.quiet" not in known
     assert manager.plugin("lazy.talker").context.logger is manager.plugin("lazy.talker").context.logger
+
+
+def test_a_large_batch_activates_with_the_collector_paused_and_leaves_it_on(
+    manifold_plugins: PluginFolder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+    import weakref
+
+    import manifold.lifecycle.activation as activation
+
+    monkeypatch.setattr(activation, "PAUSE_FROM", 3)
+    code = """
+    import gc
+    SEEN = []
+    class Plugin:
+        def __init__(self, context):
+            self.cycle = [self]  # a cycle plugin code leaves behind: freed by a later full collection
+        def activate(self):
+            SEEN.append(gc.isenabled())
+    """
+    for i in range(4):
+        package = f"gc_plugin_{i}"
+        manifold_plugins.add(
+            f"gc.p{i}", packages=[package], files={f"{package}/__init__.py": code}, **{"class": f"{package}:Plugin"}
+        )
+    manager = manifold_plugins.manager()
+    assert manager.activate("gc.p0")  # one plugin: the collector stays on
+    manager.activate_all()  # four, three of them new: paused for the batch
+    assert [sys.modules[f"gc_plugin_{i}"].SEEN for i in range(4)] == [[True], [False], [False], [False]]
+    assert gc.isenabled()
+    left = weakref.ref(manager.plugin("gc.p1"))
+    manager.close()  # the plugins are let go: only their cycles keep them
+    gc.collect()
+    assert left() is None

@@ -16,9 +16,17 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.conftest import OPEN_MANAGERS
 
 from manifold import Manager
+
+OPEN: list[Manager] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_managers() -> Iterator[None]:
+    yield
+    while OPEN:
+        OPEN.pop().close()
 
 
 def write(folder: Path, text: str) -> None:
@@ -101,7 +109,7 @@ def build(sources: list[Path], cache_dir: Path | None, **options: Any) -> Manage
     merged = {**OPTIONS, **options}
     manager = Manager(sources, cache_dir=cache_dir, cache=cache_dir is not None, **merged)
     manager.add_point("host.things", config_schema={"properties": {"size": {"type": "integer", "default": 7}}})
-    OPEN_MANAGERS.append(manager)
+    OPEN.append(manager)
     return manager
 
 
@@ -669,8 +677,8 @@ def test_generated_sets_start_warm_exactly_as_cold(specs: dict[str, dict[str, An
             assert view(warm) == first == reference
             assert started_warm(warm) == bool(snapshots(cache))
         finally:
-            while OPEN_MANAGERS:
-                OPEN_MANAGERS.pop().close()
+            while OPEN:
+                OPEN.pop().close()
 
 
 # ---------------------------------------------------------------------------------------- the shipped examples
@@ -686,7 +694,7 @@ def test_the_shipped_examples_start_warm_exactly_as_cold(tmp_path: Path, example
             manager = Manager.from_config(folder / "manifold.toml", environ={}, **options)
         else:
             manager = Manager([folder / "plugins"], environ={}, **options)
-        OPEN_MANAGERS.append(manager)
+        OPEN.append(manager)
         return manager
 
     reference = view(start(cache=False))

@@ -4,6 +4,7 @@ and what needs it."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 from collections import deque
@@ -21,6 +22,7 @@ from manifold.lifecycle.redact import secrets_in, traceback_of
 from manifold.lifecycle.runner import PROPAGATES, CallTimeout, Runner
 from manifold.manifest.settings import check_values
 from manifold.sources.archives import check_unchanged
+from manifold.sources.gcpause import paused
 from manifold.states import Phase, Reason
 
 if TYPE_CHECKING:
@@ -115,8 +117,18 @@ class Activation:
         return None
 
     def activate(self, plugin_ids: Iterable[str]) -> None:
-        """Activate each plugin (dependencies first) in turn."""
-        self.each(self._activate_tree, plugin_ids)
+        """Activate each plugin (dependencies first) in turn.
+
+        A batch of ``PAUSE_FROM`` plugins or more (a host's start) runs with the cyclic collector paused,
+        and what it built goes to the oldest generation when it ends, as discovery's objects do
+        (``sources/gcpause.py``): as the plugins' modules and objects pile up, each full collection walks
+        every object the process holds, so that the time grew faster than the number of plugins
+        (activating 5,000 generated plugins took 1.1-1.2 s, 0.9 s paused, against 0.2 s for 1,000).
+        Reference counting goes on; a cycle plugin code leaves in the batch is freed by the next full
+        collection."""
+        ids = list(plugin_ids)
+        with paused(long_lived=True) if len(ids) >= PAUSE_FROM else contextlib.nullcontext():
+            self.each(self._activate_tree, ids)
 
     def each(self, step: Callable[[str], object], plugin_ids: Iterable[str]) -> None:
         """``step`` each plugin in turn, in one trip to the worker thread when there is a time limit
@@ -386,4 +398,6 @@ class Activation:
 
 
 _HEALTHY = ("active", "resolved", "loaded", "inactive")
+PAUSE_FROM = 100
+"""A batch of at least this many plugins activates with the cyclic collector paused (see ``Activation.activate``)."""
 """The states strict mode accepts for a required plugin: nothing about it failed."""

@@ -5,8 +5,10 @@ records) and keep them. CPython starts a full collection each time the objects t
 grow by a quarter, and each one walks every object the process holds, so the time to discover N
 plugins grows faster than N: 10,000 plugins took 2.3-3.2 s with the collector on and 1.3-1.4 s
 with it paused, on this project's benchmark machine. manifold's own code creates no reference
-cycles there, so pausing frees nothing late. Plugin code never runs inside a pause (the host's
-``pre_activate`` predicate may, during gating).
+cycles there, so pausing frees nothing late. Plugin code runs inside a pause only when a batch of
+many plugins is activated at once (a host's start: their modules and objects pile up in the same
+way, and are as long-lived); a cycle it leaves there is freed by the next full collection. The
+host's ``pre_activate`` predicate may run in discovery's pause.
 
 A pause does not stop the collector from counting: the objects built in it are all still in the
 youngest generation afterwards, and the first young collections after it walk every one of them
