@@ -11,12 +11,13 @@ taken before the source is read: editing or replacing a source file invalidates 
 even when its size and modification time are put back. The file's context (manifold's version, the
 interpreter and its bytecode magic number, the optimisation level) is part of its name and header.
 
-The file is checked as the manifest cache is (``sources/cache.py``): magic word, format, length,
-context digest and a BLAKE2b digest of the payload, then the shape of every entry; a file that is
-missing, of another context, damaged or too large is ignored (damage with one warning in the log)
-and written again. Like a ``__pycache__`` folder, the file holds code that runs: it is written with
-the user's own permissions (0600) in the user's cache folder, and anyone who can write there can
-already run code as the user; the digests guard against damage, not against that user.
+The file is sealed as the manifest cache is (``sources/sealed.py``: magic word, format, length,
+context digest and a BLAKE2b digest of the payload, the size bound and the folder's bounds), and the
+shape of every entry is checked; a file that is missing, of another context, damaged or too large is
+ignored (damage with one warning in the log) and written again. Like a ``__pycache__`` folder, the
+file holds code that runs: it is written with the user's own permissions (0600) in the user's cache
+folder, and anyone who can write there can already run code as the user; the digests guard against
+damage, not against that user.
 
 Entries are unmarshalled one by one when first imported (a start that imports 10 plugins of 1,000
 unmarshals 10), and each is let go once imported: a manager holds no copy of the code it imported.
@@ -36,14 +37,12 @@ from pathlib import Path
 from manifold.sources.scan import Stamp, file_stamp
 from manifold.sources.sealed import DamagedCache, blake2b, read_sealed, write_sealed
 
-__all__ = ["MAX_CODE_CACHE_SIZE", "CodeCache"]
+__all__ = ["CodeCache"]
 
 logger = logging.getLogger("manifold")
 
 _FORMAT = 1
 _MAGIC = b"MFDCODE\0"
-MAX_CODE_CACHE_SIZE = 256 << 20
-"""A code cache file larger than this (in bytes) is neither read nor written."""
 
 Entry = tuple[Stamp, bytes]
 """(the source's stamp when it was read, its code marshalled)."""
@@ -124,9 +123,7 @@ class CodeCache:
         kept = {path: entry for path, entry in on_disk.items() if path not in new and file_stamp(path) == entry[0]}
         try:
             payload = marshal.dumps({**kept, **new})
-            write_sealed(
-                self.path, payload, magic=_MAGIC, version=_FORMAT, context=self._context, max_size=MAX_CODE_CACHE_SIZE
-            )
+            write_sealed(self.path, payload, magic=_MAGIC, version=_FORMAT, context=self._context)
         except (OSError, ValueError) as e:
             logger.debug("code cache %s not written: %s", self.path, e)
 
@@ -154,7 +151,6 @@ class CodeCache:
             version=_FORMAT,
             context=self._context,
             what="a code cache",
-            max_size=MAX_CODE_CACHE_SIZE,
         )
         entries = marshal.loads(payload)
         if type(entries) is not dict or not all(_is_entry(key, entry) for key, entry in entries.items()):
