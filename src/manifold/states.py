@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from manifold.codes import ReasonCode
 
 if TYPE_CHECKING:
-    from manifold.manifest.model import Manifest
+    from manifold.manifest.model import Essentials, Manifest
 
-__all__ = ["Deferred", "PluginInfo", "Reason", "State"]
+T = TypeVar("T")
+
+__all__ = ["Deferred", "Later", "PluginInfo", "Reason", "State", "built_on_read"]
 
 State = Literal["discovered", "filtered", "unresolved", "resolved", "loaded", "active", "inactive", "failed"]
 """``discovered`` -> ``filtered`` (gated out) or ``unresolved`` (its dependencies cannot be met) or
@@ -43,13 +45,23 @@ class Reason:
         return f"{self.code}: {self.message}"
 
 
-class Deferred:
-    """A plugin's manifest kept as data until it is first read (a warm start's snapshot holds them so):
-    ``get()`` builds it once, and returns None when it cannot be built."""
+class Later(Generic[T]):
+    """A value built when first read: what a slot put behind ``built_on_read`` may hold instead of the value."""
 
     __slots__ = ()
 
-    def get(self) -> Manifest | None:
+    def get(self) -> T:
+        raise NotImplementedError
+
+
+class Deferred(Later["Manifest | None"]):
+    """A plugin's manifest kept as data until it is first read (a warm start's snapshot holds them so):
+    ``get()`` builds it once, and returns None when it cannot be built; ``essentials()`` reads only what
+    activating the plugin needs (None when it cannot be read)."""
+
+    __slots__ = ()
+
+    def essentials(self) -> Essentials | None:
         raise NotImplementedError
 
 
@@ -81,22 +93,29 @@ class PluginInfo:
 
 
 class _Built:
-    """``PluginInfo.manifest``: what the slot holds, a ``Deferred`` manifest built on first read (so that a
-    report of a warm start builds none); equality, ``repr`` and ``dataclasses`` read it through this."""
+    """A slot of a frozen dataclass that may hold a ``Later`` value, built when first read (so that a report
+    of a warm start builds no manifest); equality, ``repr`` and ``dataclasses`` read it through this."""
 
     __slots__ = ("_slot",)
 
     def __init__(self, slot: Any) -> None:
         self._slot = slot
 
-    def __get__(self, info: PluginInfo | None, owner: type | None = None) -> Any:
-        if info is None:
+    def __get__(self, instance: object | None, owner: type | None = None) -> Any:
+        if instance is None:
             return self
-        value = self._slot.__get__(info, owner)
-        return value.get() if isinstance(value, Deferred) else value
+        value = self._slot.__get__(instance, owner)
+        return value.get() if isinstance(value, Later) else value
 
-    def __set__(self, info: PluginInfo, value: Manifest | Deferred | None) -> None:
-        self._slot.__set__(info, value)  # the constructor's; the dataclass is frozen to everyone else
+    def __set__(self, instance: object, value: Any) -> None:
+        self._slot.__set__(instance, value)  # the constructor's; the dataclass is frozen to everyone else
 
 
-setattr(PluginInfo, "manifest", _Built(vars(PluginInfo)["manifest"]))  # noqa: B010  # the slot, behind a getter
+def built_on_read(cls: type, name: str) -> None:
+    """Put the slot ``name`` of the frozen, slotted dataclass ``cls`` behind a getter that builds the ``Later``
+    value it may hold (its type stays the built value's: the constructor is given a ``Later`` only inside
+    manifold)."""
+    setattr(cls, name, _Built(vars(cls)[name]))
+
+
+built_on_read(PluginInfo, "manifest")

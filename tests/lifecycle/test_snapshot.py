@@ -496,66 +496,113 @@ def forge(path: Path, change: Any) -> None:
     path.write_bytes(HEADER.pack(magic, version, len(payload), context, digest) + payload)
 
 
-def test_a_damaged_manifest_blob_leaves_its_plugin_out_with_a_reason(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def flip_first(blobs: tuple[bytes, ...]) -> tuple[bytes, ...]:
+    """The blobs with the first one no longer marshal data."""
+    return (bytes([blobs[0][0] ^ 0xFF]) + blobs[0][1:], *blobs[1:])
+
+
+def damage(path: Path, *, manifests: bool = False, essentials: bool = False) -> None:
+    """Forge the snapshot with plugin a's manifest blob and/or its essentials damaged."""
+    forge(
+        path,
+        lambda saved: (
+            *saved[:7],
+            flip_first(saved[7]) if manifests else saved[7],
+            flip_first(saved[8]) if essentials else saved[8],
+        ),
+    )
+
+
+def test_a_damaged_manifest_blob_is_read_again_from_its_file(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     root, cache = tmp_path / "plugins", tmp_path / "cache"
     small_set(root)
-    build([root], cache).discover()
+    cold = build([root], cache)
+    cold.discover()
     (path,) = snapshots(cache)
-
-    def flip(saved: tuple[Any, ...]) -> tuple[Any, ...]:
-        blobs = list(saved[7])
-        blobs[0] = bytes([blobs[0][0] ^ 0xFF]) + blobs[0][1:]  # not marshal any more
-        return (*saved[:7], tuple(blobs))
-
-    forge(path, flip)
+    damage(path, manifests=True)
     warm = build([root], cache)
     with caplog.at_level(logging.WARNING, logger="manifold"):
         assert started_warm(warm)
         info = warm.inspect("a")
-        assert info.manifest is None
-    after = warm.inspect("a")
-    assert after.state == "filtered"
-    assert after.reason is not None
-    assert after.reason.code == "invalid"
-    assert after.reason.message.startswith(f"{root}/a/plugin.toml: its manifest in the cache is damaged (")
-    assert after.reason.message.endswith("); it is read again on the next start")
-    assert f"snapshot {path} damaged: the manifest of a cannot be built from it" in caplog.text
+        assert info.manifest == cold.inspect("a").manifest
+    assert (info.state, info.reason) == ("resolved", None)
+    assert f"snapshot {path} damaged: the manifest of a cannot be built from it (" in caplog.text
+    assert "); it is read again from its file, and the next start reads every manifest again" in caplog.text
     assert not path.exists()
-    assert warm.activate("b") is False  # its dependency is out
-    fresh = build([root], cache)
-    assert not started_warm(fresh)
-    assert fresh.report.plugins["a"].state == "resolved"
+    assert warm.activate("b") is True
+    assert not started_warm(build([root], cache))
 
 
-def test_a_damaged_blob_first_read_by_an_activation_fails_no_activation(tmp_path: Path) -> None:
+def test_a_damaged_blob_whose_file_fails_too_leaves_its_plugin_out_with_a_reason(tmp_path: Path) -> None:
     root, cache = tmp_path / "plugins", tmp_path / "cache"
     small_set(root)
-    build([root], cache).discover()
+    build([root], cache, settings={}).discover()
     (path,) = snapshots(cache)
-    forge(path, lambda saved: (*saved[:7], (b"\x00", *saved[7][1:])))
-    warm = build([root], cache)
+    damage(path, manifests=True, essentials=True)
+    warm = build([root], cache, settings={})
+    assert started_warm(warm)
+    (root / "a" / "plugin.toml").write_text("[plugin\n")  # changed after the start read its folders
     report = warm.activate_all()
     assert [(pid, info.state) for pid, info in report.plugins.items()] == [
         ("a", "filtered"),
         ("b", "unresolved"),
         ("missing", "filtered"),
     ]
+    reason = report.plugins["a"].reason
+    assert reason is not None
+    assert reason.code == "invalid"
+    assert reason.message.startswith(f"{root}/a/plugin.toml: its manifest in the cache is damaged (")
+    assert "), and reading the file again failed: " in reason.message
     assert report.plugins["b"].reason.code == "dependency-unavailable"  # type: ignore[union-attr]
     assert warm.activate("b") is False
 
 
-def test_a_blob_of_another_plugin_is_damage(tmp_path: Path) -> None:
+def test_damaged_essentials_are_taken_from_the_manifest(tmp_path: Path) -> None:
     root, cache = tmp_path / "plugins", tmp_path / "cache"
     small_set(root)
-    build([root], cache).discover()
+    build([root], cache, settings={}).discover()
     (path,) = snapshots(cache)
-    forge(path, lambda saved: (*saved[:7], tuple(reversed(saved[7]))))
-    warm = build([root], cache)
+    damage(path, essentials=True)
+    warm = build([root], cache, settings={})
     assert started_warm(warm)
-    assert warm.inspect("a").manifest is None
-    assert "it holds the manifest of 'b'" in warm.inspect("a").reason.message  # type: ignore[union-attr]
+    report = warm.activate_all()
+    assert [(pid, info.state) for pid, info in report.plugins.items()] == [
+        ("a", "active"),
+        ("b", "active"),
+        ("missing", "filtered"),
+    ]
+
+
+def test_a_plugin_whose_code_ran_keeps_its_state_when_its_manifest_cannot_be_read(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root, cache = tmp_path / "plugins", tmp_path / "cache"
+    small_set(root)
+    build([root], cache, settings={}).discover()
+    (path,) = snapshots(cache)
+    damage(path, manifests=True)
+    warm = build([root], cache, settings={})
+    assert warm.activate("a") is True  # from its essentials: the manifest is not built
+    (root / "a" / "plugin.toml").unlink()
+    with caplog.at_level(logging.WARNING, logger="manifold"):
+        info = warm.inspect("a")
+    assert (info.state, info.manifest) == ("active", None)
+    assert f"snapshot {path} damaged: the manifest of a cannot be built from it (" in caplog.text
+
+
+def test_a_blob_of_another_plugin_is_damage(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    root, cache = tmp_path / "plugins", tmp_path / "cache"
+    small_set(root)
+    build([root], cache, settings={}).discover()
+    (path,) = snapshots(cache)
+    forge(path, lambda saved: (*saved[:7], tuple(reversed(saved[7])), saved[8]))
+    warm = build([root], cache, settings={})
+    assert started_warm(warm)
+    with caplog.at_level(logging.WARNING, logger="manifold"):
+        manifest = warm.inspect("a").manifest
+    assert manifest is not None
+    assert manifest.id == "a"  # read again from its file
+    assert "(ValueError: it holds the manifest of 'b'); it is read again from its file" in caplog.text
 
 
 def test_damaged_points_leave_the_registry_without_them_with_a_warning(
@@ -565,7 +612,7 @@ def test_damaged_points_leave_the_registry_without_them_with_a_warning(
     rich_set(root, other)
     build([root, other], cache).discover()
     (path,) = snapshots(cache)
-    forge(path, lambda saved: (*saved[:6], b"\x00" + saved[6][1:], saved[7]))
+    forge(path, lambda saved: (*saved[:6], b"\x00" + saved[6][1:], *saved[7:]))
     warm = build([root, other], cache)
     assert started_warm(warm)
     with caplog.at_level(logging.WARNING, logger="manifold"):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from manifold.errors import SettingsError, StrictModeError, describe, printable
 from manifold.graph.rules import unavailable_because
-from manifold.lifecycle.context import PluginContext
+from manifold.lifecycle.context import PluginContext, VersionText
 from manifold.lifecycle.listeners import Listeners
 from manifold.lifecycle.objects import call_method, construct, probe
 from manifold.lifecycle.records import ACTIVATABLE, HOLDING_CODE, Plugins, Record, code_stamp, now
@@ -23,7 +23,7 @@ from manifold.lifecycle.runner import PROPAGATES, CallTimeout, Runner
 from manifold.manifest.settings import check_values
 from manifold.sources.archives import check_unchanged
 from manifold.sources.gcpause import paused
-from manifold.states import Phase, Reason
+from manifold.states import Deferred, Phase, Reason
 
 if TYPE_CHECKING:
     from manifold.config import HostConfig
@@ -73,9 +73,9 @@ class Activation:
 
     def can_activate(self, record: Record) -> bool:
         """Whether a use may activate ``record`` (the host's ``activate(id)`` lifts a hold first)."""
-        # its manifest first: one that cannot be built (a damaged snapshot's) leaves the plugin filtered
+        # what it needs of its manifest first: what cannot be read (a damaged snapshot's) leaves it filtered
         return (
-            record.manifest is not None
+            record.essentials is not None
             and record.state in ACTIVATABLE
             and not record.held
             and not self.config.safe_mode
@@ -112,7 +112,8 @@ class Activation:
             record = self.plugins.records[pid]
             if record.held and record.state != "active":
                 return pid
-            required = record.manifest.dependencies if record.manifest is not None else {}
+            essentials = record.essentials
+            required = essentials.requires if essentials is not None else frozenset()
             todo += [dep for dep in self.plugins.dependencies(pid) if dep in required]
         return None
 
@@ -172,7 +173,9 @@ class Activation:
             return True
         if not self.can_activate(record):
             return False
-        required = record.manifest.dependencies if record.manifest is not None else {}
+        essentials = record.essentials
+        assert essentials is not None  # can_activate
+        required = essentials.requires
         for dep in self.plugins.dependencies(plugin_id):
             if not self._activate_tree(dep) and dep in required:
                 if self.held_by(dep) is None:  # a dependency the host deactivated blocks only this use
@@ -181,17 +184,17 @@ class Activation:
         return self._activate_one(record)
 
     def _activate_one(self, record: Record) -> bool:
-        manifest = record.manifest
-        assert manifest is not None
+        essentials = record.essentials
+        assert essentials is not None  # can_activate
         phase: list[Phase] = ["import"]  # where the plugin's code is, for the report if it raises or hangs
 
         def build() -> Any:  # import the code and build the plugin object (None without a class)
-            ref = manifest.plugin_class
+            ref = essentials.plugin_class
             if ref is None:
-                for package in manifest.packages:
+                for package in essentials.packages:
                     importlib.import_module(package)
                 return None
-            cls = self.importer.load(manifest.id, ref)
+            cls = self.importer.load(essentials.id, ref)
             phase[0] = "construct"
             return construct(cls, record.context)
 
@@ -199,9 +202,9 @@ class Activation:
         try:
             if record.state != "loaded" and record.obj is None:
                 self.importer.install()  # on first use: discovery alone leaves sys.meta_path alone
-                check_unchanged(manifest.root)  # code in an archive is imported from the file that was checked
+                check_unchanged(essentials.root)  # code in an archive is imported from the file that was checked
                 self.importer.add(
-                    manifest.id, manifest.packages, manifest.code_root, installed=manifest.distribution is not None
+                    essentials.id, essentials.packages, essentials.code_root, installed=essentials.installed
                 )
                 record.context = self.context(record)
                 record.obj = self.runner.call(build, record)
@@ -215,7 +218,7 @@ class Activation:
             return False
         record.activated_at = now()
         self.plugins.activated(record)
-        record.code_stamp = code_stamp(manifest)
+        record.code_stamp = code_stamp(essentials)
         self.plugins.set_state(record, "active", None)
         if self.hooks is not None:
             self.hooks.activated(record.id)  # callers compile again; historic hook calls are replayed to it
@@ -223,15 +226,19 @@ class Activation:
         return True
 
     def context(self, record: Record) -> PluginContext:
-        """What the plugin's code receives: its id, folder, settings, logger and the host's versions."""
-        manifest = record.manifest
+        """What the plugin's code receives: its id, folder, settings, logger and the host's versions (a
+        manifest a warm start restored is built when the plugin first reads it, and so is its version)."""
+        essentials = record.essentials
+        assert essentials is not None
+        manifest = record.held_manifest
         assert manifest is not None
-        return PluginContext(
-            id=manifest.id,
-            version=manifest.version,
-            root=manifest.root,
+        version = VersionText(essentials.version) if isinstance(manifest, Deferred) else manifest.version
+        return PluginContext(  # a Deferred manifest and a VersionText are built when read
+            id=essentials.id,
+            version=version,  # type: ignore[arg-type]
+            root=essentials.root,
             settings=record.live,  # the plugin sees every update_settings
-            manifest=manifest,
+            manifest=manifest,  # type: ignore[arg-type]
             app=self.config.app,
             app_version=self.config.app_version,
             api_version=self.config.api_version,
@@ -266,8 +273,8 @@ class Activation:
         for pid in self.plugins.dependents(plugin_id):
             record = self.plugins.records[pid]
             if record.state in ACTIVATABLE:
-                manifest = record.manifest
-                if manifest is not None and plugin_id not in manifest.dependencies:
+                essentials = record.essentials
+                if essentials is not None and plugin_id not in essentials.requires:
                     continue  # an optional dependency: the dependent can do without it
                 self._unavailable(record, plugin_id)
                 self.block_dependents(pid)

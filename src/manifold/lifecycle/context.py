@@ -8,14 +8,15 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from manifold._secrets import redact
-from manifold.manifest.model import Manifest
+from manifold.manifest.model import Manifest, parse_version
+from manifold.states import Later, built_on_read
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
     from packaging.version import Version
 
-__all__ = ["PluginContext"]
+__all__ = ["PluginContext", "VersionText"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,27 @@ class PluginContext:
         ]
         shown.insert(4, f"logger={self.logger!r}")
         return f"PluginContext({', '.join(shown)})"
+
+
+# A warm start gives the context its manifest still as data and its version as text: they are built when the
+# plugin first reads them (most plugins never read its manifest).
+built_on_read(PluginContext, "manifest")
+built_on_read(PluginContext, "version")
+
+
+class VersionText(Later["Version"]):
+    """A plugin's version as its manifest writes it, parsed when first read."""
+
+    __slots__ = ("_text", "_version")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._version: Version | None = None
+
+    def get(self) -> Version:
+        if self._version is None:  # two threads may both parse: equal versions, one kept
+            self._version = parse_version(self._text)
+        return self._version
 
 
 def _shown(value: Any, name: str) -> Any:

@@ -97,8 +97,8 @@ class ExtensionLoader:
         if not inspect.isclass(container) or not inspect.isfunction(inspect.getattr_static(container, name, None)):
             return value  # a static method, or an attribute of an object that is not a class
         record = self.activation.plugins.records[handle.plugin]
-        manifest = record.manifest
-        declared = None if manifest is None else manifest.plugin_class
+        essentials = record.essentials
+        declared = None if essentials is None else essentials.plugin_class
         if declared is not None and declared.module == ref.module and declared.qualname == owner:
             return value if record.obj is None else getattr(record.obj, name)
         if point is None or not point.hook:

@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from manifold.errors import UnknownPluginError
 from manifold.lifecycle.redact import Secrets, scrub_reason
+from manifold.manifest.model import essentials_of
 from manifold.sources.scan import Stamp, backing_file, file_stamp
 from manifold.states import Deferred, PluginInfo, Reason, State
 
 if TYPE_CHECKING:
     from manifold.lifecycle.context import PluginContext
     from manifold.manifest.diagnostics import Diagnostic
-    from manifold.manifest.model import Manifest
+    from manifold.manifest.model import Essentials, Manifest
 
 __all__ = ["ACTIVATABLE", "HOLDING_CODE", "LiveSettings", "LoadReport", "Plugins", "Record", "RescanResult", "now"]
 
@@ -89,6 +90,8 @@ class Record:
     """The view of ``settings`` its context holds (see ``LiveSettings``)."""
     given: Mapping[str, Any] | None = None
     """The settings the host gave with ``update_settings`` (a rescan keeps them); None: the configuration's."""
+    known: Essentials | None = field(default=None, init=False, repr=False, compare=False)
+    """``essentials``, once read."""
 
     @property
     def manifest(self) -> Manifest | None:
@@ -99,6 +102,20 @@ class Record:
                 self.held_manifest = built
             return built
         return held
+
+    @property
+    def essentials(self) -> Essentials | None:
+        """What activating the plugin reads of its manifest, without building a deferred one; None when it
+        has no manifest (or a deferred one cannot be read)."""
+        known = self.known
+        if known is None:
+            held = self.held_manifest
+            if isinstance(held, Deferred):
+                known = held.essentials()
+            elif held is not None:
+                known = essentials_of(held)
+            self.known = known
+        return known
 
     def set_settings(self, settings: Mapping[str, Any]) -> None:
         """Keep ``settings`` (read-only) and show them to the plugin's context."""
@@ -121,11 +138,13 @@ class Record:
     @property
     def where(self) -> str:
         """The manifest file, for messages (the id when there is none)."""
-        return self.manifest.file if self.manifest is not None else self.id
+        essentials = self.essentials
+        return essentials.file if essentials is not None else self.id
 
     @property
     def eager(self) -> bool:
-        return self.manifest is not None and self.manifest.activation == "eager"
+        essentials = self.essentials
+        return essentials is not None and essentials.activation == "eager"
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,15 +271,15 @@ def source_stamp(source: Any) -> Stamp | None:
         return None
 
 
-def code_stamp(manifest: Manifest) -> tuple[int, ...]:
+def code_stamp(essentials: Essentials) -> tuple[int, ...]:
     """The number of the plugin's Python files, their latest modification and change times, and a sum of
     their inodes (all 0 if unknown): an edit that puts the size and modification time back still changes
     the change time, and a file replaced by another changes its inode."""
     count = latest = changed = inodes = 0
-    root = manifest.code_root
+    root = essentials.code_root
     if not isinstance(root, Path):
         return 0, 0, 0, 0  # not a real folder (an archive): its stamp is the manifest's
-    for package in manifest.packages:
+    for package in essentials.packages:
         for found in _python_files(os.path.join(root, package)):
             count += 1
             latest = max(latest, found.st_mtime_ns)

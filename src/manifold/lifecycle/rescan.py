@@ -71,5 +71,7 @@ def rescan_diff(old: Mapping[str, Record], new: Mapping[str, Record]) -> tuple[t
 def _changed(old: Record, new: Record) -> bool:
     if old.stamp != new.stamp:
         return True
-    holds_code = old.manifest is not None and old.state in HOLDING_CODE
-    return holds_code and old.code_stamp != code_stamp(old.manifest)  # type: ignore[arg-type]
+    essentials = old.essentials
+    if essentials is None or old.state not in HOLDING_CODE:
+        return False
+    return old.code_stamp != code_stamp(essentials)

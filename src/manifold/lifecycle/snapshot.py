@@ -49,9 +49,9 @@ from typing import Any
 
 from manifold.config import HostConfig
 from manifold.errors import describe
-from manifold.lifecycle.records import Plugins, Record, now
+from manifold.lifecycle.records import HOLDING_CODE, Plugins, Record, now
 from manifold.manifest.diagnostics import Diagnostic
-from manifold.manifest.model import EMPTY, Manifest, Reference, frozen
+from manifold.manifest.model import EMPTY, Essentials, Manifest, Reference, essentials_of, frozen
 from manifold.registry import ExtensionHandle, Point, Registry
 from manifold.sources.cache import cache_file, is_toml_data
 from manifold.sources.locations import FolderSource, Source
@@ -63,7 +63,7 @@ __all__ = ["Snapshot"]
 
 logger = logging.getLogger("manifold")
 
-_FORMAT = 1
+_FORMAT = 2
 _MAGIC = b"MFDSNAPS"
 
 Listing = tuple[tuple[str, str, tuple[PlainPlugin, ...]], ...]
@@ -125,7 +125,7 @@ class Snapshot:
             return False
         try:
             saved = marshal.loads(payload)
-            if type(saved) is not tuple or len(saved) != 8:
+            if type(saved) is not tuple or len(saved) != 9:
                 raise ValueError("not a snapshot's table")
             if saved[0] != self.listing:
                 return False  # a folder or a manifest changed
@@ -140,7 +140,7 @@ class Snapshot:
         return True
 
     def _decode(self, saved: tuple[Any, ...]) -> tuple[Any, ...]:
-        _, records_saved, diagnostics_saved, order, needs, needed_by, extensions, blobs = saved
+        _, records_saved, diagnostics_saved, order, needs, needed_by, extensions, blobs, facts = saved
         stamp = now()
         lock = threading.Lock()
         records: dict[str, Record] = {}
@@ -149,7 +149,7 @@ class Snapshot:
             held = None
             if blob is not None:
                 manifest_id, index = blob
-                held = _Blob(self, blobs[index], manifest_id, where, lock)
+                held = _Blob(self, blobs[index], facts[index], manifest_id, where, lock)
             if reason is not None:
                 reason = _reason(reason)
             record = Record(pid, held, source, state, reason, stamp if discovered else None, changed_at=stamp)
@@ -212,6 +212,7 @@ class Snapshot:
     def _encode(self, plugins: Plugins, registry: Registry) -> tuple[Any, ...]:
         given, ordered = self._config.settings, set(plugins.order)
         blobs: list[bytes] = []
+        facts: list[bytes] = []
         records = []
         for record in plugins.records.values():
             manifest = record.manifest
@@ -221,6 +222,7 @@ class Snapshot:
                     raise _Unsnapshotable(f"{record.id}: not in a folder on disk")
                 blob, where = (manifest.id, len(blobs)), (manifest.file, os.fspath(manifest.root))
                 blobs.append(marshal.dumps(dict(manifest.data)))
+                facts.append(marshal.dumps(_essentials_data(essentials_of(manifest))))
             settings: tuple[str, Any] | None = None
             if record.id in ordered:
                 settings = ("host", None) if record.id in given else ("computed", _thawed(record.settings))
@@ -262,34 +264,43 @@ class Snapshot:
             {pid: list(ids) for pid, ids in plugins.needed_by.items()},
             marshal.dumps((points, handles)),  # read when the registry is first read
             tuple(blobs),
+            tuple(facts),
         )
 
-    def damaged(self, blob: _Blob, error: str) -> None:
-        """A manifest blob cannot be built: its plugin is left out, and the snapshot is removed."""
+    def damaged(self, blob: _Blob, error: str) -> Manifest | None:
+        """A manifest blob cannot be built: the manifest is read again from its file, and the snapshot is
+        removed. A file that cannot be read (or no longer holds the plugin) leaves the plugin out when its
+        code has not run (filtered, with the reason); a plugin whose code ran keeps its state, without a manifest."""
         record = blob.record
-        file = blob.where[0]
+        file, root = blob.where
         logger.warning(
-            "snapshot %s damaged: the manifest of %s cannot be built from it (%s); it is left out, and the next "
-            "start reads every manifest again",
+            "snapshot %s damaged: the manifest of %s cannot be built from it (%s); it is read again from its "
+            "file, and the next start reads every manifest again",
             self.path,
             record.id if record is not None else file,
             error,
         )
-        if record is not None:
-            message = f"{file}: its manifest in the cache is damaged ({error}); it is read again on the next start"
-            record.state, record.reason, record.changed_at = "filtered", Reason("invalid", message), now()
         self.remove()
+        manifest, problem = _read_again(file, Path(root), blob.manifest_id, self._config)
+        if manifest is None and record is not None and record.state not in (*HOLDING_CODE, "failed"):
+            message = f"{file}: its manifest in the cache is damaged ({error}), and reading the file again {problem}"
+            record.state, record.reason, record.changed_at = "filtered", Reason("invalid", message), now()
+        return manifest
 
 
 class _Blob(Deferred):
-    """A record's manifest as the snapshot holds it: its table, marshalled; built on first read, once."""
+    """A record's manifest as the snapshot holds it: its table and its essentials, marshalled; each built on
+    first read, once."""
 
-    __slots__ = ("_data", "_lock", "_manifest_id", "_snapshot", "_value", "record", "where")
+    __slots__ = ("_data", "_facts", "_lock", "_snapshot", "_value", "manifest_id", "record", "where")
 
-    def __init__(self, snapshot: Snapshot, data: bytes, manifest_id: str, where: tuple[str, str], lock: Any) -> None:
+    def __init__(
+        self, snapshot: Snapshot, data: bytes, facts: bytes, manifest_id: str, where: tuple[str, str], lock: Any
+    ) -> None:
         self._snapshot = snapshot
         self._data = data
-        self._manifest_id = manifest_id
+        self._facts = facts
+        self.manifest_id = manifest_id
         self.where = where
         self._lock = lock
         self._value: Manifest | object | None = _UNBUILT
@@ -303,9 +314,17 @@ class _Blob(Deferred):
                 if self._value is _UNBUILT:
                     self._value, self._data = built, b""
                     if built is None:
-                        self._snapshot.damaged(self, error)
+                        self._value = self._snapshot.damaged(self, error)
                 value = self._value
         return value  # type: ignore[return-value]
+
+    def essentials(self) -> Essentials | None:
+        """Read from the snapshot alone (the ``Record`` keeps them); from the manifest when they cannot be."""
+        try:
+            return _essentials(marshal.loads(self._facts), self)
+        except Exception:  # a payload this code did not write (its checksum forged): the manifest decides
+            manifest = self.get()
+            return None if manifest is None else essentials_of(manifest)
 
     def _build(self) -> tuple[Manifest | None, str]:
         file, root = self.where
@@ -314,7 +333,7 @@ class _Blob(Deferred):
             if type(data) is not dict or not is_toml_data(data, self._snapshot.max_depth):
                 raise ValueError("not a manifest's table")
             manifest = Manifest.from_data(data, file=file, root=Path(root))
-            if manifest.id != self._manifest_id:
+            if manifest.id != self.manifest_id:
                 raise ValueError(f"it holds the manifest of {manifest.id!r}")
         except Exception as e:
             return None, describe(e)
@@ -340,6 +359,66 @@ def _reason(data: Any) -> Reason | None:
     if type(message) is not str or type(chain) is not tuple:
         raise ValueError("a malformed reason")
     return Reason(code, message, chain, phase, cause=_reason(cause))
+
+
+def _essentials_data(essentials: Essentials) -> tuple[Any, ...]:
+    """What the snapshot keeps of ``essentials`` besides the id, file and folder (the record's ``where``);
+    the code's folder only when it is not the plugin's."""
+    ref = essentials.plugin_class
+    code_root = None if essentials.code_root == essentials.root else os.fspath(essentials.code_root)  # type: ignore[call-overload]
+    return (
+        essentials.version,
+        essentials.packages,
+        None if ref is None else (ref.module, ref.qualname),
+        essentials.activation,
+        tuple(sorted(essentials.requires)),
+        code_root,
+        essentials.installed,
+    )
+
+
+def _essentials(data: Any, blob: _Blob) -> Essentials:
+    version, packages, ref, activation, requires, code_root, installed = data
+    if not (
+        type(version) is str
+        and type(packages) is tuple
+        and all(type(name) is str for name in packages)
+        and (ref is None or (type(ref) is tuple and len(ref) == 2 and type(ref[0]) is type(ref[1]) is str))
+        and activation in ("eager", "lazy")
+        and type(requires) is tuple
+        and all(type(pid) is str for pid in requires)
+        and (code_root is None or type(code_root) is str)
+        and type(installed) is bool
+    ):
+        raise ValueError("not a plugin's essentials")
+    file, folder = blob.where
+    root = Path(folder)
+    return Essentials(
+        id=blob.manifest_id,
+        version=version,
+        file=file,
+        root=root,
+        code_root=root if code_root is None else Path(code_root),
+        packages=packages,
+        plugin_class=None if ref is None else Reference(*ref),
+        activation=activation,
+        requires=frozenset(requires),
+        installed=installed,
+    )
+
+
+def _read_again(file: str, root: Path, plugin_id: str, config: HostConfig) -> tuple[Manifest | None, str]:
+    """The manifest of ``plugin_id`` read from ``file`` again, or None and what went wrong."""
+    from manifold.manifest.read import parse_manifest
+
+    parsed = parse_manifest(Path(file), file=file, root=root, limits=config.manifest_limits)
+    manifest = parsed.manifest
+    if manifest is None:
+        errors = [d.message for d in parsed.diagnostics if d.severity == "error"]
+        return None, f"failed: {'; '.join(errors) or 'no manifest'}"
+    if manifest.id != plugin_id:
+        return None, f"found the manifest of {manifest.id!r}"
+    return manifest, ""
 
 
 def _handle(fields: Any, loader: Callable[[ExtensionHandle], Any]) -> ExtensionHandle:

@@ -23,11 +23,13 @@ if TYPE_CHECKING:
 __all__ = [
     "Activation",
     "Cardinality",
+    "Essentials",
     "Extension",
     "ExtensionPoint",
     "Manifest",
     "Order",
     "Reference",
+    "essentials_of",
     "parse_marker",
     "parse_specifier",
     "parse_version",
@@ -361,6 +363,43 @@ class Manifest:
             extensions=extensions,
             data=MappingProxyType(dict(data)),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Essentials:
+    """What activating a plugin reads of its manifest (``essentials_of``): importing its code, building
+    its object and giving it its context. A warm start restores these alone and builds the whole ``Manifest``
+    only when something reads it."""
+
+    id: str
+    version: str
+    """As ``str(Manifest.version)`` writes it (normalised)."""
+    file: str
+    root: Traversable
+    code_root: Traversable
+    packages: tuple[str, ...]
+    plugin_class: Reference | None
+    activation: Activation
+    requires: frozenset[str]
+    """The ids of the plugins it requires (its ``dependencies``; the optional ones are not)."""
+    installed: bool
+    """Its code is an installed distribution's (``Manifest.distribution``), imported from ``sys.path``."""
+
+
+def essentials_of(manifest: Manifest) -> Essentials:
+    """What activating the plugin reads of ``manifest``."""
+    return Essentials(
+        id=manifest.id,
+        version=str(manifest.version),
+        file=manifest.file,
+        root=manifest.root,
+        code_root=manifest.code_root,
+        packages=manifest.packages,
+        plugin_class=manifest.plugin_class,
+        activation=manifest.activation,
+        requires=frozenset(manifest.dependencies),
+        installed=manifest.distribution is not None,
+    )
 
 
 def _requirements(plugin: Mapping[str, Any]) -> tuple[Requirement, ...]:
