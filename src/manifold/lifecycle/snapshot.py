@@ -5,10 +5,12 @@ After a start that read, gated and resolved, the manager writes one sealed file 
 cache (``manifold.sources.sealed``: a checked header, an atomic write for the owner only, counted in
 the folder's bounds) holding every record (its id, source, state, reason, stamp, warnings and
 computed settings), the diagnostics, the load order, the dependency edges, the points and the
-extension handles, and each manifest's table as a blob of its own. The next start scans the sources
-(``plain_plugins``: a ``scandir`` and a ``stat`` per plugin folder) and, when the folders and their
-manifests' stamps are those of the snapshot, takes everything from it: no gating, no rule engine,
-and each record's ``Manifest`` built only when something first reads it (``Deferred``).
+extension handles, and for each manifest its table and its ``Essentials`` (what activating the plugin
+reads), each a blob of its own. The next start scans the sources (``plain_plugins``: a ``scandir`` and a
+``stat`` per plugin folder) and, when the folders and their manifests' stamps are those of the snapshot,
+takes everything from it: no gating, no rule engine, and each record's ``Manifest`` built only when
+something first reads it (``Deferred``): activating a plugin reads its essentials alone, and its context
+builds the manifest and the version when the plugin reads them.
 
 The snapshot is used only when its context is the current one. The context covers: the manifest
 cache's (manifold's version, the interpreter, ``sys.path``, the manifest limits) and that cache
@@ -29,9 +31,11 @@ digest, and the settings a host gave are never written: those plugins' settings 
 from their manifests on a warm start.
 
 A file that is missing, of another context, damaged or too large is ignored (damage with a warning)
-and the start reads everything; a manifest blob that cannot be built when first read leaves its
-plugin ``filtered`` (reason ``invalid``, saying the cache is damaged), logs a warning and removes
-the snapshot, so that the next start reads every manifest again.
+and the start reads everything. A manifest blob that cannot be built when first read is read again from
+the plugin's file, with a warning, and the snapshot is removed, so that the next start reads every
+manifest; essentials that cannot be read are taken from the manifest. When the file cannot be read
+either (or no longer holds the plugin), the plugin is left out if its code has not run (``filtered``,
+reason ``invalid``, saying both); a plugin whose code runs keeps its state, with no manifest.
 """
 
 from __future__ import annotations
