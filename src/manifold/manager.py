@@ -21,7 +21,7 @@ from manifold.lifecycle.records import ACTIVATABLE, LoadReport, Plugins, RescanR
 from manifold.lifecycle.redact import LogRedaction, Secrets
 from manifold.lifecycle.runner import HostLock, Runner
 from manifold.registry import ExtensionHandle, Point, Registry
-from manifold.sources.gcpause import paused
+from manifold.sources.gcpause import freeze_at_exit, paused
 from manifold.sources.locations import Source, anchored, as_source
 
 if TYPE_CHECKING:
@@ -123,6 +123,7 @@ class Manager:
             try:
                 with paused(long_lived=True):  # discovery builds long-lived objects only (see sources/gcpause.py)
                     self._discovery.discover(self._plugins, lambda: self._redaction.watch(logger))
+                freeze_at_exit()  # the exit does not walk them all again (see sources/gcpause.py)
                 if self.config.log_unavailable:
                     log_unavailable(self._plugins)
             finally:

@@ -145,3 +145,41 @@ def test_what_validation_returns_ends_in_the_oldest_generation(write_plugin: Wri
     (manifest,) = report.manifests
     oldest = {id(o) for o in gc.get_objects(generation=2)}
     assert id(manifest) in oldest
+
+
+EXIT_HOST = """
+import atexit, gc, sys
+from manifold import Manager
+
+class Cycle:
+    def __init__(self):
+        self.me = self
+    def __del__(self):
+        print("finalized", flush=True)
+
+managers = [Manager([sys.argv[1]], environ={{}}, cache=False) for _ in range(2)]
+before = atexit._ncallbacks()
+{start}
+print("handlers", atexit._ncallbacks() - before, flush=True)
+{extra}
+Cycle()  # garbage only a collection frees
+"""
+
+
+@pytest.mark.parametrize(
+    ("start", "extra", "output"),
+    [
+        ("pass", "", "handlers 0\nfinalized\n"),  # no start: the exit is as it was
+        ("for m in managers: m.discover()", "", "handlers 1\n"),  # once, whatever the number of managers
+        ("for m in managers: m.discover()", "atexit.register(gc.collect)", "handlers 1\nfinalized\n"),
+    ],
+    ids=["no-start", "started", "host-collects-at-exit"],
+)
+def test_a_started_host_exits_without_the_final_collection_walking_every_object(
+    write_plugin: WritePlugin, plugins: Path, start: str, extra: str, output: str
+) -> None:
+    write_plugin("a", '[plugin]\nid = "a"\nversion = "1.0"\n')
+    code = EXIT_HOST.format(start=start, extra=extra)
+    done = subprocess.run([sys.executable, "-c", code, str(plugins)], capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == output

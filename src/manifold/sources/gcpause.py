@@ -20,15 +20,28 @@ is not empty (``gc.unfreeze()`` would thaw what is in it): when the host has fro
 always on CPython 3.12, which keeps a few hundred of its own objects there from start-up (immortal
 tuples: the built-in types' bases and MROs). On 3.12 the objects a long-lived
 pause built therefore stay young, as after a plain pause.
+
+The interpreter's exit walks every object too: its final collections took 60 of the 100 ms a process
+that had started 1,000 plugins spent exiting here (stevedore's process, holding fewer objects, about
+40). ``freeze_at_exit`` (called by a manager's start) makes the exit freeze every object first, in an
+``atexit`` handler: the final collections then skip them, as they skip what a host froze itself. Nothing
+changes while the host runs. What it changes at exit: cyclic garbage still uncollected then is not
+finalized by those collections (its ``__del__`` methods and weak reference callbacks do not run), which
+the language never promises (objects that still exist when the interpreter exits need not be
+finalized); ``weakref.finalize`` callbacks, ``atexit`` handlers and module teardown run as before. A
+host that wants the final collection registers its own handler calling ``gc.collect()`` after its
+first manager started (handlers run last registered first).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gc
+import threading
 from collections.abc import Iterator
 
-__all__ = ["paused"]
+__all__ = ["freeze_at_exit", "paused"]
 
 
 @contextlib.contextmanager
@@ -46,3 +59,16 @@ def paused(*, long_lived: bool = False) -> Iterator[None]:
             gc.freeze()
             gc.unfreeze()
         gc.enable()
+
+
+_at_exit = threading.Lock()
+_registered = False
+
+
+def freeze_at_exit() -> None:
+    """Make the interpreter's exit skip walking every object (see above); once per process."""
+    global _registered
+    with _at_exit:
+        if not _registered:
+            atexit.register(gc.freeze)
+            _registered = True
