@@ -13,6 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from manifold import validate
+from manifold.manifest.model import Reference
+from manifold.manifest.rules import check_semantics
 
 PACKAGE = "mfprobe_pkg"
 OTHER = "mfprobe_other"
@@ -135,3 +137,49 @@ def test_code_path_checks_agree_with_os_path(
                     path.chmod(0o755)
         found = {(d.code, d.path) for d in report.diagnostics if d.code in CODES}
         assert found == expected, report.diagnostics
+
+
+def _reference_oracle(path: tuple[str | int, ...], text: str, declared: list[str], root: Path) -> str | None:
+    """The code a reference gets, from ``Reference.parse`` and ``os.path``."""
+    module_alone = ":" not in text and path[0] == "extensions"
+    if not module_alone and (text.count(":") != 1 or not all(text.partition(":")[::2])):
+        return None
+    ref = Reference.parse(text)
+    if ref.top_level not in declared:
+        return "reference"
+    parts = ref.module.split(".")
+    there = os.path.isfile(root.joinpath(*parts[:-1], f"{parts[-1]}.py")) or os.path.isfile(
+        root.joinpath(*parts, "__init__.py")
+    )
+    return None if there else "missing-module"
+
+
+@given(
+    texts=st.lists(st.text(alphabet="ab.:_", max_size=7), min_size=1, max_size=4),
+    declared=st.lists(st.sampled_from(["a", "b", "a_b", ""]), max_size=3, unique=True),
+)
+def test_reference_checks_agree_with_reference_parse(texts: list[str], declared: list[str]) -> None:
+    paths: list[tuple[str | int, ...]] = [
+        ("plugin", "class"),
+        *(("extensions", i, "ref") for i in range(len(texts) - 1)),
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for name in ("a", "b", "a_b"):  # some of the modules a reference here can name
+            for module in ((), ("a",), ("a", "b")):
+                folder = root.joinpath(name, *module)
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder / "__init__.py").write_text("")
+        (root / "b" / "b.py").write_text("")
+        data = {
+            "plugin": {"id": "probe", "version": "1", "packages": declared, "class": texts[0]},
+            "extensions": [{"point": "p", "ref": text} for text in texts[1:]],
+        }
+        problems = check_semantics(data, root)
+        expected = {
+            (path, code)
+            for path, text in zip(paths, texts, strict=True)
+            if (code := _reference_oracle(path, text, declared, root))
+        }
+    found = {(p.path, p.code) for p in problems if p.code in ("reference", "missing-module")}
+    assert found == expected

@@ -22,7 +22,7 @@ from manifold.manifest._words import show
 from manifold.manifest.diagnostics import Problem
 from manifold.manifest.embedded import check_schema
 from manifold.manifest.locate import KeyPath, format_path
-from manifold.manifest.model import Reference, parse_marker, parse_specifier, parse_version
+from manifold.manifest.model import parse_marker, parse_specifier, parse_version
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable  # importlib.resources imports tempfile, zipfile...
@@ -421,31 +421,31 @@ def _reference_problems(
     *,
     installed: bool,
 ) -> Iterator[Problem]:
-    module_alone = ":" not in text and path[0] == "extensions"  # an extension's ref may name a module
-    if not module_alone and (text.count(":") != 1 or not all(text.partition(":")[::2])):
+    module, colon, qualname = text.partition(":")  # Reference.parse's parts, without the value
+    module_alone = not colon and path[0] == "extensions"  # an extension's ref may name a module
+    if not module_alone and (not module or not qualname or ":" in qualname):
         return  # the schema's pattern reports the syntax
-    ref = Reference.parse(text)
-    if ref.top_level not in declared:
+    top_level = module.partition(".")[0]
+    if top_level not in declared:
         listed = f"plugin.packages is {show(declared)}" if declared else "plugin.packages is empty"
         yield Problem(
             "reference",
             path,
-            f"{format_path(path)}: module {ref.module} is not in this plugin's packages ({listed}); "
-            f"add {show(ref.top_level)} to plugin.packages or fix the reference",
+            f"{format_path(path)}: module {module} is not in this plugin's packages ({listed}); "
+            f"add {show(top_level)} to plugin.packages or fix the reference",
         )
         return
     if installed:
         return  # imported from the installed distribution: nothing to find in the folder
-    if ref.module not in found:
-        found[ref.module] = has_module(code_root, ref.module)
-    if not found[ref.module]:
-        relative = ref.module.replace(".", "/")
+    if module not in found:
+        found[module] = has_module(code_root, module)
+    if not found[module]:
+        relative = module.replace(".", "/")
         folder = "the plugin folder" if not _parts(source_root) else show(source_root)
         yield Problem(
             "missing-module",
             path,
-            f"{format_path(path)}: module {ref.module} not found: "
-            f"no {relative}.py or {relative}/__init__.py in {folder}",
+            f"{format_path(path)}: module {module} not found: no {relative}.py or {relative}/__init__.py in {folder}",
         )
 
 
