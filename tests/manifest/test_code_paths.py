@@ -12,8 +12,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from manifold import validate
-from manifold.manifest.model import Reference
+from manifold import Reference, validate
 from manifold.manifest.rules import check_semantics
 
 PACKAGE = "mfprobe_pkg"
