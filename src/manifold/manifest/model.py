@@ -300,38 +300,15 @@ class Manifest:
         """Build the values from a table that already passed validation (nothing is checked here)."""
         plugin: Mapping[str, Any] = data["plugin"]
         plugin_id: str = plugin["id"]
-
-        def spec(key: str) -> SpecifierSet | None:
-            value = plugin.get(key)
-            return None if value is None else parse_specifier(value)
-
-        def ref(value: str | None) -> Reference | None:
-            return None if value is None else Reference.parse(value)
-
-        def markers(value: str | None) -> Marker | None:
-            return None if value is None else parse_marker(value)
-
-        def deps(key: str) -> Mapping[str, SpecifierSet]:
-            table = data.get(key, {})
-            return MappingProxyType({name: parse_specifier(s) for name, s in table.items()}) if table else EMPTY
-
-        points = tuple(
-            ExtensionPoint.from_data(p, plugin=plugin_id, index=i)
-            for i, p in enumerate(data.get("extension-points", ()))
-        )
-        extensions = tuple(
-            Extension(
-                point=e["point"],
-                plugin=plugin_id,
-                index=i,
-                ref=ref(e.get("ref")),
-                id=e.get("id"),
-                priority=e.get("priority", 0),
-                config=frozen(e.get("config", EMPTY)),
-                markers=markers(e.get("markers")),
-                wrapper=e.get("wrapper", False),
-            )
-            for i, e in enumerate(data.get("extensions", ()))
+        get = plugin.get
+        points = data.get("extension-points")
+        extensions = data.get("extensions")
+        api, app, python, marker, plugin_class = (
+            get("requires-api"),
+            get("requires-app"),
+            get("requires-python"),
+            get("markers"),
+            get("class"),
         )
         return cls(
             file=file,
@@ -339,28 +316,30 @@ class Manifest:
             id=plugin_id,
             version=parse_version(plugin["version"]),
             manifest_version=data.get("manifest-version", 1),
-            name=plugin.get("name", ""),
-            description=plugin.get("description", ""),
-            license=plugin.get("license", ""),
-            homepage=plugin.get("homepage", ""),
-            authors=tuple(plugin.get("authors", ())),
-            tags=tuple(plugin.get("tags", ())),
-            requires_api=spec("requires-api"),
-            requires_app=spec("requires-app"),
-            requires_python=spec("requires-python"),
-            target=plugin.get("target"),
-            markers=markers(plugin.get("markers")),
-            requires=_requirements(plugin),
-            packages=tuple(plugin.get("packages", ())),
-            distribution=plugin.get("distribution"),
-            source_root=plugin.get("source-root", "."),
-            plugin_class=ref(plugin.get("class")),
-            activation=plugin.get("activation", "lazy"),
-            dependencies=deps("dependencies"),
-            optional_dependencies=deps("optional-dependencies"),
+            name=get("name", ""),
+            description=get("description", ""),
+            license=get("license", ""),
+            homepage=get("homepage", ""),
+            authors=tuple(get("authors", ())),
+            tags=tuple(get("tags", ())),
+            requires_api=None if api is None else parse_specifier(api),
+            requires_app=None if app is None else parse_specifier(app),
+            requires_python=None if python is None else parse_specifier(python),
+            target=get("target"),
+            markers=None if marker is None else parse_marker(marker),
+            requires=_requirements(plugin) if "requires" in plugin or "distribution" in plugin else (),
+            packages=tuple(get("packages", ())),
+            distribution=get("distribution"),
+            source_root=get("source-root", "."),
+            plugin_class=None if plugin_class is None else Reference.parse(plugin_class),
+            activation=get("activation", "lazy"),
+            dependencies=_specifiers(data.get("dependencies")),
+            optional_dependencies=_specifiers(data.get("optional-dependencies")),
             settings_schema=data.get("settings-schema"),
-            extension_points=points,
-            extensions=extensions,
+            extension_points=tuple(ExtensionPoint.from_data(p, plugin=plugin_id, index=i) for i, p in enumerate(points))
+            if points
+            else (),
+            extensions=tuple(_extension(e, plugin_id, i) for i, e in enumerate(extensions)) if extensions else (),
             data=MappingProxyType(dict(data)),
         )
 
@@ -399,6 +378,28 @@ def essentials_of(manifest: Manifest) -> Essentials:
         activation=manifest.activation,
         requires=frozenset(manifest.dependencies),
         installed=manifest.distribution is not None,
+    )
+
+
+def _specifiers(table: Mapping[str, str] | None) -> Mapping[str, SpecifierSet]:
+    """A dependency table's specifiers by plugin id (the shared ``EMPTY`` when there are none)."""
+    return MappingProxyType({name: parse_specifier(text) for name, text in table.items()}) if table else EMPTY
+
+
+def _extension(table: Mapping[str, Any], plugin: str, index: int) -> Extension:
+    """One ``[[extensions]]`` table that passed validation as its value."""
+    get = table.get
+    ref, config, marker = get("ref"), get("config"), get("markers")
+    return Extension(
+        point=table["point"],
+        plugin=plugin,
+        index=index,
+        ref=None if ref is None else Reference.parse(ref),
+        id=get("id"),
+        priority=get("priority", 0),
+        config=MappingProxyType(dict(config)) if config else EMPTY,
+        markers=None if marker is None else parse_marker(marker),
+        wrapper=get("wrapper", False),
     )
 
 

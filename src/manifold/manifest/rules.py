@@ -22,7 +22,7 @@ from manifold.manifest._words import show
 from manifold.manifest.diagnostics import Problem
 from manifold.manifest.embedded import check_schema
 from manifold.manifest.locate import KeyPath, format_path
-from manifold.manifest.model import Reference, parse_marker, parse_specifier, parse_version
+from manifold.manifest.model import parse_marker, parse_specifier, parse_version
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable  # importlib.resources imports tempfile, zipfile...
@@ -208,22 +208,39 @@ def _code_problems(data: Mapping[str, Any], plugin: Mapping[str, Any], root: Tra
     code_root = root
     for part in _parts(source_root):
         code_root = code_root / part
-    if not code_root.is_dir():
+    packages = plugin.get("packages")
+    declared = [p for p in packages if isinstance(p, str)] if isinstance(packages, list) else []
+    installed = isinstance(plugin.get("distribution"), str)  # the packages come from sys.path, not the folder
+    found: dict[str, bool] = {}  # module -> has a file: the references of a plugin name few modules
+    if not _folder_is_dir(code_root, declared, found, installed=installed):
         yield Problem(
             "missing-path",
             ("plugin", "source-root"),
             f"plugin.source-root: folder {show(source_root)} does not exist in the plugin folder",
         )
         return
-    packages = plugin.get("packages")
-    declared = [p for p in packages if isinstance(p, str)] if isinstance(packages, list) else []
-    installed = isinstance(plugin.get("distribution"), str)  # the packages come from sys.path, not the folder
-    if not installed:
+    if not installed and declared:
+        search = _search_path(code_root)
         for i, name in enumerate(declared):
-            yield from _package_problems(("plugin", "packages", i), name, code_root, source_root)
-    found: dict[str, bool] = {}  # module -> has a file: the references of a plugin name few modules
+            yield from _package_problems(("plugin", "packages", i), name, code_root, source_root, search, found)
     for path, text in _reference_texts(data):
         yield from _reference_problems(path, text, declared, code_root, source_root, found, installed=installed)
+
+
+def _folder_is_dir(code_root: Traversable, declared: list[str], found: dict[str, bool], *, installed: bool) -> bool:
+    """Whether ``code_root`` is a folder, asked of the first declared package's file where one is due anyway:
+    a file found at ``code_root/name/__init__.py`` (or ``name.py``) is in a folder, so the folder's own
+    ``stat`` is taken only when it is not found (the answer kept in ``found`` for the references)."""
+    if not installed and declared and isinstance(code_root, Path):
+        name = declared[0]
+        # An identifier, not a standard-library name (those are never looked for in the folder): no "/" or
+        # ".." in it, so the file is inside ``code_root`` when it is found.
+        if name.isidentifier() and name not in sys.stdlib_module_names and name not in sys.builtin_module_names:
+            if name not in found:
+                found[name] = has_module(code_root, name)
+            if found[name]:
+                return True
+    return code_root.is_dir()
 
 
 def _parts(relative: str) -> list[str]:
@@ -235,7 +252,17 @@ def _escapes(relative: str) -> bool:
     return normal.startswith("/") or (len(normal) > 1 and normal[1] == ":") or ".." in normal.split("/")
 
 
-def _package_problems(path: KeyPath, name: str, code_root: Traversable, source_root: str) -> Iterator[Problem]:
+def _package_problems(
+    path: KeyPath,
+    name: str,
+    code_root: Traversable,
+    source_root: str,
+    search: tuple[str, ...],
+    found: dict[str, bool],
+) -> Iterator[Problem]:
+    """The problems of one declared package: it shadows a standard-library or an installed module, or it is
+    not in the plugin's code folder (``search``: ``_search_path(code_root)``; ``found``: ``has_module``'s
+    answers so far, by module)."""
     if name in sys.stdlib_module_names or name in sys.builtin_module_names:
         yield Problem(
             "shadowing",
@@ -243,7 +270,6 @@ def _package_problems(path: KeyPath, name: str, code_root: Traversable, source_r
             f"{format_path(path)}: {show(name)} would shadow the standard-library module {name}; rename the package",
         )
         return
-    search = _search_path(code_root)
     spec = importlib.machinery.PathFinder.find_spec(name, list(search)) if name in _module_index(search) else None
     if spec is not None:
         origin = spec.origin or (list(spec.submodule_search_locations or [])[:1] or ["?"])[0]
@@ -259,6 +285,10 @@ def _package_problems(path: KeyPath, name: str, code_root: Traversable, source_r
             path,
             f"{format_path(path)}: {show(name)} would shadow the installed module {name} ({origin}); {advice}",
         )
+        return
+    if name.isidentifier() and found.get(
+        name
+    ):  # has_module: name/__init__.py or name.py is a file, so the package is there
         return
     if not _is_dir(code_root, name) and not _is_file(code_root, f"{name}.py"):
         folder = "the plugin folder" if not _parts(source_root) else show(source_root)
@@ -314,7 +344,7 @@ class _ModuleIndex:
     def __init__(self, path: tuple[str, ...]) -> None:
         self._importers = [pkgutil.get_importer(entry) for entry in path]
         self._suffixes = tuple(importlib.machinery.all_suffixes())
-        self._listings: dict[str, frozenset[str]] = {}
+        self._listings: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self._others: dict[int, frozenset[str]] = {}
         self._answers: dict[str, bool] = {}
 
@@ -341,15 +371,25 @@ class _ModuleIndex:
     def _in_folder(self, name: str, folder: str | None) -> bool:
         if folder is None:
             return False
-        names = self._listings.get(folder)
-        if names is None:
-            names = self._listings[folder] = frozenset(_listing(folder) if os.path.isdir(folder) else ())
-        if any(name + suffix in names for suffix in self._suffixes):
+        listed = self._listings.get(folder)
+        if listed is None:
+            listed = self._listings[folder] = self._listing(folder)
+        names, modules = listed
+        if name in modules:  # an entry name + a module suffix
             return True
         if name not in names or not os.path.isdir(os.path.join(folder, name)):
             return False
         inside = _listing(os.path.join(folder, name))
         return any("__init__" + suffix in inside for suffix in self._suffixes)
+
+    def _listing(self, folder: str) -> tuple[frozenset[str], frozenset[str]]:
+        """The entries of ``folder``, and the names they are modules of (each entry that ends with a module
+        suffix, without it): ``name + suffix`` is an entry exactly when ``name`` is in the second set."""
+        names = frozenset(_listing(folder) if os.path.isdir(folder) else ())
+        modules = frozenset(
+            entry[: -len(suffix)] for entry in names for suffix in self._suffixes if entry.endswith(suffix)
+        )
+        return names, modules
 
 
 def _listing(folder: str) -> list[str]:
@@ -381,31 +421,31 @@ def _reference_problems(
     *,
     installed: bool,
 ) -> Iterator[Problem]:
-    module_alone = ":" not in text and path[0] == "extensions"  # an extension's ref may name a module
-    if not module_alone and (text.count(":") != 1 or not all(text.partition(":")[::2])):
+    module, colon, qualname = text.partition(":")  # Reference.parse's parts, without the value
+    module_alone = not colon and path[0] == "extensions"  # an extension's ref may name a module
+    if not module_alone and (not module or not qualname or ":" in qualname):
         return  # the schema's pattern reports the syntax
-    ref = Reference.parse(text)
-    if ref.top_level not in declared:
+    top_level = module.partition(".")[0]
+    if top_level not in declared:
         listed = f"plugin.packages is {show(declared)}" if declared else "plugin.packages is empty"
         yield Problem(
             "reference",
             path,
-            f"{format_path(path)}: module {ref.module} is not in this plugin's packages ({listed}); "
-            f"add {show(ref.top_level)} to plugin.packages or fix the reference",
+            f"{format_path(path)}: module {module} is not in this plugin's packages ({listed}); "
+            f"add {show(top_level)} to plugin.packages or fix the reference",
         )
         return
     if installed:
         return  # imported from the installed distribution: nothing to find in the folder
-    if ref.module not in found:
-        found[ref.module] = has_module(code_root, ref.module)
-    if not found[ref.module]:
-        relative = ref.module.replace(".", "/")
+    if module not in found:
+        found[module] = has_module(code_root, module)
+    if not found[module]:
+        relative = module.replace(".", "/")
         folder = "the plugin folder" if not _parts(source_root) else show(source_root)
         yield Problem(
             "missing-module",
             path,
-            f"{format_path(path)}: module {ref.module} not found: "
-            f"no {relative}.py or {relative}/__init__.py in {folder}",
+            f"{format_path(path)}: module {module} not found: no {relative}.py or {relative}/__init__.py in {folder}",
         )
 
 
