@@ -13,7 +13,6 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from manifold.errors import SettingsError, StrictModeError, describe, printable
-from manifold.graph.rules import unavailable_because
 from manifold.lifecycle.context import PluginContext, VersionText
 from manifold.lifecycle.listeners import Listeners
 from manifold.lifecycle.objects import call_method, construct, probe
@@ -265,6 +264,8 @@ class Activation:
         self.block_dependents(record.id)
 
     def _unavailable(self, record: Record, dep: str) -> None:
+        from manifold.graph.rules import unavailable_because  # the rule engine is loaded by a failure only
+
         reason = self.plugins.records[dep].reason or Reason("failed", f"{dep} is not active")
         self.plugins.set_state(record, "unresolved", unavailable_because(record.id, dep, reason))
 

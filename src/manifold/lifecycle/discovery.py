@@ -11,24 +11,19 @@ from typing import TYPE_CHECKING, Any
 from manifold.codes import UNEXPECTED_REASONS
 from manifold.config import HostConfig, default_cache_dir
 from manifold.errors import describe
-from manifold.graph.gate import gate
-from manifold.graph.order import dependents
-from manifold.graph.rules import check_set, invalid_reason, shadowed
 from manifold.lifecycle.records import HOLDING_CODE, Plugins, Record, now, source_stamp
 from manifold.lifecycle.redact import scrub_reason
-from manifold.manifest.diagnostics import Diagnostic
 from manifold.manifest.model import frozen
-from manifold.manifest.settings import apply_defaults
 from manifold.registry import ExtensionHandle, Point, Registry
-from manifold.sources.cache import ManifestCache
 from manifold.sources.codecache import CodeCache
 from manifold.sources.locations import Source, SourceError
-from manifold.sources.scan import ManifestLocation, map_manifests
 from manifold.states import Reason
 
 if TYPE_CHECKING:
+    from manifold.manifest.diagnostics import Diagnostic
     from manifold.manifest.model import Manifest
     from manifold.manifest.parsed import ParsedFile
+    from manifold.sources.scan import ManifestLocation
 
 __all__ = ["Discovery", "apply_point_defaults", "log_unavailable"]
 
@@ -85,6 +80,13 @@ class Discovery:
 
     def read(self) -> tuple[dict[str, Record], tuple[Diagnostic, ...]]:
         """A record per plugin id found in the sources (shadowed ones under ``id@file``), and the diagnostics."""
+        # The reading, the rule engine and the cache of manifests are loaded by the first start that reads
+        # (a warm start takes its records from the snapshot and imports none of them).
+        from manifold.graph.rules import invalid_reason, shadowed
+        from manifold.manifest.diagnostics import Diagnostic
+        from manifold.sources.cache import ManifestCache
+        from manifold.sources.scan import map_manifests
+
         began = time.perf_counter()
         records: dict[str, Record] = {}
         diagnostics: list[Diagnostic] = []
@@ -147,6 +149,10 @@ class Discovery:
     def resolve(self, plugins: Plugins, registry: Registry | None = None) -> None:
         """Gate every record, resolve the rest into a load order, and register their points and extensions
         (in ``registry``, a rescan's registry filled aside; else the host's)."""
+        from manifold.graph.gate import gate  # a warm start neither gates nor resolves (see ``read``)
+        from manifold.graph.order import dependents
+        from manifold.graph.rules import check_set
+
         registry = self.registry if registry is None else registry
         began = time.perf_counter()
         candidates: list[Manifest] = []
@@ -191,6 +197,8 @@ class Discovery:
         return self._installed[name]
 
     def _register(self, record: Record, index: int, registry: Registry) -> None:
+        from manifold.manifest.settings import apply_defaults  # see ``read``
+
         manifest = record.manifest
         assert manifest is not None
         given = record.given if record.given is not None else self.config.settings.get(record.id, {})
@@ -220,6 +228,8 @@ def apply_point_defaults(registry: Registry, point_id: str | None = None) -> Non
     """Fill in the ``default`` values of each point's ``config-schema`` in its extensions' ``config``
     (of ``point_id``'s, or of every point's), so that a host reads them before ``load()``; the
     config is checked against the schema when the extension is loaded."""
+    from manifold.manifest.settings import apply_defaults  # see ``Discovery.read``
+
     points = registry.points
     for handle in registry.all_extensions():
         if point_id is not None and handle.point != point_id:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Mapping
-from types import MappingProxyType
+from types import FunctionType, MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from manifold.errors import ExtensionError, describe
@@ -64,9 +63,9 @@ class ExtensionLoader:
                     self._check_hook(handle, point, config)
                 return config
             value = self.importer.load(handle.plugin, handle.ref)
-            if inspect.isfunction(value) and "." in handle.ref.qualname:
+            if isinstance(value, FunctionType) and "." in handle.ref.qualname:
                 value = self._method(handle, point, value)
-            if inspect.isclass(value):
+            if isinstance(value, type):
                 value = construct(value, self.activation.plugins.records[handle.plugin].context)
             if point is not None and point.interface is not None:
                 self._check_interface(handle, point, value)
@@ -94,7 +93,11 @@ class ExtensionLoader:
         assert ref is not None
         owner, _, name = ref.qualname.rpartition(".")
         container = self.importer.load(handle.plugin, Reference(ref.module, owner))
-        if not inspect.isclass(container) or not inspect.isfunction(inspect.getattr_static(container, name, None)):
+        import inspect  # a method named by a ref only: not on a host's import
+
+        if not isinstance(container, type) or not isinstance(
+            inspect.getattr_static(container, name, None), FunctionType
+        ):
             return value  # a static method, or an attribute of an object that is not a class
         record = self.activation.plugins.records[handle.plugin]
         essentials = record.essentials
@@ -131,7 +134,7 @@ class ExtensionLoader:
                 raise self._error(message, handle, point=point.id)
             interface = self.importer.load(point.plugin, interface)
         assert isinstance(interface, type)
-        ok = issubclass(value, interface) if inspect.isclass(value) else isinstance(value, interface)
+        ok = issubclass(value, interface) if isinstance(value, type) else isinstance(value, interface)
         if not ok:
             raise self._error(
                 f"{handle.ref} of {handle.plugin} is a {_type_name(value)}, not a {_type_name(interface)} "
@@ -163,5 +166,5 @@ class ExtensionLoader:
 
 
 def _type_name(value: Any) -> str:
-    kind = value if inspect.isclass(value) else type(value)
+    kind = value if isinstance(value, type) else type(value)
     return f"{kind.__module__}.{kind.__qualname__}"

@@ -3,7 +3,6 @@ called as plugin code (a lookup may raise, a null object answers everything)."""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from types import FunctionType
 from typing import TYPE_CHECKING, Any
@@ -36,13 +35,18 @@ def construct(cls: type, context: PluginContext | None) -> Any:
     return cls(context) if context is not None and _takes_context(cls) else cls()
 
 
+_CO_VARARGS = 0x4  # inspect.CO_VARARGS, without importing inspect (and ast, dis, tokenize)
+
+
 def _takes_context(cls: type) -> bool:
     init: Any = getattr(cls, "__init__", None)
     plain = type(cls) is type and getattr(cls, "__new__", None) is object.__new__ and isinstance(init, FunctionType)
     if plain and not hasattr(init, "__wrapped__"):  # a plain class: its __init__'s code says it, without inspect
         code = init.__code__
         required = code.co_argcount - 1 - len(init.__defaults__ or ())
-        return required >= 1 or bool(code.co_flags & inspect.CO_VARARGS)
+        return required >= 1 or bool(code.co_flags & _CO_VARARGS)
+    import inspect  # for the other classes only: not on a host's import
+
     try:
         signature = inspect.signature(cls)
     except (TypeError, ValueError):

@@ -10,14 +10,15 @@ at its next call, so a hanging plugin neither blocks the host nor keeps the proc
 
 from __future__ import annotations
 
-import inspect
-import queue
 import sys
 import threading
 import time
 import types
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import queue
 
 __all__ = ["PROPAGATES", "CallTimeout", "HostLock", "Runner"]
 
@@ -102,6 +103,9 @@ def _finish(value: Any) -> Any:
     return value
 
 
+_CO_ITERABLE_COROUTINE = 0x100  # inspect.CO_ITERABLE_COROUTINE, without importing inspect (and ast, dis, tokenize)
+
+
 def _awaitable(value: Any) -> bool:
     """Whether ``await value`` works: a coroutine, a generator-based coroutine, or an object whose type has
     ``__await__`` (what ``inspect.isawaitable`` answers for every object that can be awaited, without the
@@ -110,7 +114,7 @@ def _awaitable(value: Any) -> bool:
     if kind is types.CoroutineType:
         return True
     if kind is types.GeneratorType:
-        return bool(value.gi_code.co_flags & inspect.CO_ITERABLE_COROUTINE)
+        return bool(value.gi_code.co_flags & _CO_ITERABLE_COROUTINE)
     return getattr(kind, "__await__", None) is not None
 
 
@@ -253,6 +257,8 @@ def _loop_running() -> bool:
 
 
 def _start_worker() -> queue.SimpleQueue[_Trip | None]:
+    import queue  # with the first worker, not on a host's import
+
     jobs: queue.SimpleQueue[_Trip | None] = queue.SimpleQueue()
     threading.Thread(target=_work, args=(jobs,), name="manifold-plugins", daemon=True).start()
     return jobs

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from manifold.codes import DiagnosticCode
-from manifold.manifest.diagnostics import Problem
 
 if TYPE_CHECKING:
+    from manifold.manifest.diagnostics import Problem
     from manifold.manifest.locate import KeyPath
 
 __all__ = ["apply_defaults", "check_values"]
@@ -17,6 +16,8 @@ __all__ = ["apply_defaults", "check_values"]
 
 def apply_defaults(schema: Mapping[str, Any] | None, values: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of ``values`` with every ``default`` of the schema's ``properties`` filled in, recursively."""
+    import copy  # not on a host's import: ``copy`` is only the first start's
+
     result = copy.deepcopy(dict(values))
     if not schema:
         return result
