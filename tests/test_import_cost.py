@@ -15,9 +15,12 @@ from tests.conftest import WritePlugin
 
 # Imported by the first use only: validation (jsonschema, the schema checker, the TOML locator), the
 # load-order graph (networkx), version rules (packaging), installed distributions, a cold read (TOML,
-# the process pool), archives, configuration files and plugin settings, a rescan, hooks, the commands
-# and tools.
+# the process pool, the manifest cache), the rule engine, the gate and the load order, archives,
+# configuration files and plugin settings, a rescan, hooks, the commands and tools; and the standard
+# modules only those need (queue, heapq).
 NOT_FOR_MANAGER = (
+    "queue",
+    "heapq",
     "jsonschema",
     "networkx",
     "packaging",
@@ -36,6 +39,9 @@ NOT_FOR_MANAGER = (
     "manifold.manifest.read",
     "manifold.manifest.rules",
     "manifold.sources.fanout",
+    "manifold.sources.cache",
+    "manifold.graph",
+    "manifold.lifecycle.snapshot",
     "manifold.lifecycle.rescan",
     "manifold.hooks",
     "manifold.validation",
@@ -44,9 +50,11 @@ NOT_FOR_MANAGER = (
 )
 
 # A warm start of plugins without version rules, markers, settings or configs: the manifests come from
-# the cache, so nothing parses TOML or checks a schema, and no version rule is evaluated.
+# the snapshot, so nothing parses TOML, checks a schema, gates or resolves, and no version rule is
+# evaluated. It reads the snapshot (and the manifest cache's context) and starts the worker (queue).
+_WARM_START_NEEDS = ("packaging", "manifold.sources.cache", "manifold.lifecycle.snapshot", "queue", "heapq")
 NOT_FOR_WARM_START = (
-    *(name for name in NOT_FOR_MANAGER if name != "packaging"),
+    *(name for name in NOT_FOR_MANAGER if name not in _WARM_START_NEEDS),
     "packaging.specifiers",
     "packaging.markers",
     "packaging.requirements",

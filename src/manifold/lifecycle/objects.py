@@ -40,7 +40,10 @@ _CO_VARARGS = 0x4  # inspect.CO_VARARGS, without importing inspect (and ast, dis
 
 def _takes_context(cls: type) -> bool:
     init: Any = getattr(cls, "__init__", None)
-    plain = type(cls) is type and getattr(cls, "__new__", None) is object.__new__ and isinstance(init, FunctionType)
+    made_plainly = type(cls) is type and getattr(cls, "__new__", None) is object.__new__
+    if made_plainly and init is object.__init__:
+        return False  # a class without a constructor of its own takes no argument
+    plain = made_plainly and isinstance(init, FunctionType)
     if plain and not hasattr(init, "__wrapped__"):  # a plain class: its __init__'s code says it, without inspect
         code = init.__code__
         required = code.co_argcount - 1 - len(init.__defaults__ or ())
