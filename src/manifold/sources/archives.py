@@ -23,13 +23,14 @@ if TYPE_CHECKING:
     import zipfile
     from importlib.resources.abc import Traversable
 
+    from manifold.manifest.diagnostics import Diagnostic
+
 # zipfile, hashlib and zlib are imported by the functions that read or write archives: a host
-# whose plugins are all in folders never pays for them (~25 ms together at start-up).
+# whose plugins are all in folders never pays for them (~25 ms together at start-up); nor for the
+# diagnostics and the words of messages, imported by the checks that make them.
 
 from manifold.codes import ArchiveCode, DiagnosticCode
 from manifold.errors import ArchiveError
-from manifold.manifest._words import show
-from manifold.manifest.diagnostics import Diagnostic
 
 __all__ = [
     "ARCHIVE_SUFFIXES",
@@ -141,6 +142,8 @@ def check_unchanged(folder: Traversable) -> None:
     except OSError:
         same = False
     if not same:
+        from manifold.manifest.diagnostics import Diagnostic
+
         message = "changed since it was checked; read it again (rescan) before using it"
         raise ArchiveError(display, [Diagnostic("error", "integrity", message, display)])
     checked[1] = now  # the same bytes (touched, or copied back): no need to hash them again
@@ -188,6 +191,8 @@ def _check(
     """The open archive, its problems, and the stamp of the file as it was when the checks began."""
     import zipfile
 
+    from manifold.manifest.diagnostics import Diagnostic
+
     def problem(code: DiagnosticCode, message: str) -> Diagnostic:
         return Diagnostic("error", code, message, display)
 
@@ -211,6 +216,8 @@ def _check(
 def _entry_problems(infos: list[zipfile.ZipInfo], limits: ArchiveLimits) -> list[tuple[ArchiveCode, str]]:
     """Unsafe entries: (code, message) pairs, each message starting with the entry's name."""
     import zipfile
+
+    from manifold.manifest._words import show
 
     if len(infos) > limits.max_entries:
         return [("unsafe-archive", f"holds {len(infos)} entries, more than the limit of {limits.max_entries}")]

@@ -15,10 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from manifold.errors import SourceError, UsageError
-from manifold.manifest.diagnostics import Diagnostic, internal_error
 from manifold.manifest.limits import DEFAULT_MANIFEST_LIMITS, ManifestLimits
 from manifold.manifest.names import BUNDLE_NAME, MANIFEST_NAME
-from manifold.manifest.parsed import ParsedFile
 from manifold.sources.archives import (
     DEFAULT_LIMITS,
     ArchiveError,
@@ -32,6 +30,12 @@ T = TypeVar("T")
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
+
+    from manifold.manifest.diagnostics import Diagnostic
+    from manifold.manifest.parsed import ParsedFile
+
+# Diagnostics and the parsed file are made only when a manifest is read or refused (a warm start reads
+# none): the functions that make them import them.
 
 # manifold.manifest.read and manifold.manifest.bundle (which parse TOML) are imported where a manifest or a
 # bundle is read: a scan of plugin folders does without.
@@ -90,6 +94,9 @@ class ManifestLocation:
 
             return parse_manifest(self.source, file=self.file, root=self.root, limits=limits)
         except Exception as e:  # parse_manifest catches its own; this is the import, or a Traversable's fault
+            from manifold.manifest.diagnostics import internal_error
+            from manifold.manifest.parsed import ParsedFile
+
             return ParsedFile(self.file, self.root, (internal_error(e, self.file),))
 
 
@@ -146,6 +153,8 @@ def scan(
             elif is_archive_name(child.name) and child.is_file():
                 found += scan_archive(child, child_name, limits, manifest_limits)
         except OSError as e:
+            from manifold.manifest.diagnostics import Diagnostic
+
             what = "folder" if is_dir else "archive"
             message = f"cannot read the {what}: {reason(e)}"
             found.append(_refused(child, child_name, (Diagnostic("error", "read-error", message, child_name),)))
@@ -291,6 +300,8 @@ def scan_archive(
     file: Traversable, name: str, limits: ArchiveLimits, manifest_limits: ManifestLimits
 ) -> list[ManifestLocation]:
     """The manifests at the root of an archive once it passed its checks; else one refused location."""
+    from manifold.manifest.diagnostics import Diagnostic, internal_error
+
     try:
         if not isinstance(file, Path):
             message = "an archive is read only from a file on disk, not from inside a package or another archive"
@@ -309,6 +320,8 @@ def scan_archive(
 
 def _refused(file: Traversable, name: str, diagnostics: tuple[Diagnostic, ...]) -> ManifestLocation:
     """An archive that is not read: a location whose manifest is only the reasons why."""
+    from manifold.manifest.parsed import ParsedFile
+
     return ManifestLocation(name, file, file, parsed=ParsedFile(name, file, diagnostics))
 
 
