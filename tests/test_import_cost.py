@@ -17,8 +17,14 @@ from tests.conftest import WritePlugin
 # load-order graph (networkx), version rules (packaging), installed distributions, a cold read (TOML,
 # the process pool, the manifest cache, diagnostics), the rule engine, the gate and the load order, archives,
 # configuration files and plugin settings, a rescan, hooks, the commands and tools; and the standard
-# modules only those need (queue, heapq).
+# modules only those need (dataclasses, inspect with ast and dis, copy, queue, heapq): manifold's values
+# are made by manifold._values.
 NOT_FOR_MANAGER = (
+    "dataclasses",
+    "inspect",
+    "ast",
+    "dis",
+    "copy",
     "queue",
     "heapq",
     "jsonschema",

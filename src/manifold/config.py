@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from manifold._secrets import redact_host_settings
+from manifold._values import field, fields, value_type
 from manifold.errors import ConfigError, UsageError
 from manifold.manifest.limits import DEFAULT_MANIFEST_LIMITS, ManifestLimits
 
@@ -36,7 +36,7 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class HostConfig:
     """Every option a host sets: which plugins may load (versions, lists, callbacks), their settings,
     the time limit on plugin code, and how manifests are read (cache, processes).
@@ -175,7 +175,7 @@ def process_environment() -> Mapping[str, str]:
     return os.environ
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class HostFile:
     """A loaded configuration: where it came from, the Manager options it gives, and the points the
     host declares in code (``[[host-points]]``), with the warnings about them."""

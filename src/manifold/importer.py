@@ -26,12 +26,12 @@ import threading
 import types
 import zipimport
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from importlib.machinery import EXTENSION_SUFFIXES, ModuleSpec, PathFinder, SourceFileLoader
 from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash, spec_from_file_location
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from manifold._values import value_type
 from manifold.errors import PackageClaimError, UsageError
 from manifold.manifest.model import Reference
 from manifold.sources.archives import is_archive_folder
@@ -46,7 +46,7 @@ __all__ = ["PackageClaimError", "PluginImporter"]
 _Kind = Literal["folder", "zip", "installed"]
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class _Plugin:
     """One added plugin: its packages and where they are imported from."""
 

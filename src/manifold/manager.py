@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Unpack
 
 from manifold._secrets import secrets_of_host_settings
+from manifold._values import replace
 from manifold.config import HostConfig
 from manifold.errors import ExtensionError
 from manifold.importer import PluginImporter
@@ -178,7 +178,7 @@ class Manager:
         """Declare points the host lists as data (``HostFile.host_points``, a manifest's
         ``extension_points``) as ``add_point`` declares each; returns the function that removes them all."""
         # Checked when they were read (the schema and the rules); the host's, whoever read them.
-        undo = [self._declare(dataclasses.replace(Point.of(p), plugin=None)) for p in points]
+        undo = [self._declare(replace(Point.of(p), plugin=None)) for p in points]
 
         def remove() -> None:
             for step in reversed(undo):

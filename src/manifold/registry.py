@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
+from manifold._values import value_type
 from manifold.manifest.model import Cardinality, ExtensionPoint, Order, Reference
 from manifold.states import Reason
 
 __all__ = ["ExtensionHandle", "Point", "Registry", "in_order"]
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Point:
     """An extension point, declared in a manifest (``plugin`` is its id) or by the host (``plugin`` None).
 
     ``order``: the order of its extensions (see ``Registry.extensions``); ``timeout``: the seconds
     each implementation of a hook may run in a call (None: no limit)."""
 
+    __slots__: ClassVar[tuple[str, ...]]  # the fields' names, in order (written by @value_type)
     id: str
     plugin: str | None = None
     description: str = ""

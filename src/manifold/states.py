@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
+from manifold._values import field, value_type
 from manifold.codes import ReasonCode
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ State = Literal["discovered", "filtered", "unresolved", "resolved", "loaded", "a
 Phase = Literal["import", "construct", "activate", "deactivate", "timeout", "extension", "settings"]
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Reason:
     """Why a plugin is not (or no longer) available: a stable code and words for a person.
 
@@ -65,7 +65,7 @@ class Deferred(Later["Manifest | None"]):
         raise NotImplementedError
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class PluginInfo:
     """What a host can read about one plugin at one moment.
 

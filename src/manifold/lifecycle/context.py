@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from manifold._secrets import redact
+from manifold._values import field, fields, value_type
 from manifold.manifest.model import Manifest, parse_version
 from manifold.states import Later, built_on_read
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["PluginContext", "VersionText"]
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class PluginContext:
     """Given to the plugin object (and to extension classes that take an argument) when built.
 

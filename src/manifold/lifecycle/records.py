@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from manifold._values import field, value_type
 from manifold.errors import UnknownPluginError
 from manifold.lifecycle.redact import Secrets, scrub_reason
 from manifold.manifest.model import essentials_of
@@ -59,7 +59,7 @@ class LiveSettings(Mapping[str, Any]):
         return f"LiveSettings({dict(self._current)!r})"
 
 
-@dataclass(slots=True)
+@value_type(frozen=False)
 class Record:
     """The manager's mutable state of one plugin id (snapshots are PluginInfo).
 
@@ -147,7 +147,7 @@ class Record:
         return essentials is not None and essentials.activation == "eager"
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class LoadReport:
     """Every plugin the manager knows, its state and reason, the load order and manifest diagnostics."""
 
@@ -176,7 +176,7 @@ class LoadReport:
         return grouped
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class RescanResult:
     """What a rescan found: plugin ids that appeared, disappeared, or whose manifest or code changed."""
 

@@ -8,7 +8,6 @@ records' tracebacks and stacks).
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 import weakref
@@ -17,6 +16,7 @@ from typing import Any
 
 from manifold._secrets import MASK, Secrets, is_secret, secrets_in
 from manifold._secrets import redact as _by_key
+from manifold._values import replace
 from manifold.errors import printable
 from manifold.states import Reason
 
@@ -58,7 +58,7 @@ def scrub_reason(reason: Reason, secrets: Secrets) -> Reason:
     if not secrets:
         return reason
     cause = scrub_reason(reason.cause, secrets) if reason.cause is not None else None
-    return dataclasses.replace(
+    return replace(
         reason, message=secrets.scrub(reason.message), traceback=secrets.scrub(reason.traceback), cause=cause
     )
 

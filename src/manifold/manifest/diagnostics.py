@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from manifold._values import value_type
 from manifold.codes import DiagnosticCode
 from manifold.errors import describe
 
@@ -19,7 +19,7 @@ __all__ = ["Diagnostic", "Problem", "Severity", "capped", "internal_error", "pla
 Severity = Literal["error", "warning"]
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Diagnostic:
     """One problem: its severity, a stable kebab-case code, a message for a person, and where it is."""
 
@@ -86,7 +86,7 @@ def sort_diagnostics(diagnostics: Iterable[Diagnostic], files: Sequence[str]) ->
     return tuple(sorted(diagnostics, key=key))
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Problem:
     """A problem found in a manifest's data, before it is placed in the text: code, key path, words."""
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import IO, Any
+
+from manifold._values import value_type
 
 __all__ = ["DEFAULT_MANIFEST_LIMITS", "ManifestLimits", "may_nest_deeper", "read_bounded", "too_deep"]
 
 _MiB = 1 << 20
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class ManifestLimits:
     """How big a manifest (``plugin.toml``, ``bundle.toml``, ``manifold.toml``) may be; beyond a limit the
     file is refused with a ``limit`` diagnostic, and its neighbours are read as usual.

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
+
+from manifold._values import field, value_type
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -115,7 +116,7 @@ def parse_version(text: str) -> Version:
     return Version(text)
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Reference:
     """A ``module:Qualname`` reference to an object in a plugin's code, or ``module`` alone (an
     extension's ``ref``, as in an entry point: the module is the object, ``qualname`` is empty);
@@ -138,7 +139,7 @@ class Reference:
         return f"{self.module}:{self.qualname}" if self.qualname else self.module
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class ExtensionPoint:
     """A named point a plugin declares, to which other plugins contribute extensions.
 
@@ -180,7 +181,7 @@ class ExtensionPoint:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Extension:
     """One contribution of a plugin to a point: an object reference and/or a config table.
 
@@ -198,7 +199,7 @@ class Extension:
     wrapper: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Manifest:
     """Everything a host needs to know about one plugin, read from its validated manifest.
 
@@ -344,7 +345,7 @@ class Manifest:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Essentials:
     """What activating a plugin reads of its manifest (``essentials_of``): importing its code, building
     its object and giving it its context. A warm start restores these alone and builds the whole ``Manifest``

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from manifold._values import value_type
 from manifold.manifest.diagnostics import place
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["ParsedFile"]
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class ParsedFile:
     """One manifest file after reading: its data and text when readable, its diagnostics, its value.
 

@@ -16,8 +16,9 @@ import os
 import re
 import stat
 import sys
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeGuard
+
+from manifold._values import value_type
 
 if TYPE_CHECKING:
     import zipfile
@@ -68,7 +69,7 @@ def _drive() -> re.Pattern[str]:
     return re.compile(r"[A-Za-z]:")
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class ArchiveLimits:
     """How big an archive may be once unpacked; an archive beyond a limit is refused as a possible zip bomb.
 

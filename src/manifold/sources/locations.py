@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from manifold._values import replace, value_type
 from manifold.errors import SourceError, UsageError
 from manifold.manifest.limits import DEFAULT_MANIFEST_LIMITS, ManifestLimits
 from manifold.sources.archives import DEFAULT_LIMITS, ArchiveLimits, is_archive_name
@@ -44,7 +43,7 @@ class Source(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class FolderSource:
     """A plugin folder (it holds ``plugin.toml``), a bundle folder (``bundle.toml``) or a drop-in folder.
 
@@ -69,7 +68,7 @@ class FolderSource:
         return scan(self.path, self.name, self.limits, self.manifest_limits)
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class ArchiveSource:
     """A plugin archive (``.mfz`` or ``.zip``), read in place once its checks pass (see ``sources.archives``)."""
 
@@ -93,7 +92,7 @@ class ArchiveSource:
         return scan_archive(self.path, self.name, self.limits, self.manifest_limits)
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class PackageSource:
     """``pkg://package/sub/folder``: a plugin or drop-in folder shipped inside an installed package.
 
@@ -148,7 +147,7 @@ def anchored(source: Source) -> Source:
     """``source`` with a relative path made absolute against the current folder, its name unchanged: a
     later ``os.chdir()`` (a plugin's) does not move it."""
     if isinstance(source, FolderSource | ArchiveSource) and not source.path.is_absolute():
-        return dataclasses.replace(source, path=source.path.absolute(), label=source.name)
+        return replace(source, path=source.path.absolute(), label=source.name)
     return source
 
 

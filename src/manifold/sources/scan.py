@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from manifold._values import value_type
 from manifold.errors import SourceError, UsageError
 from manifold.manifest.limits import DEFAULT_MANIFEST_LIMITS, ManifestLimits
 from manifold.manifest.names import BUNDLE_NAME, MANIFEST_NAME
@@ -58,7 +58,7 @@ Stamp = tuple[int, int, int, int]
 modification time back (the change time cannot be put back), and so does a file replaced by another."""
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class ManifestLocation:
     """One manifest to read: its name for messages, the file itself, and the plugin folder it describes."""
 
