@@ -37,8 +37,11 @@ class Listeners:
 
     def notify(self, event: Event, record: Record) -> None:
         """Call each callback with a snapshot of ``record``; a callback that raises is logged, never propagated."""
+        callbacks = self._callbacks[event]
+        if not callbacks:
+            return  # no snapshot to build: a start without listeners makes none
         info = record.info()
-        for callback in list(self._callbacks[event]):
+        for callback in list(callbacks):
             try:
                 callback(info)
             except Exception:
