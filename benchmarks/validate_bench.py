@@ -119,13 +119,17 @@ else:
 print(json.dumps(out))
 """
 
+# The imports before the profiled call are those of CHILD's timed rows: ``import manifold`` loads its
+# modules on first use, and validate()'s reader and fan-out are imported before the clock starts.
 PROFILE_CHILD = r"""
 import cProfile, sys
 import manifold, jsonschema, networkx
+from manifold import validate
+import manifold.sources.fanout, manifold.manifest.read
 folder, out = sys.argv[1], sys.argv[2]
 profile = cProfile.Profile()
 profile.enable()
-report = manifold.validate([folder], jobs=1)  # a profiler sees this process only
+report = validate([folder], jobs=1)  # a profiler sees this process only
 profile.disable()
 profile.dump_stats(out)
 assert not report.diagnostics, report.diagnostics[:3]
@@ -135,17 +139,18 @@ assert not [m for m in sys.modules if m.startswith("bench_")]
 # Stage timers without a profiler: wrap some of manifold's functions (where they are looked up)
 # with perf_counter accumulators, run validate() once, print {label: [seconds, calls]}.
 # Generators are drained inside the wrapper so that their work is counted. A name that no
-# longer exists is skipped.
+# longer exists is skipped. ``caller``: only calls from a function of that name are timed. The rows
+# are those of the cProfile stages (STAGES), one level less indented.
 TIMERS_CHILD = r"""
-import inspect, json, sys, time, tomllib
-import importlib.machinery
+import inspect, json, sys, time
 import manifold, jsonschema, networkx
-import manifold.manifest.codescan, manifold.graph.rules, manifold.manifest.model, manifold.manifest.read
-import manifold.manifest.rules, manifold.validation
+import manifold.graph.rules, manifold.manifest._compiled.plugin, manifold.manifest.codescan
+import manifold.manifest.embedded, manifold.manifest.model, manifold.manifest.parsed, manifold.manifest.read
+import manifold.manifest.rules, manifold.manifest.schema, manifold.manifest.toml, manifold.validation
 folder = sys.argv[1]
 times = {}
 
-def wrap(label, owner, name):
+def wrap(label, owner, name, caller=None):
     fn = getattr(owner, name, None)
     if fn is None:
         return
@@ -153,6 +158,12 @@ def wrap(label, owner, name):
     entry = times.setdefault(label, [0.0, 0])
 
     def timed(*args, **kwargs):
+        if caller is not None:
+            frame = sys._getframe(1)
+            while frame.f_code is timed.__code__:  # another row's timer around the same function
+                frame = frame.f_back
+            if frame.f_code.co_name != caller:
+                return fn(*args, **kwargs)
         start = time.perf_counter()
         try:
             result = fn(*args, **kwargs)
@@ -163,32 +174,49 @@ def wrap(label, owner, name):
 
     setattr(owner, name, timed)
 
-class _Finder:
-    pass
-
-# manifold.validation holds validate() and what it calls.
-v, p, s, c, k = (sys.modules[f"manifold.{name}"]
-                 for name in ("validation", "parse", "semantics", "consistency", "codescan"))
-wrap("find_manifests", v, "find_manifests")
-wrap("parse_manifest", v, "parse_manifest")
-wrap("  tomllib.loads", tomllib, "loads")
-wrap("  schema_problems (jsonschema)", p, "schema_problems")
-wrap("  check_semantics", p, "check_semantics")
-wrap("    check_schema (embedded schemas)", s, "check_schema")
-wrap("    _code_problems (paths, refs)", s, "_code_problems")
-wrap("      _package_problems", s, "_package_problems")
-if hasattr(s, "PathFinder"):
-    finder = _Finder()
-    finder.find_spec = importlib.machinery.PathFinder.find_spec
-    s.PathFinder = finder
-    wrap("        PathFinder.find_spec", finder, "find_spec")
-wrap("  Manifest.from_data", p.Manifest, "from_data")
-wrap("  place (locate)", p, "place")
-wrap("check_consistency", v, "check_consistency")
-wrap("  instance_problems (jsonschema)", c, "instance_problems")
-wrap("scan_plugin (code, per plugin)", v, "scan_plugin")
-wrap("  _parse (read + ast.parse)", k, "_parse")
-wrap("  _imports (import statements)", k, "_imports")
+v, read, toml, rules, schema, compiled, embedded, model, parsed, code, graph = (
+    sys.modules[f"manifold.{name}"]
+    for name in (
+        "validation", "manifest.read", "manifest.toml", "manifest.rules", "manifest.schema",
+        "manifest._compiled.plugin", "manifest.embedded", "manifest.model", "manifest.parsed",
+        "manifest.codescan", "graph.rules",
+    )
+)
+# validate() (manifold/validation.py) and what it calls, in pipeline order.
+wrap("find_manifests (sources/scan.py)", v, "find_manifests")
+wrap("parse_manifest (manifest/read.py), per file", read, "parse_manifest")
+wrap("  read_toml (manifest/toml.py: read, decode)", read, "read_toml")
+parser = getattr(getattr(toml, "loads", None), "__module__", "tomli").partition(".")[0]
+wrap(f"    {parser}.loads", toml, "loads")
+wrap("  check_plugin_data: rules + schema", read, "check_plugin_data")
+wrap("    check_semantics (manifest/rules.py)", read, "check_semantics")
+wrap("      version, requires-* (packaging)", rules, "_plugin_problems")
+wrap("      dependency specifiers (packaging)", rules, "_specifier_problems", caller="check_semantics")
+wrap("      embedded schemas: check_schema", rules, "check_schema")
+wrap("      code paths: packages, refs", rules, "_code_problems")
+wrap("        has_module (stat)", rules, "has_module")
+wrap("        _package_problems", rules, "_package_problems")
+if hasattr(rules, "_ModuleIndex"):
+    wrap("          _ModuleIndex (sys.path listing)", rules._ModuleIndex, "__contains__")
+wrap("    schema_problems (manifest/schema.py)", read, "schema_problems")
+# The compiled validator is looked up once (functools.cache): wrapped before validate() first asks for it.
+wrap("      compiled validator (_compiled/plugin.py)", compiled, "validate")
+getattr(getattr(schema, "compiled_validator", None), "cache_clear", lambda: None)()
+wrap("  place (locate), per file", read, "place")
+wrap("  Manifest.from_data (manifest/model.py)", model.Manifest, "from_data")
+wrap("scan_plugin (manifest/codescan.py), per plugin", v, "scan_plugin")
+wrap("  read + ast.parse", code, "_parse")
+wrap("  references: _reference_problems", code, "_reference_problems")
+wrap("  import statements", code, "_imports")
+wrap("  place (locate), code findings", parsed.ParsedFile, "place", caller="scan_plugin")
+wrap("_set_diagnostics: set rules, placed", v, "_set_diagnostics")
+wrap("  check_set (graph/rules.py)", v, "check_set")
+wrap("    dependencies (packaging)", graph, "_check_dependencies")
+wrap("    load_order (graph/order.py)", graph, "load_order")
+wrap("    extensions: points, cardinality", graph, "_check_extensions")
+wrap("      config vs config-schema", embedded, "instance_problems", caller="_check_extensions")
+wrap("  place (locate), set findings", parsed.ParsedFile, "place", caller="_set_diagnostics")
+wrap("_hook_parameters (hook signatures)", v, "_hook_parameters")
 wrap("undeclared_imports", v, "undeclared_imports")
 wrap("sort_diagnostics", v, "sort_diagnostics")
 start = time.perf_counter()
@@ -375,59 +403,62 @@ def bench(n: int, repeat: int, python: str, base: str | None, keep: bool) -> Mea
 # The module that defines validate(), under its current and its former name.
 VALIDATE_FILES = ("manifold/validation.py", "manifold/validate.py")
 
-# Stages: label, file suffix and names of the functions, and (when the function is called from
-# several places) the file suffix of the callers to count; cumulative time of those calls.
+_READ = "manifold/manifest/read.py"
+_RULES = "manifold/manifest/rules.py"
+_CODESCAN = "manifold/manifest/codescan.py"
+_GRAPH = "manifold/graph/rules.py"
+_DIAGNOSTICS = "manifold/manifest/diagnostics.py"
+# tomli's loads: compiled (a builtin to cProfile, file "~") or pure Python; tomllib's, were manifold to use it.
+_LOADS_FILES = ("~", "tomli/_parser.py", "tomllib/_parser.py")
+_LOADS = ("loads", "<built-in method tomli._parser.loads>")
+
+# Stages: label, file suffix and names of the functions (none: any function of the file), and (when
+# the function is called from several places) the callers to count: a file suffix, or a file suffix
+# and a function name ("file:name"); cumulative time of those calls.
 STAGES: tuple[tuple[str, str | tuple[str, ...], tuple[str, ...], str | None], ...] = (
     ("validate (total)", VALIDATE_FILES, ("validate",), None),
-    ("  find_manifests (scandir, pathlib)", "manifold/sources.py", ("find_manifests",), None),
-    ("  parse_manifest (per file)", "manifold/parse.py", ("parse_manifest",), None),
-    ("    tomllib.loads", "tomllib/_parser.py", ("loads",), None),
+    ("  find_manifests (sources/scan.py)", "manifold/sources/scan.py", ("find_manifests",), None),
+    ("  parse_manifest (manifest/read.py), per file", _READ, ("parse_manifest",), None),
+    ("    read_toml (manifest/toml.py: read, decode)", "manifold/manifest/toml.py", ("read_toml",), None),
+    ("      tomli.loads", _LOADS_FILES, _LOADS, "manifold/manifest/toml.py"),
+    ("    check_plugin_data: rules + schema", _READ, ("check_plugin_data",), None),
+    ("      check_semantics (manifest/rules.py)", _RULES, ("check_semantics",), None),
+    ("        version, requires-* (packaging)", _RULES, ("_plugin_problems",), None),
+    ("        dependency specifiers (packaging)", _RULES, ("_specifier_problems",), f"{_RULES}:check_semantics"),
+    ("        embedded schemas: check_schema", "manifold/manifest/embedded.py", ("check_schema",), _RULES),
+    ("        code paths: packages, refs", _RULES, ("_code_problems",), None),
+    ("          has_module (stat)", _RULES, ("has_module",), _RULES),
+    ("          _package_problems", _RULES, ("_package_problems",), None),
+    ("            _ModuleIndex (sys.path listing)", _RULES, ("__contains__",), _RULES),
+    ("      schema_problems (manifest/schema.py)", "manifold/manifest/schema.py", ("schema_problems",), None),
     (
-        "    schema_problems (jsonschema, plugin schema)",
-        "manifold/schema.py",
-        ("schema_problems",),
-        None,
+        "        compiled validator (_compiled/plugin.py)",
+        "manifold/manifest/_compiled/plugin.py",
+        (),
+        "manifold/manifest/schema.py",
     ),
-    ("    check_semantics", "manifold/semantics.py", ("check_semantics",), None),
-    ("      version, requires-* (packaging)", "manifold/semantics.py", ("_plugin_problems",), None),
+    ("    place (locate), per file", _DIAGNOSTICS, ("place",), _READ),
+    ("    Manifest.from_data (manifest/model.py)", "manifold/manifest/model.py", ("from_data",), _READ),
+    ("  scan_plugin (manifest/codescan.py), per plugin", _CODESCAN, ("scan_plugin",), None),
+    ("    read + ast.parse", _CODESCAN, ("_parse",), None),
+    ("    references: _reference_problems", _CODESCAN, ("_reference_problems",), None),
+    ("    import statements", _CODESCAN, ("_imports",), None),
+    ("    place (locate), code findings", "manifold/manifest/parsed.py", ("place",), f"{_CODESCAN}:scan_plugin"),
+    ("  _set_diagnostics: set rules, placed", VALIDATE_FILES, ("_set_diagnostics",), None),
+    ("    check_set (graph/rules.py)", _GRAPH, ("check_set",), None),
+    ("      dependencies (packaging)", _GRAPH, ("_check_dependencies",), None),
+    ("      load_order (graph/order.py)", "manifold/graph/order.py", ("load_order",), _GRAPH),
+    ("      extensions: points, cardinality", _GRAPH, ("_check_extensions",), None),
+    ("        config vs config-schema", "manifold/manifest/embedded.py", ("instance_problems",), _GRAPH),
     (
-        "      dependency specifiers (packaging)",
-        "manifold/semantics.py",
-        ("_specifier_problems",),
-        None,
+        "    place (locate), set findings",
+        "manifold/manifest/parsed.py",
+        ("place",),
+        "manifold/validation.py:_set_diagnostics",
     ),
-    ("      embedded schemas: check_schema", "manifold/schema.py", ("check_schema",), None),
-    ("      code paths: packages, refs", "manifold/semantics.py", ("_code_problems",), None),
-    (
-        "        PathFinder.find_spec (sys.path scan)",
-        "importlib._bootstrap_external>",
-        ("find_spec",),
-        "manifold/semantics.py",
-    ),
-    (
-        "        has_module (stat)",
-        "manifold/semantics.py",
-        ("has_module",),
-        "manifold/semantics.py",
-    ),
-    ("    Manifest.from_data (packaging)", "manifold/manifest.py", ("from_data",), None),
-    ("    place (locate), per file", "manifold/parse.py", ("place",), "manifold/parse.py"),
-    ("  check_consistency", "manifold/graph/rules.py", ("check_consistency",), None),
-    (
-        "    config vs config-schema (jsonschema)",
-        "manifold/schema.py",
-        ("instance_problems",),
-        None,
-    ),
-    ("    graph, cycles (networkx)", "manifold/graph.py", ("build_graph", "find_cycles"), None),
-    ("    place (locate)", "manifold/parse.py", ("place",), "manifold/graph/rules.py"),
-    ("  scan_plugin (code, per plugin)", "manifold/codescan.py", ("scan_plugin",), None),
-    ("    read + ast.parse", "manifold/codescan.py", ("_parse",), None),
-    ("    references: _bound_names", "manifold/codescan.py", ("_reference_problems",), None),
-    ("    import statements", "manifold/codescan.py", ("_imports",), None),
-    ("  undeclared_imports", "manifold/codescan.py", ("undeclared_imports",), None),
-    ("    place (locate)", "manifold/parse.py", ("place",), "manifold/codescan.py"),
-    ("  sort_diagnostics", "manifold/diagnostics.py", ("sort_diagnostics",), None),
+    ("  _hook_parameters (hook signatures)", VALIDATE_FILES, ("_hook_parameters",), None),
+    ("  undeclared_imports", _CODESCAN, ("undeclared_imports",), None),
+    ("  sort_diagnostics", _DIAGNOSTICS, ("sort_diagnostics",), None),
 )
 
 _Key = tuple[str, int, str]
@@ -438,6 +469,7 @@ def _library(key: _Key) -> str:
     file = key[0].replace("\\", "/")
     for marker, name in (
         ("/tomllib/", "tomllib"),
+        ("/tomli/", "tomli"),
         ("/jsonschema/", _JSONSCHEMA),
         ("/referencing/", _JSONSCHEMA),
         ("referencing.", _JSONSCHEMA),  # attrs-generated methods
@@ -447,7 +479,7 @@ def _library(key: _Key) -> str:
         ("/packaging/", "packaging"),
         ("/networkx/", "networkx"),
         ("/manifold/", "manifold (own code)"),
-        ("importlib", "importlib (find_spec)"),
+        ("importlib", "importlib (imports inside validate)"),
         ("/re/", "re"),
         ("/ast.py", "ast"),
     ):
@@ -474,6 +506,8 @@ def _charge(key: _Key, stats: dict[_Key, tuple]) -> dict[str, float]:  # type: i
     tt, callers = stats[key][2], stats[key][4]
     if key[2] == "<built-in method builtins.compile>":
         return {"ast": tt}
+    if key[0] == "~" and key[2].startswith("<built-in method tomli."):  # tomli compiled: its own library
+        return {"tomli": tt}
     if key[0] != "~" or not callers:
         return {_library(key): tt}
     total = sum(c[2] for c in callers.values()) or 1.0
@@ -484,6 +518,12 @@ def _charge(key: _Key, stats: dict[_Key, tuple]) -> dict[str, float]:  # type: i
             name = "pathlib/os"
         out[name] = out.get(name, 0.0) + tt * info[2] / total
     return out
+
+
+def _ms(seconds: float) -> str:
+    """Milliseconds in 8 columns: one decimal, or three below 0.1 ms (a stage that ran shows a figure)."""
+    ms = seconds * 1000
+    return f"{ms:8.1f}" if ms >= 0.1 or ms == 0 else f"{ms:8.3f}"
 
 
 def profile(n: int, python: str, base: str | None, top: int, timer_runs: int = 5) -> None:
@@ -509,14 +549,15 @@ def profile(n: int, python: str, base: str | None, top: int, timer_runs: int = 5
 
     def cumulative(suffix: str | tuple[str, ...], names: tuple[str, ...], caller: str | None) -> tuple[float, int]:
         seconds, calls = 0.0, 0
+        caller_file, _, caller_name = (caller or "").partition(":")
         for key, value in table.items():
-            if not (key[0].replace("\\", "/").endswith(suffix) and key[2] in names):
+            if not (key[0].replace("\\", "/").endswith(suffix) and (not names or key[2] in names)):
                 continue
             if caller is None:
                 seconds, calls = seconds + value[3], calls + value[1]
                 continue
             for where, info in value[4].items():
-                if where[0].replace("\\", "/").endswith(caller):
+                if where[0].replace("\\", "/").endswith(caller_file) and caller_name in ("", where[2]):
                     seconds, calls = seconds + info[3], calls + info[1]
         return seconds, calls
 
@@ -529,7 +570,7 @@ def profile(n: int, python: str, base: str | None, top: int, timer_runs: int = 5
     for label in order:
         seconds = statistics.median(run[label][0] for run in runs)
         calls = runs[0][label][1]
-        print(f"  {label:<50} {seconds * 1000:8.1f} ms {100 * seconds / total:5.1f}%  {calls:>7} calls")
+        print(f"  {label:<50} {_ms(seconds)} ms {100 * seconds / total:5.1f}%  {calls:>7} calls")
 
     total = cumulative(VALIDATE_FILES, ("validate",), None)[0]
     print(f"\nprofile of validate() on {n} plugins under cProfile: {total * 1000:.0f} ms")
@@ -538,7 +579,7 @@ def profile(n: int, python: str, base: str | None, top: int, timer_runs: int = 5
     for label, suffix, names, caller in STAGES:
         seconds, calls = cumulative(suffix, names, caller)
         share = 100 * seconds / total
-        print(f"  {label:<50} {seconds * 1000:8.1f} ms {share:5.1f}%  {calls:>7} calls")
+        print(f"  {label:<50} {_ms(seconds)} ms {share:5.1f}%  {calls:>7} calls")
     libraries: dict[str, float] = {}
     for key in table:
         for name, seconds in _charge(key, table).items():
