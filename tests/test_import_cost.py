@@ -15,7 +15,7 @@ from tests.conftest import WritePlugin
 
 # Imported by the first use only: validation (jsonschema, the schema checker, the TOML locator), the
 # load-order graph (networkx), version rules (packaging), installed distributions, a cold read (TOML,
-# the process pool, the manifest cache, diagnostics), the rule engine, the gate and the load order, archives,
+# the process pool), the rule engine, the gate and the load order, archives,
 # configuration files and plugin settings, a rescan, hooks, the commands and tools; and the standard
 # modules only those need (dataclasses, inspect with ast and dis, copy, queue, heapq): manifold's values
 # are made by manifold._values.
@@ -44,13 +44,9 @@ NOT_FOR_MANAGER = (
     "manifold.manifest.toml",
     "manifold.manifest.read",
     "manifold.manifest.rules",
-    "manifold.manifest.diagnostics",
-    "manifold.manifest.parsed",
     "manifold.manifest._words",
     "manifold.sources.fanout",
-    "manifold.sources.cache",
     "manifold.graph",
-    "manifold.lifecycle.snapshot",
     "manifold.lifecycle.rescan",
     "manifold.hooks",
     "manifold.validation",
@@ -60,14 +56,10 @@ NOT_FOR_MANAGER = (
 
 # A warm start of plugins without version rules, markers, settings or configs: the manifests come from
 # the snapshot, so nothing parses TOML, checks a schema, gates or resolves, and no version rule is
-# evaluated. It reads the snapshot (its diagnostics, and the manifest cache's context) and starts the
-# worker (queue).
+# evaluated. It starts the worker (queue). (The snapshot it reads, with its diagnostics and the manifest
+# cache's context, is imported with the manager: every start with a cache folder reads it.)
 _WARM_START_NEEDS = (
     "packaging",
-    "manifold.sources.cache",
-    "manifold.lifecycle.snapshot",
-    "manifold.manifest.diagnostics",
-    "manifold.manifest.parsed",
     "queue",
     "heapq",
 )

@@ -13,6 +13,7 @@ from manifold.config import HostConfig, default_cache_dir
 from manifold.errors import describe
 from manifold.lifecycle.records import HOLDING_CODE, Plugins, Record, now, source_stamp
 from manifold.lifecycle.redact import scrub_reason
+from manifold.lifecycle.snapshot import Snapshot
 from manifold.manifest.model import frozen
 from manifold.registry import ExtensionHandle, Point, Registry
 from manifold.sources.codecache import CodeCache
@@ -64,8 +65,6 @@ class Discovery:
         began = time.perf_counter()
         snapshot = None
         if self.cache_dir is not None:
-            from manifold.lifecycle.snapshot import Snapshot
-
             snapshot = Snapshot.of(self.cache_dir, self.sources, self.config, self.registry)
         if snapshot is not None and snapshot.restore(plugins, self.registry, self.loader):
             self.timings.update(discover=time.perf_counter() - began, gate=0.0, resolve=0.0)
