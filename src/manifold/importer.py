@@ -62,7 +62,8 @@ class _Plugin:
 
 def _where(root: Traversable) -> tuple[_Kind | None, str]:
     if isinstance(root, Path):
-        return "folder", os.fspath(root.absolute())
+        folder = os.fspath(root)
+        return "folder", folder if os.path.isabs(folder) else os.fspath(root.absolute())
     if is_archive_folder(root) and root.root.filename is not None:
         parts = [part for part in root.at.split("/") if part]
         return "zip", os.path.join(os.path.abspath(root.root.filename), *parts)
@@ -155,6 +156,9 @@ def _adapted(spec: ModuleSpec, code_cache: CodeCache | None) -> ModuleSpec:
     return spec
 
 
+_EXTENSION_INITS = frozenset(f"__init__{suffix}" for suffix in EXTENSION_SUFFIXES)
+
+
 def _folder_spec(name: str, folder: str, code_cache: CodeCache | None) -> ModuleSpec | None:
     """The spec ``PathFinder`` finds for the top-level ``name`` in ``folder``, in the two ordinary cases (a
     package with ``__init__.py``, a ``name.py`` module), made directly; None: ask ``PathFinder``.
@@ -174,7 +178,7 @@ def _folder_spec(name: str, folder: str, code_cache: CodeCache | None) -> Module
         except OSError:
             return None
         init = os.path.join(package, "__init__.py")
-        if any(f"__init__{suffix}" in inside for suffix in EXTENSION_SUFFIXES) or not os.path.isfile(init):
+        if not _EXTENSION_INITS.isdisjoint(inside) or not os.path.isfile(init):
             return None
         return spec_from_file_location(
             name, init, loader=_HashCheckedLoader(name, init, code_cache), submodule_search_locations=[package]
