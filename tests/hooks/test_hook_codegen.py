@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -156,6 +157,48 @@ def test_the_generated_call_and_the_general_loop_agree(case: tuple[Point, list[S
     assert generated == looped
 
 
+@settings(deadline=None)
+@given(hooks())
+def test_runs_called_in_a_loop_agree_with_the_general_loop_too(
+    case: tuple[Point, list[Spec], dict[str, Any], Any],
+) -> None:
+    from unittest import mock
+
+    import manifold.hooks._codegen as codegen
+
+    point, spec_list, kwargs, args = case
+    log: list[Any] = []
+    impls = _impls(point, spec_list, log)
+    with mock.patch.object(codegen, "_UNROLLED", 1):  # every run of two or more becomes a loop
+        fast = generate(point, impls)
+    slow = general(point, impls)
+    assert _outcome(lambda: fast(None, *args, **kwargs), log) == _outcome(lambda: slow(None, *args, **kwargs), log)
+
+
+@pytest.mark.parametrize("firstresult", [False, True])
+def test_a_long_run_of_implementations_is_called_in_a_loop_that_blames_the_one_that_raised(firstresult: bool) -> None:
+    import manifold.hooks._codegen as codegen
+
+    point = Point("acme.kettle-on", hook=True, parameters=("kettle",), firstresult=firstresult)
+    count = codegen._UNROLLED * 3
+    specs = [Spec("none" if firstresult else "value", False, ("kettle",), (False,), None) for _ in range(count)]
+    specs[count - 2] = Spec("raise", False, ("kettle",), (False,), None)
+    log: list[Any] = []
+    impls = _impls(point, specs, log)
+    call = generate(point, impls)
+    names = call.__code__.co_names  # one loop over a tuple of the run, no call written out per implementation
+    assert "_h_run0" in names
+    assert not [name for name in names if name.startswith("_h_f")]
+    outcome = _outcome(lambda: call(None, kettle="k"), log)
+    assert outcome == _outcome(lambda: general(point, impls)(None, kettle="k"), log)
+    kind, error, words, notes = outcome[0]
+    assert (kind, error, words) == ("raised", ValueError, f"f{count - 2} failed")
+    assert notes is not None
+    assert f"p{count - 2}" in notes[0]
+    assert len(outcome[1]) == count - 1  # every implementation up to the one that raised, in order
+    assert [name for name, _ in outcome[1]] == [f"f{i}" for i in range(count - 1)]
+
+
 def test_the_property_covers_every_kind_of_implementation() -> None:
     """A spot check that the strategies reach the interesting cases: one of each, in one call."""
     point = Point("acme.kettle-on", hook=True, parameters=("kettle", "water"))
@@ -252,3 +295,15 @@ def test_both_paths_call_in_the_order_of_the_point(case: tuple[Point, list[tuple
     assert [i.handle.ref.qualname for i in impls] == wrappers + inner  # type: ignore[union-attr]
     assert _outcome(lambda: generate(point, impls)(None, kettle="k"), log) == expected
     assert _outcome(lambda: general(point, impls)(None, kettle="k"), log) == expected
+
+
+def test_a_short_run_is_written_out_call_by_call() -> None:
+    import manifold.hooks._codegen as codegen
+
+    point = Point("acme.kettle-on", hook=True, parameters=("kettle",))
+    specs = [Spec("value", False, ("kettle",), (False,), None) for _ in range(codegen._UNROLLED)]
+    call = generate(point, _impls(point, specs, []))
+    assert [name for name in call.__code__.co_names if name.startswith("_h_f")] == [
+        f"_h_f{i}" for i in range(codegen._UNROLLED)
+    ]
+    assert call(None, kettle="k") == [f"f{i}" for i in range(codegen._UNROLLED)]
