@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from manifold._values import value_type
 from manifold.errors import HookTimeoutError
 from manifold.hooks._impl import HookImpl, check_arguments, refuse_async
 from manifold.registry import ExtensionHandle, Point
@@ -50,7 +50,7 @@ __all__ = [
 logger = logging.getLogger("manifold")
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class HookOutcome:
     """What a hook call gave a monitor's ``after``: its ``result``, or the ``exception`` it raised."""
 
@@ -64,7 +64,7 @@ class HookOutcome:
         return self.result
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class HookFailure:
     """An implementation that raised during ``call_safe`` or ``acall_safe``: its plugin, extension and exception."""
 
@@ -73,7 +73,7 @@ class HookFailure:
     handle: ExtensionHandle | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class SafeResult:
     """What ``call_safe`` and ``acall_safe`` return: ``result`` is what a plain call would have returned without the
     implementations that raised; ``successes`` holds ``(plugin id, value)`` of every implementation

@@ -6,11 +6,11 @@ takes are passed by position while they line up with its signature, by name afte
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from types import FunctionType, MethodType
 from typing import Any
 
+from manifold._values import value_type
 from manifold.errors import HookCallError
 from manifold.registry import ExtensionHandle, Point
 
@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class HookImpl:
     """One implementation of a hook: the loaded callable, the declared arguments it takes
     (``positional`` passed by position, ``keywords`` by name) and the extension it comes from."""
@@ -62,52 +62,97 @@ def implementation(point: Point, handle: ExtensionHandle, value: Any) -> HookImp
         return (
             f"{where}.ref: {name} is not callable (a {type(value).__name__}); hook {point.id} calls its contributions"
         )
-    try:
-        parameters = inspect.signature(value).parameters.values()
-    except (TypeError, ValueError):
-        return f"{where}.ref: the parameters of {name} cannot be read, so hook {point.id} cannot call it"
+    read = _plain(value)
+    if read is None:
+        try:
+            read = _read(value)
+        except (TypeError, ValueError):
+            return f"{where}.ref: the parameters of {name} cannot be read, so hook {point.id} cannot call it"
+    parameters, generator, coroutine = read
     declared = point.parameters
     positional: list[str] = []
     keywords: list[str] = []
     skipped: str | None = None  # an undeclared parameter with a default: what follows goes by name
     takes_rest = False
-    for p in parameters:
-        if p.kind is p.VAR_POSITIONAL:
-            skipped = skipped or p.name
-        elif p.kind is p.VAR_KEYWORD:
+    for p_name, kind, has_default in parameters:
+        if kind == VAR_POSITIONAL:
+            skipped = skipped or p_name
+        elif kind == VAR_KEYWORD:
             takes_rest = True
-        elif p.name not in declared:
-            if p.default is p.empty:
+        elif p_name not in declared:
+            if not has_default:
                 its = ", ".join(declared) or "none"
                 return (
-                    f"{where}.ref: {name} takes parameter {p.name!r}, which hook {point.id} does not declare "
+                    f"{where}.ref: {name} takes parameter {p_name!r}, which hook {point.id} does not declare "
                     f"(its parameters: {its})"
                 )
-            if p.kind is not p.KEYWORD_ONLY:
-                skipped = skipped or p.name
-        elif p.kind is p.KEYWORD_ONLY or (skipped and p.kind is p.POSITIONAL_OR_KEYWORD):
-            keywords.append(p.name)
-        elif skipped and p.kind is p.POSITIONAL_ONLY:
+            if kind != KEYWORD_ONLY:
+                skipped = skipped or p_name
+        elif kind == KEYWORD_ONLY or (skipped and kind == POSITIONAL_OR_KEYWORD):
+            keywords.append(p_name)
+        elif skipped and kind == POSITIONAL_ONLY:
             return (
-                f"{where}.ref: {name} takes {p.name!r} by position only, after {skipped!r}, "
+                f"{where}.ref: {name} takes {p_name!r} by position only, after {skipped!r}, "
                 f"which hook {point.id} does not pass"
             )
         else:
-            positional.append(p.name)
+            positional.append(p_name)
     if takes_rest:
-        named = {p.name for p in parameters}
+        named = {p_name for p_name, _, _ in parameters}
         keywords += [n for n in declared if n not in named]
-    if handle.wrapper and not _is(inspect.isgeneratorfunction, value):
+    if handle.wrapper and not generator:
         return f"{where}.ref: {name} is a wrapper (wrapper = true) but not a generator function; it must yield once"
-    return HookImpl(
-        handle.plugin,
-        handle,
-        value,
-        tuple(positional),
-        tuple(keywords),
-        handle.wrapper,
-        _is(inspect.iscoroutinefunction, value),
-    )
+    return HookImpl(handle.plugin, handle, value, tuple(positional), tuple(keywords), handle.wrapper, coroutine)
+
+
+# A parameter as ``implementation`` reads it: its name, its kind (inspect.Parameter's kinds, by value) and
+# whether it has a default.
+Parameter = tuple[str, int, bool]
+POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD, VAR_POSITIONAL, KEYWORD_ONLY, VAR_KEYWORD = range(5)
+_GENERATOR, _COROUTINE, _VARARGS, _VARKEYWORDS = 0x20, 0x80, 0x04, 0x08  # the code flags inspect reads
+
+
+def _plain(value: Any) -> tuple[list[Parameter], bool, bool] | None:
+    """The parameters of a plain Python function (or of one bound to an object), and whether it is a
+    generator or a coroutine function, read from its code object as ``inspect.signature`` would read them;
+    None for anything else (a wrapped or annotated-signature function, a partial, a builtin, a class...),
+    which ``_read`` asks ``inspect`` about. ``inspect`` costs a host ``ast``, ``dis`` and ``tokenize``."""
+    function, bound = value, False
+    if type(value) is MethodType:
+        function, bound = value.__func__, True
+    if type(function) is not FunctionType or any(
+        hasattr(function, name) for name in ("__wrapped__", "__signature__", "_is_coroutine_marker")
+    ):
+        return None
+    code = function.__code__
+    names, count, flags = code.co_varnames, code.co_argcount, code.co_flags
+    kwonly = code.co_kwonlyargcount
+    defaults = function.__defaults__ or ()
+    kwdefaults = function.__kwdefaults__ or {}
+    first_default = count - len(defaults)
+    parameters: list[Parameter] = [
+        (names[i], POSITIONAL_ONLY if i < code.co_posonlyargcount else POSITIONAL_OR_KEYWORD, i >= first_default)
+        for i in range(count)
+    ]
+    rest = count + kwonly
+    if flags & _VARARGS:
+        parameters.append((names[rest], VAR_POSITIONAL, False))
+    parameters += [(names[i], KEYWORD_ONLY, names[i] in kwdefaults) for i in range(count, count + kwonly)]
+    if flags & _VARKEYWORDS:
+        parameters.append((names[rest + 1 if flags & _VARARGS else rest], VAR_KEYWORD, False))
+    if bound:
+        if not parameters or parameters[0][1] not in (POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD):
+            return None  # its first parameter is not the object: inspect says what it takes
+        del parameters[0]
+    return parameters, bool(flags & _GENERATOR), bool(flags & _COROUTINE)
+
+
+def _read(value: Any) -> tuple[list[Parameter], bool, bool]:
+    """What ``_plain`` reads, asked of ``inspect`` (raises TypeError or ValueError when it cannot say)."""
+    import inspect
+
+    parameters = [(p.name, int(p.kind), p.default is not p.empty) for p in inspect.signature(value).parameters.values()]
+    return parameters, _is(inspect.isgeneratorfunction, value), _is(inspect.iscoroutinefunction, value)
 
 
 def attach_implementation(point: Point, handle: ExtensionHandle, value: Any) -> str | None:
@@ -133,6 +178,8 @@ def attached(point: Point, handle: ExtensionHandle, value: Any) -> HookImpl | No
 
 def _is(test: Callable[[Any], bool], value: Any) -> bool:
     """``test`` on a function, or on the ``__call__`` of a callable object."""
+    import inspect
+
     return test(value) or (not inspect.isroutine(value) and test(type(value).__call__))
 
 
