@@ -190,6 +190,28 @@ def test_config_is_validated_and_defaults_filled_on_load(manifold_plugins: Plugi
     assert [h.plugin for h in manager.extensions("core.fmt")] == ["ok"]
 
 
+def test_config_defaults_are_filled_at_any_depth_before_load_and_a_schema_without_any_keeps_the_config(
+    manifold_plugins: PluginFolder,
+) -> None:
+    nested = {"properties": {"page": {"type": "object", "properties": {"margin": {"type": "integer", "default": 4}}}}}
+    plain = {"properties": {"label": {"type": "string"}, "page": {"type": "object", "properties": {}}}}
+    manifold_plugins.add(
+        "core",
+        extension_points=[{"id": "core.nested", "config-schema": nested}, {"id": "core.plain", "config-schema": plain}],
+    )
+    manifold_plugins.add(
+        "ok",
+        extensions=[
+            {"point": "core.nested", "config": {"page": {}}},
+            {"point": "core.plain", "config": {"label": "x", "page": {"size": 1}}},
+        ],
+    )
+    manager = manifold_plugins.manager()
+    assert dict(manager.extension("core.nested").config) == {"page": {"margin": 4}}
+    assert dict(manager.extension("core.plain").config) == {"label": "x", "page": {"size": 1}}
+    assert manager.settings("ok") == {}
+
+
 def test_host_point_with_config_schema(manifold_plugins: PluginFolder) -> None:
     manifold_plugins.add("a", extensions=[{"point": "host.menu", "config": {}}])
     manager = manifold_plugins.manager()

@@ -169,3 +169,21 @@ def test_the_cache_lives_in_the_platforms_cache_folder(
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
     assert default_cache_dir(platform) == Path(os.path.expanduser(expected))
+
+
+def test_a_manifest_holding_a_toml_date_is_read_again_the_others_come_from_the_cache(tmp_path: Path) -> None:
+    make_plugins(tmp_path / "plugins", 3)
+    dated = tmp_path / "plugins" / "p1" / "plugin.toml"
+    dated.write_text(
+        dated.read_text()
+        + '\n[[extension-points]]\nid = "p1.dates"\n\n[[extensions]]\npoint = "p1.dates"\nid = "first"\n'
+        + "config = { released = 1979-05-27 }\n"
+    )
+    first = manager(tmp_path / "plugins", tmp_path / "cache").discover()
+    assert first.order == ("p0", "p1", "p2")
+    assert len(list((tmp_path / "cache").glob("manifests-*.bin"))) == 1  # written, without the dated entry
+    cache = _warm(tmp_path)
+    assert (cache.hits, cache.misses) == (2, 1)
+    second = manager(tmp_path / "plugins", tmp_path / "cache").discover()
+    assert second.order == first.order
+    assert second.diagnostics == first.diagnostics

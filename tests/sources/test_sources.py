@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,3 +74,39 @@ def test_plugins_inside_a_zipped_package_load_in_place(tmp_path: Path, monkeypat
         greet = manager.extension("host.greeters").load()
         assert greet() == str(archive / "hostpkg_zip/plugins/alpha/hostpkg_zip_alpha/__init__.py")
     assert list(tmp_path.iterdir()) == [archive]
+
+
+def _seen(locations: list[Any]) -> list[tuple[str, Path, Path, tuple[int, ...] | None, tuple[int, int] | None]]:
+    return [(loc.file, loc.source, loc.root, loc.stamp, loc.identity) for loc in locations]
+
+
+def test_a_folder_source_finds_each_plugin_folder_with_its_manifest_stamp_and_bundle_members_after_them(
+    tmp_path: Path,
+) -> None:
+    from manifold.sources.scan import find_manifests
+
+    drop_in = tmp_path / "plugins"
+    for name in ("b", "a", ".hidden", "c"):
+        (drop_in / name).mkdir(parents=True)
+        (drop_in / name / "plugin.toml").write_text(f'[plugin]\nid = "{name}"\nversion = "1.0"\n')
+    (drop_in / "empty").mkdir()
+    (drop_in / "notes.txt").write_text("not a plugin")
+
+    def expected(*names: str) -> list[tuple[str, Path, Path, tuple[int, ...], tuple[int, int]]]:
+        rows = []
+        for name in names:
+            found = (drop_in / name / "plugin.toml").stat()
+            stamp = (found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino)
+            file = f"{drop_in}/{name}/plugin.toml"
+            rows.append((file, drop_in / name / "plugin.toml", drop_in / name, stamp, (found.st_dev, found.st_ino)))
+        return rows
+
+    assert _seen(FolderSource(drop_in).manifests()) == expected("a", "b", "c")
+    assert _seen(find_manifests(drop_in / "a"))[0][1:] == expected("a")[0][1:]  # a plugin folder itself
+    assert [loc.file for loc in FolderSource(drop_in / "a", label="one").manifests()] == ["one/plugin.toml"]
+    # A bundle folder beside them: the same plugin folders, and the bundle's members after its manifest.
+    (drop_in / "d").mkdir()
+    (drop_in / "d" / "bundle.toml").write_text('[bundle]\n\n[[plugins]]\nid = "d.one"\nversion = "1.0"\n')
+    found = FolderSource(drop_in).manifests()
+    assert _seen(found[:3]) == expected("a", "b", "c")
+    assert [(loc.file, loc.stamp) for loc in found[3:]] == [(f"{drop_in}/d/bundle.toml", None)]

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
+from manifold._values import field, value_type
 from manifold.codes import ARCHIVE_CODES, DiagnosticCode, ReasonCode
 from manifold.graph.order import find_cycles, load_order
 from manifold.manifest._words import did_you_mean, show
@@ -70,7 +70,7 @@ _REASON_CODE: Mapping[FindingCode, ReasonCode] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Finding:
     """One fact about a plugin in a set: its code, the plugin, the others involved, where, how bad.
 
@@ -101,7 +101,7 @@ class Finding:
         return Reason(_REASON_CODE[self.code], self.message, chain=self.chain, cause=self.cause)
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Verdict:
     """Every finding about a set, the first reason of each plugin that cannot load, the others' order."""
 
@@ -113,7 +113,7 @@ class Verdict:
     """Each plugin -> the plugins it needs (its dependencies, and its optional ones that are present)."""
 
 
-@dataclass
+@value_type(frozen=False)
 class _Found:
     findings: list[Finding] = field(default_factory=list)
     reasons: dict[str, Reason] = field(default_factory=dict)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from manifold.codes import UNEXPECTED_REASONS
@@ -13,11 +13,11 @@ from manifold.config import HostConfig, default_cache_dir
 from manifold.errors import describe
 from manifold.lifecycle.records import HOLDING_CODE, Plugins, Record, now, source_stamp
 from manifold.lifecycle.redact import scrub_reason
-from manifold.lifecycle.snapshot import Snapshot
-from manifold.manifest.model import frozen
+from manifold.lifecycle.snapshot import Listing, Snapshot
+from manifold.manifest.model import EMPTY, frozen
 from manifold.registry import ExtensionHandle, Point, Registry
 from manifold.sources.codecache import CodeCache
-from manifold.sources.locations import Source, SourceError
+from manifold.sources.locations import FolderSource, Source, SourceError
 from manifold.states import Reason
 
 if TYPE_CHECKING:
@@ -71,27 +71,35 @@ class Discovery:
             resolving()
             _log_gating(plugins)
             return
-        plugins.records, plugins.diagnostics = self.read()
+        # The snapshot's scan of the folders, a moment ago, is the one the records are read from.
+        plugins.records, plugins.diagnostics = self.read(None if snapshot is None else snapshot.listing)
         resolving()
         self.resolve(plugins)
         if snapshot is not None:
             snapshot.save(plugins, self.registry)
 
-    def read(self) -> tuple[dict[str, Record], tuple[Diagnostic, ...]]:
-        """A record per plugin id found in the sources (shadowed ones under ``id@file``), and the diagnostics."""
+    def read(self, listing: Listing | None = None) -> tuple[dict[str, Record], tuple[Diagnostic, ...]]:
+        """A record per plugin id found in the sources (shadowed ones under ``id@file``), and the diagnostics.
+
+        ``listing``: the plugin folders of each source as ``Snapshot.of`` just found them (every source a
+        folder of plain plugin folders), which are then not scanned again."""
         # The reading, the rule engine and the cache of manifests are loaded by the first start that reads
         # (a warm start takes its records from the snapshot and imports none of them).
         from manifold.graph.rules import invalid_reason, shadowed
         from manifold.manifest.diagnostics import Diagnostic
         from manifold.sources.cache import ManifestCache
-        from manifold.sources.scan import map_manifests
+        from manifold.sources.scan import map_manifests, plain_locations
 
         began = time.perf_counter()
         records: dict[str, Record] = {}
         diagnostics: list[Diagnostic] = []
         found: list[tuple[Source, ManifestLocation]] = []
-        for source in self.sources:
+        for index, source in enumerate(self.sources):
             try:
+                if listing is not None and isinstance(source, FolderSource):
+                    _, _, plain = listing[index]
+                    found += [(source, location) for location in plain_locations(source.path, source.name, plain)]
+                    continue
                 found += [(source, location) for location in source.manifests()]
             except SourceError as e:
                 diagnostics.append(Diagnostic("warning", "source", str(e), _name(source)))
@@ -196,12 +204,16 @@ class Discovery:
         return self._installed[name]
 
     def _register(self, record: Record, index: int, registry: Registry) -> None:
-        from manifold.manifest.settings import apply_defaults  # see ``read``
-
         manifest = record.manifest
         assert manifest is not None
         given = record.given if record.given is not None else self.config.settings.get(record.id, {})
-        record.set_settings(frozen(apply_defaults(manifest.settings_schema, given)))
+        schema = manifest.settings_schema
+        if schema or given:
+            from manifold.manifest.settings import apply_defaults  # see ``read``
+
+            record.set_settings(frozen(apply_defaults(schema, given)))
+        else:  # nothing given, nothing to fill in: what apply_defaults would make of it
+            record.set_settings(EMPTY)
         for point in manifest.extension_points:
             registry.add_point(Point.of(point))
         for ext in manifest.extensions:
@@ -230,15 +242,34 @@ def apply_point_defaults(registry: Registry, point_id: str | None = None) -> Non
     from manifold.manifest.settings import apply_defaults  # see ``Discovery.read``
 
     points = registry.points
+    filling: dict[str, bool] = {}  # point id -> whether its schema has a default to fill in
     for handle in registry.all_extensions():
         if point_id is not None and handle.point != point_id:
             continue
         point = points.get(handle.point)
         if point is None or not point.config_schema or handle.loaded:
             continue
+        fills = filling.get(point.id)
+        if fills is None:
+            fills = filling[point.id] = _has_defaults(point.config_schema)
+        if not fills:  # apply_defaults would return an equal copy
+            continue
         filled = apply_defaults(point.config_schema, handle.config)
         if filled != handle.config:
             handle.config = frozen(filled)
+
+
+def _has_defaults(schema: Mapping[str, Any]) -> bool:
+    """Whether ``apply_defaults`` can fill anything in from ``schema``: a ``default`` among its ``properties``,
+    or among those of a property it descends into (an object with ``properties``)."""
+    for sub in schema.get("properties", {}).values():
+        if not isinstance(sub, Mapping):
+            continue
+        if "default" in sub:
+            return True
+        if sub.get("type", "object") == "object" and "properties" in sub and _has_defaults(sub):
+            return True
+    return False
 
 
 def _log_gating(plugins: Plugins) -> None:

@@ -156,7 +156,7 @@ class ManifestCache:
         if not self.misses and self._fresh.keys() == self._entries.keys():
             return
         try:
-            payload = marshal.dumps(_marshalable(self._fresh))
+            payload = _marshalled(self._fresh)
             write_sealed(self.path, payload, magic=_MAGIC, version=_FORMAT, context=self._context)
         except (OSError, ValueError) as e:
             logger.debug("manifest cache %s not written: %s", self.path, e)
@@ -171,6 +171,15 @@ def _revive(entry: Entry, location: ManifestLocation) -> ParsedFile | None:
     except Exception:  # an entry this code cannot use: read the file again
         return None
     return ParsedFile(file, location.root, found, manifest, None, data, plugin_id)
+
+
+def _marshalled(entries: dict[str, Entry]) -> bytes:
+    """The entries marshalled: all of them in one pass, as a rule; those whose data marshal cannot store
+    (TOML dates and times) left out (they are re-read) when there are any."""
+    try:
+        return marshal.dumps(entries)
+    except ValueError:
+        return marshal.dumps(_marshalable(entries))
 
 
 def _marshalable(entries: dict[str, Entry]) -> dict[str, Entry]:
