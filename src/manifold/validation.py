@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from manifold._values import field, value_type
 from manifold.errors import ManifestError, SourceError
 from manifold.graph.rules import check_set, invalid_reason
 from manifold.manifest._words import show
@@ -22,7 +22,7 @@ from manifold.sources.scan import ManifestLocation, find_manifests, map_manifest
 __all__ = ["Report", "load_manifest", "validate"]
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Report:
     """What a validation run found: every diagnostic, and the manifests that are valid."""
 

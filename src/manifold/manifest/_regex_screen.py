@@ -6,14 +6,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Union
+
+from manifold._values import value_type
 
 __all__ = ["ANY", "NONE", "Alt", "Chars", "Look", "Node", "Repeat", "Seq", "Set", "screen"]
 
 
 # Sets of characters, approximated as ranges (or everything but ranges), only to tell whether two overlap.
-@dataclass(frozen=True, slots=True)
+@value_type
 class Chars:
     ranges: tuple[tuple[int, int], ...]
     negated: bool = False
@@ -47,29 +48,29 @@ ANY = Chars((), negated=True)
 
 
 # The tree the screen reads: characters, sequences, alternatives, repetitions, and zero-width steps.
-@dataclass(frozen=True, slots=True)
+@value_type
 class Set:
     chars: Chars
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Seq:
     items: tuple[Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Alt:
     branches: tuple[Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Repeat:
     body: Node
     least: int
     most: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Look:
     body: Node | None  # an assertion (None) or a lookaround
 

@@ -13,10 +13,10 @@ import functools
 import posixpath
 import re
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from manifold._values import replace
 from manifold.codes import DiagnosticCode
 from manifold.manifest._words import did_you_mean, show, toml_type
 from manifold.manifest.diagnostics import Problem, capped, internal_error, place

@@ -8,10 +8,10 @@ import os
 import posixpath
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from manifold._values import value_type
 from manifold.manifest.diagnostics import Diagnostic, Problem
 from manifold.manifest.locate import format_path
 from manifold.manifest.model import Manifest, Reference
@@ -23,13 +23,13 @@ if TYPE_CHECKING:
 __all__ = ["CodeScan", "ImportSite", "scan_plugin", "undeclared_imports"]
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class _Module:
     file: str
     tree: ast.Module | None
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class ImportSite:
     """An absolute import in a plugin's file: the module it names, and where."""
 
@@ -39,7 +39,7 @@ class ImportSite:
     column: int
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class CodeScan:
     """What reading one plugin's Python files found: its own problems, and its imports.
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
+
+from manifold._values import value_type
 
 __all__ = ["KeyPath", "Locator", "Position", "format_path", "nesting_position"]
 
 KeyPath = tuple[str | int, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Position:
     """A place in the text: 1-based line, and 1-based column counted in characters."""
 

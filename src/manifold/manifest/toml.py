@@ -4,11 +4,11 @@ and say where a file is not TOML (its line and column)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tomli import TOMLDecodeError, loads  # tomllib's parser (tomllib is tomli 2.0), compiled: ~1.8x faster
 
+from manifold._values import value_type
 from manifold.manifest.diagnostics import Diagnostic
 from manifold.manifest.limits import DEFAULT_MANIFEST_LIMITS, ManifestLimits, may_nest_deeper, read_bounded, too_deep
 from manifold.manifest.locate import Locator, format_path, nesting_position
@@ -22,7 +22,7 @@ _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 _TOML_END = re.compile(r"\s*\(at end of document\)$")
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class TomlFile:
     """A TOML file after reading: its text and data, or (``data`` is ``None``) the error saying why not."""
 
