@@ -18,10 +18,11 @@ import pytest
 
 from manifold import ArchiveError, Manager, pack
 from manifold.sources.archives import check_unchanged, open_archive
-from manifold.sources.cache import _MAGIC, MAX_CACHE_SIZE, ManifestCache, blake2b
+from manifold.sources.cache import _FORMAT, _MAGIC, MAX_CACHE_SIZE, ManifestCache
 from manifold.sources.locations import as_source
 from manifold.sources.scan import find_manifests
 from manifold.sources.sealed import HEADER as _HEADER
+from manifold.sources.sealed import checksum
 
 OPEN: list[Manager] = []
 
@@ -94,8 +95,7 @@ def test_a_sample_of_bit_flips_through_the_manager(tmp_path: Path, caplog: pytes
 def forge(path: Path, entries: Any, *, context: bytes, length: int | None = None) -> None:
     """A cache file with a correct header and checksum around ``entries`` (what an attacker or a bug could write)."""
     payload = marshal.dumps(entries)
-    digest = blake2b(payload, digest_size=32).digest()
-    header = _HEADER.pack(_MAGIC, 2, len(payload) if length is None else length, context, digest)
+    header = _HEADER.pack(_MAGIC, _FORMAT, len(payload) if length is None else length, context, checksum(payload))
     path.write_bytes(header + payload)
 
 

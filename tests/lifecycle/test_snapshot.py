@@ -487,13 +487,12 @@ def forge(path: Path, change: Any) -> None:
     """Rewrite the snapshot's payload with ``change(payload)`` and a checksum made anew (a forger's)."""
     import marshal
 
-    from manifold.sources.sealed import HEADER, blake2b
+    from manifold.sources.sealed import HEADER, checksum
 
     raw = path.read_bytes()
     magic, version, _, context, _ = HEADER.unpack(raw[: HEADER.size])
     payload = marshal.dumps(change(marshal.loads(raw[HEADER.size :])))
-    digest = blake2b(payload, digest_size=32).digest()
-    path.write_bytes(HEADER.pack(magic, version, len(payload), context, digest) + payload)
+    path.write_bytes(HEADER.pack(magic, version, len(payload), context, checksum(payload)) + payload)
 
 
 def flip_first(blobs: tuple[bytes, ...]) -> tuple[bytes, ...]:

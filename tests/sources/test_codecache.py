@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import marshal
 import os
-import struct
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -118,16 +117,13 @@ def test_without_the_cache_no_code_file_is_written(tmp_path: Path) -> None:
     assert not (tmp_path / "cache").exists() or not list((tmp_path / "cache").glob("code-*.bin"))
 
 
-HEADER = struct.Struct(">8sIQ16s32s")
-
-
 def forge(path: Path, entries: object) -> None:
     """A file with a good header and checksum around ``entries``: what only someone writing the cache can make."""
-    from hashlib import blake2b
+    from manifold.sources.codecache import _FORMAT
+    from manifold.sources.sealed import HEADER, checksum
 
     payload = marshal.dumps(entries)
-    digest = blake2b(payload, digest_size=32).digest()
-    path.write_bytes(HEADER.pack(b"MFDCODE\0", 1, len(payload), _context(), digest) + payload)
+    path.write_bytes(HEADER.pack(b"MFDCODE\0", _FORMAT, len(payload), _context(), checksum(payload)) + payload)
 
 
 def damaged_variants(good: bytes) -> dict[str, bytes]:

@@ -67,7 +67,7 @@ __all__ = ["Snapshot"]
 
 logger = logging.getLogger("manifold")
 
-_FORMAT = 2
+_FORMAT = 3
 _MAGIC = b"MFDSNAPS"
 
 Listing = tuple[tuple[str, str, tuple[PlainPlugin, ...]], ...]

@@ -52,7 +52,7 @@ __all__ = [
 
 logger = logging.getLogger("manifold")
 
-_FORMAT = 2
+_FORMAT = 3
 _MAGIC = b"MFDCACHE"
 
 Entry = tuple[Stamp, str, Any, tuple[tuple[Any, ...], ...], str | None]

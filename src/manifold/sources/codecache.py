@@ -41,7 +41,7 @@ __all__ = ["CodeCache"]
 
 logger = logging.getLogger("manifold")
 
-_FORMAT = 1
+_FORMAT = 2
 _MAGIC = b"MFDCODE\0"
 
 Entry = tuple[Stamp, bytes]

@@ -1,9 +1,12 @@
 """Sealed cache files: a payload behind a header that says what wrote it, for which context, and its checksum.
 
 The header is a magic word, the format, the payload's length, a digest of the context the payload
-depends on, and a BLAKE2b digest of the payload; it is checked before a byte of the payload is
-used. Files are written atomically, readable by their owner only, and the cache folder is kept
-within a count and a size (the least recently written files go first). The manifest cache
+depends on, and a CRC-32 of the payload; it is checked before a byte of the payload is used. The
+checksum is there to catch damage (a file cut short, a flipped bit), not a forger (the owner who can
+write the file can write any checksum): CRC-32 catches that as BLAKE2b would, five times faster
+(2 ms for the 1.7 MB code cache of 1,000 plugins with BLAKE2b here, 0.4 ms with CRC-32). Files are
+written atomically, readable by their owner only, and the cache folder is kept within a count and a
+size (the least recently written files go first). The manifest cache
 (``manifold.sources.cache``), the code cache (``manifold.sources.codecache``) and the snapshot of a
 resolved start (``manifold.lifecycle.snapshot``) are such files, side by side in one folder.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import struct
+import zlib
 from pathlib import Path
 
 from manifold._files import write_atomic
@@ -31,6 +35,7 @@ __all__ = [
     "DamagedCache",
     "OtherContext",
     "blake2b",
+    "checksum",
     "evict",
     "read_sealed",
     "write_sealed",
@@ -38,7 +43,7 @@ __all__ = [
 
 logger = logging.getLogger("manifold")
 
-HEADER = struct.Struct(">8sIQ16s32s")  # magic, format, payload length, context digest, payload digest
+HEADER = struct.Struct(">8sIQ16sI")  # magic, format, payload length, context digest, payload checksum
 MAX_CACHE_SIZE = 256 << 20
 """A cache file larger than this (in bytes) is neither read nor written."""
 MAX_CACHE_FILES = 32
@@ -78,9 +83,14 @@ def read_sealed(
         if found_context != context:
             raise OtherContext("written for another context")
         payload = file.read(length)  # marshal.load(file) reads in tiny pieces: 8x slower
-    if len(payload) != length or blake2b(payload, digest_size=32).digest() != digest:
+    if len(payload) != length or checksum(payload) != digest:
         raise DamagedCache("its checksum does not match its entries")
     return payload
+
+
+def checksum(payload: bytes) -> int:
+    """The payload's CRC-32, as the header holds it."""
+    return zlib.crc32(payload)
 
 
 def write_sealed(
@@ -90,8 +100,7 @@ def write_sealed(
     its bounds. Raises ValueError when it is too large, OSError when it cannot be written."""
     if len(payload) + HEADER.size > max_size:
         raise ValueError(f"{len(payload)} bytes of entries, more than the limit of {max_size}")
-    digest = blake2b(payload, digest_size=32).digest()
-    header = HEADER.pack(magic, version, len(payload), context, digest)
+    header = HEADER.pack(magic, version, len(payload), context, checksum(payload))
     write_atomic(path, header + payload, parents=True, mode=0o600)  # the user's own cache
     evict(path)
 
