@@ -129,7 +129,9 @@ def as_source(
 ) -> Source:
     """A source from a path (a folder or an archive), a ``pkg://package/folder`` string, or a Source itself
     (which keeps its own limits); ``manifest_limits`` apply to the bundle manifests read while scanning."""
-    if isinstance(spec, Source):
+    # A path, the usual case, is told apart first: on Python 3.12 an isinstance check against a protocol
+    # imports inspect (with ast and dis), which a host's start otherwise never needs.
+    if not isinstance(spec, str | Path) and isinstance(spec, Source):
         return spec
     text = os.fspath(spec)
     if text.startswith(PACKAGE_SCHEME):
