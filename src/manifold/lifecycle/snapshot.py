@@ -56,7 +56,6 @@ from manifold.errors import describe
 from manifold.lifecycle.records import HOLDING_CODE, Plugins, Record, now
 from manifold.manifest.diagnostics import Diagnostic
 from manifold.manifest.model import EMPTY, Essentials, Manifest, Reference, essentials_of, frozen
-from manifold.manifest.names import MANIFEST_NAME
 from manifold.registry import ExtensionHandle, Point, Registry
 from manifold.sources.cache import cache_file, is_toml_data
 from manifold.sources.locations import FolderSource, Source
@@ -68,8 +67,7 @@ __all__ = ["Snapshot"]
 
 logger = logging.getLogger("manifold")
 
-_FORMAT = 4
-_MANIFEST_END = os.sep + MANIFEST_NAME
+_FORMAT = 3
 _MAGIC = b"MFDSNAPS"
 
 Listing = tuple[tuple[str, str, tuple[PlainPlugin, ...]], ...]
@@ -154,9 +152,7 @@ class Snapshot:
             pid, blob, source, state, reason, discovered, file_stamp_, warnings, settings, where = fields
             held = None
             if blob is not None:
-                manifest_id, index = (pid, blob) if type(blob) is int else blob  # the id written only when other
-                if type(where) is str:  # the plugin's folder, its manifest the plain plugin.toml in it
-                    where = (where + _MANIFEST_END, where)
+                manifest_id, index = blob
                 held = _Blob(self, blobs[index], facts[index], manifest_id, where, lock)
             if reason is not None:
                 reason = _reason(reason)
@@ -169,10 +165,12 @@ class Snapshot:
                 record.stamp = file_stamp_
             if warnings:
                 record.warnings = tuple(_reason(w) for w in warnings)  # type: ignore[misc]
-            if settings == "host":
-                record.set_settings(_host_settings(record, self._config))
-            elif settings is not None:
-                record.set_settings(frozen(settings))
+            if settings is not None:
+                kind, data = settings
+                if kind == "host":
+                    record.set_settings(_host_settings(record, self._config))
+                else:
+                    record.set_settings(frozen(data))
             records[pid] = record
         diagnostics = tuple(Diagnostic(*values) for values in diagnostics_saved)
         if type(order) is not tuple or any(pid not in records for pid in order):
@@ -226,16 +224,12 @@ class Snapshot:
             if manifest is not None:
                 if not isinstance(manifest.root, Path):
                     raise _Unsnapshotable(f"{record.id}: not in a folder on disk")
-                # The fewest objects for the next start to unmarshal: the index alone when the manifest's id is the
-                # record's, the folder alone when the manifest is its plugin.toml.
-                blob = len(blobs) if manifest.id == record.id else (manifest.id, len(blobs))
-                folder = os.fspath(manifest.root)
-                where = folder if manifest.file == folder + _MANIFEST_END else (manifest.file, folder)
+                blob, where = (manifest.id, len(blobs)), (manifest.file, os.fspath(manifest.root))
                 blobs.append(marshal.dumps(dict(manifest.data)))
                 facts.append(marshal.dumps(_essentials_data(essentials_of(manifest))))
-            settings: str | dict[str, Any] | None = None  # "host": computed again from the host's settings
+            settings: tuple[str, Any] | None = None
             if record.id in ordered:
-                settings = "host" if record.id in given else _thawed(record.settings)
+                settings = ("host", None) if record.id in given else ("computed", _thawed(record.settings))
             records.append(
                 (
                     record.id,
