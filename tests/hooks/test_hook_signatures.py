@@ -61,8 +61,9 @@ def functions(draw: st.DrawFn) -> Any:
 @given(functions())
 def test_a_plain_function_is_read_as_inspect_reads_it(function: Any) -> None:
     read = _plain(function)
-    if read is None:  # a method whose first parameter is not the object: left to inspect
-        assert not hasattr(function, "__func__") or function.__func__.__code__.co_argcount == 0
+    if read is None:  # only a method whose first parameter is not the object (``*args``) is left to inspect
+        assert hasattr(function, "__func__")
+        assert function.__func__.__code__.co_argcount == 0
         return
     assert read == _read(function)
 
