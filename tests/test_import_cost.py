@@ -18,8 +18,12 @@ from tests.conftest import WritePlugin
 # the process pool), the rule engine, the gate and the load order, archives,
 # configuration files and plugin settings, a rescan, hooks, the commands and tools; and the standard
 # modules only those need (dataclasses, inspect with ast and dis, copy, queue, heapq): manifold's values
-# are made by manifold._values.
+# are made by manifold._values. logging (with traceback and string) comes with the first record worth
+# making, or the first secret to mask (manifold._log).
 NOT_FOR_MANAGER = (
+    "logging",
+    "traceback",
+    "string",
     "dataclasses",
     "inspect",
     "ast",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 __all__ = [
@@ -131,12 +131,13 @@ class Secrets:
     Falsy while it holds nothing long enough to match.
     """
 
-    __slots__ = ("__weakref__", "_adding", "_needles", "_pattern")
+    __slots__ = ("__weakref__", "_adding", "_first", "_needles", "_pattern")
 
     def __init__(self, values: Iterable[Any] = ()) -> None:
         self._needles: frozenset[str] = frozenset()
         self._pattern: re.Pattern[str] | None = None
         self._adding = threading.Lock()
+        self._first: list[Callable[[], object]] = []  # called when the first secret comes
         self.add(*values)
 
     def add(self, *values: Any) -> None:
@@ -151,6 +152,18 @@ class Secrets:
             ordered = sorted(needles, key=lambda n: (-len(n), n))  # the longest first where several start together
             pattern = re.compile("|".join(re.escape(n) for n in ordered))
             self._needles, self._pattern = needles, pattern  # a reader sees the old set or the new one
+            first, self._first = self._first, []
+            for callback in first:  # under the lock: no add returns before they ran (none logs unmasked)
+                callback()
+
+    def when_any(self, callback: Callable[[], object]) -> None:
+        """Call ``callback()`` once there is a secret to mask: now if there is one, else on the first ``add``
+        (which it must not call)."""
+        with self._adding:
+            if self._pattern is None:
+                self._first.append(callback)
+                return
+        callback()
 
     def __bool__(self) -> bool:
         return self._pattern is not None

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Unpack
 
+from manifold._log import logger
 from manifold._secrets import secrets_of_host_settings
 from manifold._values import replace
 from manifold.config import HostConfig
@@ -32,8 +32,6 @@ if TYPE_CHECKING:
     from manifold.states import PluginInfo
 
 __all__ = ["LoadReport", "Manager", "RescanResult"]
-
-logger = logging.getLogger("manifold")
 
 
 class Manager:

@@ -21,7 +21,6 @@ the first call of one of them. Needs the ``pluggy`` extra (``pluggy>=1.3``).
 from __future__ import annotations
 
 import importlib.metadata
-import logging
 import os
 import threading
 import types
@@ -35,6 +34,7 @@ try:
 except ImportError as e:  # pragma: no cover - depends on the environment
     raise ImportError("manifold.pluggy needs pluggy: pip install 'manifold-plugins[pluggy]'") from e
 
+from manifold._log import logger
 from manifold.errors import ManifoldError, UsageError
 from manifold.manifest.bridge import BRIDGE_CONFIG_SCHEMA, BRIDGE_POINT
 from manifold.registry import ExtensionHandle
@@ -64,7 +64,6 @@ order holds whenever plugins are registered, deactivated and activated again.
 answers first; ``priority`` is not read.
 """
 
-logger = logging.getLogger("manifold")
 
 _LOADABLE = ("resolved", "loaded", "active")
 

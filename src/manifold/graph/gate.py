@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from manifold._log import logger
 from manifold.config import HostConfig
 from manifold.manifest.model import Manifest, parse_version, satisfies
 from manifold.manifest.settings import check_values
@@ -15,8 +15,6 @@ if TYPE_CHECKING:
     from packaging.requirements import Requirement
 
 __all__ = ["gate"]
-
-logger = logging.getLogger("manifold")
 
 
 def gate(

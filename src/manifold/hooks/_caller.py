@@ -15,11 +15,11 @@ general loop with each piece of plugin code timed; the generated code is for cal
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from manifold._log import logger
 from manifold.errors import HookCallError, HookError, ManifoldError
 from manifold.hooks._codegen import compilable, generate
 from manifold.hooks._execution import (
@@ -44,7 +44,6 @@ from manifold.states import State
 
 __all__ = ["HookCaller", "HookRelay", "TimedHookCaller"]
 
-logger = logging.getLogger("manifold")
 
 _History = list[tuple[Mapping[str, Any], Callable[[Any], object] | None]]
 _POINTS: Any = object()  # the time limit of a call is its point's ``timeout``

@@ -14,11 +14,11 @@ module's wrapper protocol (``begin``, ``send``, ``throw``).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from functools import partial
 from typing import Any
 
+from manifold._log import logger
 from manifold._values import value_type
 from manifold.errors import HookTimeoutError
 from manifold.hooks._impl import HookImpl, check_arguments, refuse_async
@@ -46,8 +46,6 @@ __all__ = [
     "steps",
     "throw",
 ]
-
-logger = logging.getLogger("manifold")
 
 
 @value_type

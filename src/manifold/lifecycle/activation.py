@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
+from manifold._log import logger
 from manifold.errors import SettingsError, StrictModeError, describe, printable
 from manifold.lifecycle.context import PluginContext, VersionText
 from manifold.lifecycle.listeners import Listeners
@@ -31,8 +31,6 @@ if TYPE_CHECKING:
     from manifold.registry import Registry
 
 __all__ = ["Activation", "HookState"]
-
-logger = logging.getLogger("manifold")
 
 
 class HookState(Protocol):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +11,7 @@ from manifold.manifest.model import Manifest, parse_version
 from manifold.states import Later, built_on_read
 
 if TYPE_CHECKING:
+    import logging
     from importlib.resources.abc import Traversable
 
     from packaging.version import Version
@@ -45,6 +45,8 @@ class PluginContext:
         logs costs no logger)."""
         logger = self._logger
         if logger is None:  # two threads asking at once get the same logger: logging makes one per name
+            import logging  # imported by the first plugin that logs (see manifold._log)
+
             logger = logging.getLogger(f"manifold.plugins.{self.id}")
             if self.watch is not None:
                 logger = self.watch(logger)

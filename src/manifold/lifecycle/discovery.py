@@ -3,11 +3,11 @@ extensions; and, on a rescan, tell what appeared, disappeared or changed."""
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from manifold._log import logger
 from manifold.codes import UNEXPECTED_REASONS
 from manifold.config import HostConfig, default_cache_dir
 from manifold.errors import describe
@@ -27,8 +27,6 @@ if TYPE_CHECKING:
     from manifold.sources.scan import ManifestLocation
 
 __all__ = ["Discovery", "apply_point_defaults", "log_unavailable"]
-
-logger = logging.getLogger("manifold")
 
 
 class Discovery:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from types import FunctionType, MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from manifold._log import logger
 from manifold.errors import ExtensionError, describe
 from manifold.lifecycle.objects import construct
 from manifold.lifecycle.redact import scrub_reason, traceback_of
@@ -23,8 +23,6 @@ if TYPE_CHECKING:
     from manifold.registry import ExtensionHandle, Point
 
 __all__ = ["ExtensionLoader"]
-
-logger = logging.getLogger("manifold")
 
 
 class ExtensionLoader:

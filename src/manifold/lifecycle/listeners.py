@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
+from manifold._log import logger
 from manifold.states import PluginInfo
 
 if TYPE_CHECKING:
@@ -13,7 +13,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Event", "Listener", "Listeners"]
 
-logger = logging.getLogger("manifold")
 
 Listener = Callable[[PluginInfo], object]
 Event = Literal["activated", "deactivated", "failed"]

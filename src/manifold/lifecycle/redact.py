@@ -8,17 +8,20 @@ records' tracebacks and stacks).
 
 from __future__ import annotations
 
-import logging
+import functools
 import threading
 import weakref
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from manifold._secrets import MASK, Secrets, is_secret, secrets_in
 from manifold._secrets import redact as _by_key
 from manifold._values import replace
 from manifold.errors import printable
 from manifold.states import Reason
+
+if TYPE_CHECKING:
+    import logging
 
 __all__ = [
     "MASK",
@@ -71,18 +74,26 @@ def scrub_record(record: logging.LogRecord, secrets: Secrets) -> None:
         return
     record.msg, record.args = secrets.scrub(_message(record)), None
     if record.exc_info:
+        import logging  # a record exists: so does logging
+
         text = record.exc_text or logging.Formatter().formatException(record.exc_info)
         record.exc_info, record.exc_text = None, secrets.scrub(text)
     elif record.exc_text:
         record.exc_text = secrets.scrub(record.exc_text)
     if record.stack_info:
         record.stack_info = secrets.scrub(record.stack_info)
+    standard = _standard()
     for name, value in vars(record).items():
-        if name not in _STANDARD and isinstance(value, str):  # fields given with extra=...
+        if name not in standard and isinstance(value, str):  # fields given with extra=...
             setattr(record, name, secrets.scrub(value))
 
 
-_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+@functools.cache
+def _standard() -> frozenset[str]:
+    """The attributes every log record has (the others came with ``extra=``)."""
+    import logging
+
+    return frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
 def _message(record: logging.LogRecord) -> str:
@@ -98,16 +109,30 @@ def _args(args: Any) -> list[Any]:
     return [] if args is None else [args]
 
 
-class RedactingFilter(logging.Filter):
-    """Masks the secrets in the records of the logger it is attached to."""
+class RedactingFilter:
+    """Masks the secrets in the records of the logger it is attached to (a filter as ``logging`` takes
+    one: an object with a ``filter`` method, so that defining it imports no ``logging``)."""
+
+    __slots__ = ("secrets",)
 
     def __init__(self, secrets: Secrets) -> None:
-        super().__init__()
         self.secrets = secrets
 
     def filter(self, record: logging.LogRecord) -> bool:
         scrub_record(record, self.secrets)
         return True
+
+
+class Filterer(Protocol):
+    """What a filter is put on: a ``logging.Logger``, or manifold's own logger before it is made."""
+
+    @property
+    def filters(self) -> list[Any]: ...
+    def addFilter(self, given: Any) -> None: ...  # logging's names
+    def removeFilter(self, given: Any) -> None: ...
+
+
+F = TypeVar("F", bound=Filterer)
 
 
 class LogRedaction:
@@ -116,36 +141,37 @@ class LogRedaction:
 
     A logger's filters see only the records logged on it, not those of its child loggers, so the
     records are masked when they are made (a record factory that covers every logger under
-    ``manifold``), and the filter on the loggers the manager hands out stays as a second guard.
+    ``manifold``, put in place when the manager first has a secret: before, there is nothing to mask),
+    and the filter on the loggers the manager hands out stays as a second guard.
     """
 
     def __init__(self, owner: object, secrets: Secrets) -> None:
         self.filter = RedactingFilter(secrets)
-        self._watched: set[str] = set()
+        self._watched: list[Filterer] = []
         _ACTIVE[id(self.filter)] = secrets
-        _install_factory()
+        secrets.when_any(_install_factory)
         self._unwatch = weakref.finalize(owner, _remove_filter, self.filter, self._watched)
 
     @property
     def secrets(self) -> Secrets:
         return self.filter.secrets
 
-    def watch(self, target: logging.Logger) -> logging.Logger:
+    def watch(self, target: F) -> F:
         """Mask the secrets in ``target``'s records, also those added later."""
         if self.filter not in target.filters:
             target.addFilter(self.filter)
-            self._watched.add(target.name)
+            self._watched.append(target)
         return target
 
     def close(self) -> None:
         self._unwatch()
 
 
-def _remove_filter(redactor: RedactingFilter, names: set[str]) -> None:
+def _remove_filter(redactor: RedactingFilter, watched: list[Filterer]) -> None:
     _ACTIVE.pop(id(redactor), None)
-    for name in names:
-        logging.getLogger(name).removeFilter(redactor)
-    names.clear()
+    for target in watched:
+        target.removeFilter(redactor)
+    watched.clear()
 
 
 # The secrets of every open manager, by its filter: the record factory masks them in the records of
@@ -169,6 +195,8 @@ def _masking_factory(previous: Any) -> Any:
 
 def _install_factory() -> None:
     """Put the masking record factory in front of the current one, unless it is there already."""
+    import logging  # when there is a secret to mask: a host without secrets need not import it
+
     with _INSTALL:
         current = logging.getLogRecordFactory()
         if not getattr(current, "masks_secrets", False):

@@ -41,7 +41,6 @@ reason ``invalid``, saying both); a plugin whose code runs keeps its state, with
 from __future__ import annotations
 
 import contextlib
-import logging
 import marshal
 import os
 import sys
@@ -51,6 +50,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from manifold._log import logger
 from manifold.config import HostConfig
 from manifold.errors import describe
 from manifold.lifecycle.records import HOLDING_CODE, Plugins, Record, now
@@ -65,7 +65,6 @@ from manifold.states import Deferred, Reason
 
 __all__ = ["Snapshot"]
 
-logger = logging.getLogger("manifold")
 
 _FORMAT = 3
 _MAGIC = b"MFDSNAPS"

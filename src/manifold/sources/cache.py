@@ -15,7 +15,6 @@ and the file is rewritten atomically.
 
 from __future__ import annotations
 
-import logging
 import marshal
 import os
 import sys
@@ -23,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from manifold._log import logger
 from manifold.codes import DIAGNOSTIC_CODES
 from manifold.manifest.diagnostics import Diagnostic
 from manifold.manifest.limits import DEFAULT_MANIFEST_LIMITS, ManifestLimits
@@ -50,7 +50,6 @@ __all__ = [
     "is_toml_data",
 ]
 
-logger = logging.getLogger("manifold")
 
 _FORMAT = 3
 _MAGIC = b"MFDCACHE"

@@ -25,7 +25,6 @@ unmarshals 10), and each is let go once imported: a manager holds no copy of the
 
 from __future__ import annotations
 
-import logging
 import marshal
 import sys
 import threading
@@ -34,12 +33,12 @@ from collections.abc import Sequence
 from importlib.util import MAGIC_NUMBER
 from pathlib import Path
 
+from manifold._log import logger
 from manifold.sources.scan import Stamp, file_stamp
 from manifold.sources.sealed import DamagedCache, blake2b, read_sealed, write_sealed
 
 __all__ = ["CodeCache"]
 
-logger = logging.getLogger("manifold")
 
 _FORMAT = 2
 _MAGIC = b"MFDCODE\0"

@@ -13,13 +13,13 @@ resolved start (``manifold.lifecycle.snapshot``) are such files, side by side in
 
 from __future__ import annotations
 
-import logging
 import os
 import struct
 import zlib
 from pathlib import Path
 
 from manifold._files import write_atomic
+from manifold._log import logger
 
 try:  # hashlib's own import loads OpenSSL (~6 ms); the built-in BLAKE2 module costs nothing
     from _blake2 import blake2b
@@ -41,7 +41,6 @@ __all__ = [
     "write_sealed",
 ]
 
-logger = logging.getLogger("manifold")
 
 HEADER = struct.Struct(">8sIQ16sI")  # magic, format, payload length, context digest, payload checksum
 MAX_CACHE_SIZE = 256 << 20
