@@ -54,20 +54,22 @@ class HookImpl:
 def implementation(point: Point, handle: ExtensionHandle, value: Any) -> HookImpl | str:
     """``value`` (a loaded extension of the hook ``point``) as an implementation, or what is wrong
     with it: a message starting with the extension's key path."""
-    where = f"extensions[{handle.index}]"
     if handle.ref is None:
-        return f"{where}: a contribution to hook {point.id} needs a ref naming the callable to call"
-    name = f"{handle.ref} of {handle.plugin}"
+        return f"{_where(handle)}: a contribution to hook {point.id} needs a ref naming the callable to call"
     if not callable(value):
         return (
-            f"{where}.ref: {name} is not callable (a {type(value).__name__}); hook {point.id} calls its contributions"
+            f"{_where(handle)}.ref: {_name(handle)} is not callable (a {type(value).__name__}); "
+            f"hook {point.id} calls its contributions"
         )
     read = _plain(value)
     if read is None:
         try:
             read = _read(value)
         except (TypeError, ValueError):
-            return f"{where}.ref: the parameters of {name} cannot be read, so hook {point.id} cannot call it"
+            return (
+                f"{_where(handle)}.ref: the parameters of {_name(handle)} cannot be read, "
+                f"so hook {point.id} cannot call it"
+            )
     parameters, generator, coroutine = read
     declared = point.parameters
     positional: list[str] = []
@@ -83,8 +85,8 @@ def implementation(point: Point, handle: ExtensionHandle, value: Any) -> HookImp
             if not has_default:
                 its = ", ".join(declared) or "none"
                 return (
-                    f"{where}.ref: {name} takes parameter {p_name!r}, which hook {point.id} does not declare "
-                    f"(its parameters: {its})"
+                    f"{_where(handle)}.ref: {_name(handle)} takes parameter {p_name!r}, "
+                    f"which hook {point.id} does not declare (its parameters: {its})"
                 )
             if kind != KEYWORD_ONLY:
                 skipped = skipped or p_name
@@ -92,7 +94,7 @@ def implementation(point: Point, handle: ExtensionHandle, value: Any) -> HookImp
             keywords.append(p_name)
         elif skipped and kind == POSITIONAL_ONLY:
             return (
-                f"{where}.ref: {name} takes {p_name!r} by position only, after {skipped!r}, "
+                f"{_where(handle)}.ref: {_name(handle)} takes {p_name!r} by position only, after {skipped!r}, "
                 f"which hook {point.id} does not pass"
             )
         else:
@@ -101,8 +103,20 @@ def implementation(point: Point, handle: ExtensionHandle, value: Any) -> HookImp
         named = {p_name for p_name, _, _ in parameters}
         keywords += [n for n in declared if n not in named]
     if handle.wrapper and not generator:
-        return f"{where}.ref: {name} is a wrapper (wrapper = true) but not a generator function; it must yield once"
+        return (
+            f"{_where(handle)}.ref: {_name(handle)} is a wrapper (wrapper = true) "
+            "but not a generator function; it must yield once"
+        )
     return HookImpl(handle.plugin, handle, value, tuple(positional), tuple(keywords), handle.wrapper, coroutine)
+
+
+def _where(handle: ExtensionHandle) -> str:
+    """The extension's key path, for the messages of ``implementation`` (made only for a message)."""
+    return f"extensions[{handle.index}]"
+
+
+def _name(handle: ExtensionHandle) -> str:
+    return f"{handle.ref} of {handle.plugin}"
 
 
 # A parameter as ``implementation`` reads it: its name, its kind (inspect.Parameter's kinds, by value) and
