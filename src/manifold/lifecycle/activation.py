@@ -217,7 +217,7 @@ class Activation:
             return False
         record.activated_at = now()
         self.plugins.activated(record)
-        record.code_stamp = code_stamp(essentials)
+        record.code_stamp = code_stamp(essentials, self.importer.listings(record.id))  # as imported
         self.plugins.set_state(record, "active", None)
         if self.hooks is not None:
             self.hooks.activated(record.id)  # callers compile again; historic hook calls are replayed to it
