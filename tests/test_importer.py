@@ -698,7 +698,7 @@ def test_the_stamp_taken_as_a_package_was_found_serves_one_read_of_its_code(tmp_
         first: dict[str, Any] = {}
         exec(spec.loader.get_code(name), first)  # type: ignore[attr-defined]
         assert first["VALUE"] == 22
-        assert importer.listings("p")[name].init != _stamp(init)  # which a rescan tells from the file now
+        assert importer.take_listings("p")[name].init != _stamp(init)  # which a rescan tells from the file now
         init.write_text("VALUE = 333\n")
         again: dict[str, Any] = {}
         exec(spec.loader.get_code(name), again)  # type: ignore[attr-defined]

@@ -16,8 +16,9 @@ against the hash of the source cannot go stale. ``sys.dont_write_bytecode`` is h
 
 For each top-level package it imports from a folder on disk, the importer keeps what it saw of the
 package's folder as it found it (``PackageListing``: the folder's entries and the stamp of its
-``__init__.py``, taken before the source was read) until the plugin is removed, so that the plugin's
-code stamp is computed from them rather than by listing the folder again (``listings``).
+``__init__.py``, taken before the source was read) until it is taken (``take_listings``, once the
+plugin's code is imported) or the plugin is removed, so that the plugin's code stamp is computed from
+them rather than by listing the folder again.
 """
 
 from __future__ import annotations
@@ -241,7 +242,7 @@ class PluginImporter:
         self._served: dict[str, _Plugin] = {}
         self._plugins: dict[str, _Plugin] = {}
         self._listings: dict[str, PackageListing] = {}
-        """Per served package imported from a folder on disk: its folder as seen when it was last found."""
+        """Per served package found in a folder on disk: its folder as seen then, until taken or removed."""
         self.code_cache = code_cache
         """Where plugin code imported from folders is compiled once (``save`` it after importing)."""
 
@@ -396,15 +397,20 @@ class PluginImporter:
         plugin = self._plugins.get(plugin_id)
         return () if plugin is None else _modules_of(plugin.packages)
 
-    def listings(self, plugin_id: str) -> dict[str, PackageListing]:
-        """What was seen of the folders of the plugin's packages as they were last found, by package name:
-        only packages imported since the plugin was added, from a folder on disk, with an ``__init__.py``
-        (not a module, a namespace package, an archive or an installed distribution)."""
-        plugin = self._plugins.get(plugin_id)
-        if plugin is None:
-            return {}
-        listings = self._listings
-        return {name: listing for name in plugin.packages if (listing := listings.get(name)) is not None}
+    def take_listings(self, plugin_id: str) -> dict[str, PackageListing]:
+        """What was seen of the folders of the plugin's packages as they were last found, by package name,
+        handed out once (the importer keeps no copy): packages found since the plugin was added or its
+        listings last taken, in a folder on disk, with an ``__init__.py`` (not a module, a namespace
+        package, an archive or an installed distribution's)."""
+        taken: dict[str, PackageListing] = {}
+        with self._lock:
+            plugin = self._plugins.get(plugin_id)
+            if plugin is not None:
+                for name in plugin.packages:
+                    listing = self._listings.pop(name, None)
+                    if listing is not None:
+                        taken[name] = listing
+        return taken
 
     def load(self, plugin_id: str, ref: Reference) -> Any:
         """Import ``ref.module`` of the plugin and return the object ``ref.qualname`` names in it.

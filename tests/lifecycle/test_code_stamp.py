@@ -95,7 +95,7 @@ def test_a_stamp_from_the_importers_listing_is_the_stamp_from_the_disk(shape: di
         try:
             importer.add("p", [name], folder)
             importlib.import_module(name)
-            listings = importer.listings("p")
+            listings = importer.take_listings("p")
             assert set(listings) == {name}
             from_disk = code_stamp(essentials(folder, name))
             assert code_stamp(essentials(folder, name), listings) == from_disk
@@ -108,7 +108,7 @@ def test_a_stamp_from_the_importers_listing_is_the_stamp_from_the_disk(shape: di
             importer.uninstall()
 
 
-def test_the_listing_is_the_one_of_the_last_import_and_goes_with_the_plugin(tmp_path: Path) -> None:
+def test_a_listing_is_the_one_of_the_last_import_and_is_handed_out_once(tmp_path: Path) -> None:
     name = unique()
     init = tmp_path / name / "__init__.py"
     write(init, "VALUE = 1\n")
@@ -116,22 +116,23 @@ def test_the_listing_is_the_one_of_the_last_import_and_goes_with_the_plugin(tmp_
     importer.install()
     try:
         importer.add("p", [name], tmp_path)
-        assert importer.listings("p") == {}  # nothing imported yet
+        assert importer.take_listings("p") == {}  # nothing imported yet
         module = importlib.import_module(name)
-        first = importer.listings("p")[name]
+        first = importer.take_listings("p")[name]
+        assert importer.take_listings("p") == {}  # the importer keeps no copy
         assert first.folder == str(tmp_path / name)
         assert [entry.name for entry in first.entries] == ["__init__.py"]
         found = os.stat(init)
         assert first.init == (found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino)
         write(init, "VALUE = 22\n")
         assert importlib.reload(module).VALUE == 22
-        again = importer.listings("p")[name]
-        assert again.init != first.init
-        assert code_stamp(essentials(tmp_path, name), importer.listings("p")) == code_stamp(essentials(tmp_path, name))
-        importer.remove("p")
-        assert importer.listings("p") == {}
+        again = importer.take_listings("p")
+        assert again[name].init != first.init
+        assert code_stamp(essentials(tmp_path, name), again) == code_stamp(essentials(tmp_path, name))
+        assert importlib.reload(module).VALUE == 22
+        importer.remove("p")  # a listing never outlives the plugin's removal
         importer.add("p", [name], tmp_path)
-        assert importer.listings("p") == {}  # a listing never outlives the plugin's removal
+        assert importer.take_listings("p") == {}
     finally:
         importer.remove("p")
         importer.uninstall()
@@ -153,7 +154,7 @@ def test_code_found_otherwise_keeps_no_listing_and_is_stamped_from_the_disk(tmp_
     try:
         importer.add("p", [name], tmp_path)
         importlib.import_module(f"{name}.mod" if "namespace" in layout else name)
-        assert importer.listings("p") == {}
+        assert importer.take_listings("p") == {}
         assert code_stamp(essentials(tmp_path, name), {})[0] == 1
     finally:
         importer.remove("p")
@@ -259,6 +260,26 @@ def test_a_plugin_imported_again_is_stamped_as_last_imported(manifold_plugins: P
     _same_size_edit(init, "VALUE = 2", "VALUE = 3")
     assert manager.rescan().changed == ("again",)
     assert sys.modules[package].VALUE == 3
+
+
+def test_an_edit_made_while_a_plugin_is_inactive_is_seen_once_it_is_active_again(
+    manifold_plugins: PluginFolder,
+) -> None:
+    package = unique()
+    manifold_plugins.add(
+        "paused",
+        packages=[package],
+        files={f"{package}/__init__.py": "VALUE = 1\nclass Plugin: ...\n"},
+        **{"class": f"{package}:Plugin"},
+    )
+    manager = manifold_plugins.manager()
+    manager.activate_all()
+    manager.deactivate("paused")
+    _same_size_edit(manifold_plugins.root / "paused" / package / "__init__.py", "VALUE = 1", "VALUE = 2")
+    manager.activate("paused")  # the object held is activated again: the code that runs is still the old one
+    assert sys.modules[package].VALUE == 1
+    assert manager.rescan().changed == ("paused",)
+    assert sys.modules[package].VALUE == 2
 
 
 def test_a_package_another_plugin_imports_first_is_stamped_from_that_import(manifold_plugins: PluginFolder) -> None:
