@@ -677,3 +677,38 @@ def test_the_spec_of_a_top_level_name_is_pathfinders(importer: PluginImporter, t
     else:
         assert _spec_facts(found) == _spec_facts(reference)
     assert (str(folder) not in sys.path_importer_cache) == made_directly  # PathFinder caches a finder for the folder
+
+
+def test_the_stamp_taken_as_a_package_was_found_serves_one_read_of_its_code(tmp_path: Path) -> None:
+    # The stamp of __init__.py is taken as the spec is found, before the source is read; a later request
+    # for the code (a tool asking the loader again) takes a stamp of its own, so it never gets stale code.
+    from manifold.sources.codecache import CodeCache
+
+    name = unique()
+    init = tmp_path / "plugin" / name / "__init__.py"
+    write(tmp_path / "plugin", {f"{name}/__init__.py": "VALUE = 1\n"})
+    importer = PluginImporter(CodeCache(tmp_path / "cache", ["plugin"]))
+    importer.install()
+    try:
+        importer.add("p", [name], tmp_path / "plugin")
+        spec = importer.find_spec(name, None)
+        assert spec is not None
+        assert spec.loader is not None
+        init.write_text("VALUE = 22\n")  # after the stamp, before the read: the new code runs
+        first: dict[str, Any] = {}
+        exec(spec.loader.get_code(name), first)  # type: ignore[attr-defined]
+        assert first["VALUE"] == 22
+        assert importer.take_listings("p")[name].init != _stamp(init)  # which a rescan tells from the file now
+        init.write_text("VALUE = 333\n")
+        again: dict[str, Any] = {}
+        exec(spec.loader.get_code(name), again)  # type: ignore[attr-defined]
+        assert again["VALUE"] == 333
+    finally:
+        importer.remove("p")
+        importer.uninstall()
+        _forget_test_modules()
+
+
+def _stamp(path: Path) -> tuple[int, int, int, int]:
+    found = path.stat()
+    return found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino

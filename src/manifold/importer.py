@@ -13,6 +13,12 @@ trusts a cached ``.pyc`` whose recorded mtime (whole seconds) and size match the
 within the same second that keeps the size would bring back the old code on a reload; a pyc checked
 against the hash of the source cannot go stale. ``sys.dont_write_bytecode`` is honoured as usual;
 ``--check-hash-based-pycs never`` is not (plugin pycs are always checked).
+
+For each top-level package it imports from a folder on disk, the importer keeps what it saw of the
+package's folder as it found it (``PackageListing``: the folder's entries and the stamp of its
+``__init__.py``, taken before the source was read) until it is taken (``take_listings``, once the
+plugin's code is imported) or the plugin is removed, so that the plugin's code stamp is computed from
+them rather than by listing the folder again.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import contextlib
 import importlib
 import marshal
 import os
+import stat
 import sys
 import threading
 import types
@@ -36,11 +43,12 @@ from manifold.errors import PackageClaimError, UsageError
 from manifold.manifest.model import Reference
 from manifold.sources.archives import is_archive_folder
 from manifold.sources.codecache import CodeCache
+from manifold.sources.scan import Stamp, stamp_of
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
-__all__ = ["PackageClaimError", "PluginImporter"]
+__all__ = ["PackageClaimError", "PackageListing", "PluginImporter"]
 
 
 _Kind = Literal["folder", "zip", "installed"]
@@ -58,6 +66,18 @@ class _Plugin:
     ``"installed"`` for packages of an installed distribution, imported from ``sys.path`` as usual."""
     location: str
     """The path entry the packages are found on: an absolute folder, or ``archive/inner/folder``."""
+
+
+@value_type
+class PackageListing:
+    """What the importer saw of a top-level package's folder as it found the package to import it."""
+
+    folder: str
+    entries: tuple[os.DirEntry[str], ...]
+    """The folder's entries (one ``os.scandir``), in the order the file system gave them."""
+    init: Stamp
+    """The stamp of ``__init__.py``, taken before its source was read: it describes the code that runs
+    (an edit after it changes the file's stamp on disk)."""
 
 
 def _where(root: Traversable) -> tuple[_Kind | None, str]:
@@ -108,15 +128,20 @@ class _HashCheckedLoader(SourceFileLoader):
     """The standard source loader, except that cached bytecode is checked against the source's hash, and
     that the plugins' code cache (``sources/codecache.py``), when the manager keeps one, answers first."""
 
-    def __init__(self, fullname: str, path: str, code_cache: CodeCache | None = None) -> None:
+    def __init__(
+        self, fullname: str, path: str, code_cache: CodeCache | None = None, stamp: Stamp | None = None
+    ) -> None:
         super().__init__(fullname, path)
         self.code_cache = code_cache
+        self._stamp = stamp
+        """The source's stamp, taken as its spec was found: used by the first ``get_code`` only."""
 
     def get_code(self, fullname: str) -> types.CodeType:
         source_path = self.get_filename(fullname)
-        cache, stamp = self.code_cache, None
+        cache, stamp = self.code_cache, self._stamp
+        self._stamp = None  # a later call (a tool asking for the code again) takes a stamp of its own
         if cache is not None:
-            cached, stamp = cache.code(source_path)  # the stamp before the source is read
+            cached, stamp = cache.code(source_path, stamp)  # the stamp before the source is read
             if cached is not None:
                 return cached
         code = self._compiled(source_path)
@@ -159,13 +184,18 @@ def _adapted(spec: ModuleSpec, code_cache: CodeCache | None) -> ModuleSpec:
 _EXTENSION_INITS = frozenset(f"__init__{suffix}" for suffix in EXTENSION_SUFFIXES)
 
 
-def _folder_spec(name: str, folder: str, code_cache: CodeCache | None) -> ModuleSpec | None:
+def _folder_spec(
+    name: str, folder: str, code_cache: CodeCache | None
+) -> tuple[ModuleSpec, PackageListing | None] | None:
     """The spec ``PathFinder`` finds for the top-level ``name`` in ``folder``, in the two ordinary cases (a
-    package with ``__init__.py``, a ``name.py`` module), made directly; None: ask ``PathFinder``.
+    package with ``__init__.py``, a ``name.py`` module), made directly, with what was seen of a package's
+    folder; None: ask ``PathFinder``.
 
     ``PathFinder`` would first try every path hook on the folder (zipimport first) and cache a finder
     for it: about 0.1-0.2 ms per plugin. Its order is kept: a package before a module, an extension
     module before source; anything else (a namespace package, bytecode only, an extension) is left to it.
+    A package costs one listing of ``folder``, one of the package's folder and one ``stat`` of its
+    ``__init__.py``, the stamp the code cache checks and the plugin's code stamp counts.
     """
     try:
         names = os.listdir(folder)  # the exact spelling, as FileFinder compares it
@@ -174,19 +204,28 @@ def _folder_spec(name: str, folder: str, code_cache: CodeCache | None) -> Module
     if name in names:
         package = os.path.join(folder, name)
         try:
-            inside = os.listdir(package)
+            with os.scandir(package) as listing:
+                entries = tuple(listing)
         except OSError:
             return None
-        init = os.path.join(package, "__init__.py")
-        if not _EXTENSION_INITS.isdisjoint(inside) or not os.path.isfile(init):
+        if any(entry.name in _EXTENSION_INITS for entry in entries):
             return None
-        return spec_from_file_location(
-            name, init, loader=_HashCheckedLoader(name, init, code_cache), submodule_search_locations=[package]
-        )
+        init = os.path.join(package, "__init__.py")
+        try:
+            found = os.stat(init)  # as FileFinder's isfile: following a link, any spelling the system takes
+        except (OSError, ValueError):
+            return None
+        if not stat.S_ISREG(found.st_mode):
+            return None
+        stamp = stamp_of(found)
+        loader = _HashCheckedLoader(name, init, code_cache, stamp)
+        spec = spec_from_file_location(name, init, loader=loader, submodule_search_locations=[package])
+        return (spec, PackageListing(package, entries, stamp)) if spec is not None else None
     if any(f"{name}{suffix}" in names for suffix in EXTENSION_SUFFIXES) or f"{name}.py" not in names:
         return None
     module = os.path.join(folder, f"{name}.py")
-    return spec_from_file_location(name, module, loader=_HashCheckedLoader(name, module, code_cache))
+    spec = spec_from_file_location(name, module, loader=_HashCheckedLoader(name, module, code_cache))
+    return (spec, None) if spec is not None else None
 
 
 class PluginImporter:
@@ -202,6 +241,8 @@ class PluginImporter:
         self._lock = threading.Lock()
         self._served: dict[str, _Plugin] = {}
         self._plugins: dict[str, _Plugin] = {}
+        self._listings: dict[str, PackageListing] = {}
+        """Per served package found in a folder on disk: its folder as seen then, until taken or removed."""
         self.code_cache = code_cache
         """Where plugin code imported from folders is compiled once (``save`` it after importing)."""
 
@@ -239,7 +280,9 @@ class PluginImporter:
             spec = None if path is None else PathFinder.find_spec(fullname, path, target)
             return None if spec is None else _adapted(spec, self.code_cache)
         if plugin.kind == "folder":
-            spec = _folder_spec(fullname, plugin.location, self.code_cache)
+            made = _folder_spec(fullname, plugin.location, self.code_cache)
+            spec, listing = made if made is not None else (None, None)
+            self._keep(plugin, fullname, listing)
             spec = spec or PathFinder.find_spec(fullname, [plugin.location], target)
         elif plugin.kind == "zip":
             try:
@@ -260,6 +303,17 @@ class PluginImporter:
                 f"No module named {fullname!r} in plugin {plugin.id!r} ({plugin.location})", name=fullname
             )
         return _adapted(spec, self.code_cache)
+
+    def _keep(self, plugin: _Plugin, name: str, listing: PackageListing | None) -> None:
+        """Keep ``listing`` as what ``name`` was last found with (None: found otherwise, nothing is kept),
+        unless the plugin stopped being served meanwhile (``remove`` in another thread)."""
+        with self._lock:
+            if self._served.get(name) is not plugin:
+                return
+            if listing is None:
+                self._listings.pop(name, None)
+            else:
+                self._listings[name] = listing
 
     # -- plugins ---------------------------------------------------------------------------------------
 
@@ -323,6 +377,7 @@ class PluginImporter:
                 return ()
             for name in plugin.packages:
                 del self._served[name]
+                self._listings.pop(name, None)
             del self._plugins[plugin_id]
             removed = _modules_of(plugin.packages)
             for name in removed:
@@ -341,6 +396,21 @@ class PluginImporter:
         """The names in ``sys.modules`` under the plugin's packages, sorted."""
         plugin = self._plugins.get(plugin_id)
         return () if plugin is None else _modules_of(plugin.packages)
+
+    def take_listings(self, plugin_id: str) -> dict[str, PackageListing]:
+        """What was seen of the folders of the plugin's packages as they were last found, by package name,
+        handed out once (the importer keeps no copy): packages found since the plugin was added or its
+        listings last taken, in a folder on disk, with an ``__init__.py`` (not a module, a namespace
+        package, an archive or an installed distribution's)."""
+        taken: dict[str, PackageListing] = {}
+        with self._lock:
+            plugin = self._plugins.get(plugin_id)
+            if plugin is not None:
+                for name in plugin.packages:
+                    listing = self._listings.pop(name, None)
+                    if listing is not None:
+                        taken[name] = listing
+        return taken
 
     def load(self, plugin_id: str, ref: Reference) -> Any:
         """Import ``ref.module`` of the plugin and return the object ``ref.qualname`` names in it.

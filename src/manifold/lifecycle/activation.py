@@ -196,8 +196,10 @@ class Activation:
             return construct(cls, record.context)
 
         # Each timed call ends where a timeout can end it: nothing after a call that overran runs.
+        imported = False
         try:
             if record.state != "loaded" and record.obj is None:
+                imported = True
                 self.importer.install()  # on first use: discovery alone leaves sys.meta_path alone
                 check_unchanged(essentials.root)  # code in an archive is imported from the file that was checked
                 self.importer.add(
@@ -215,7 +217,8 @@ class Activation:
             return False
         record.activated_at = now()
         self.plugins.activated(record)
-        record.code_stamp = code_stamp(essentials)
+        if imported or record.code_stamp is None:  # code held since an earlier activation keeps its stamp
+            record.code_stamp = code_stamp(essentials, self.importer.take_listings(record.id))
         self.plugins.set_state(record, "active", None)
         if self.hooks is not None:
             self.hooks.activated(record.id)  # callers compile again; historic hook calls are replayed to it

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -17,6 +17,7 @@ from manifold.sources.scan import Stamp, backing_file, file_stamp
 from manifold.states import Deferred, PluginInfo, Reason, State
 
 if TYPE_CHECKING:
+    from manifold.importer import PackageListing
     from manifold.lifecycle.context import PluginContext
     from manifold.manifest.diagnostics import Diagnostic
     from manifold.manifest.model import Essentials, Manifest
@@ -271,38 +272,58 @@ def source_stamp(source: Any) -> Stamp | None:
         return None
 
 
-def code_stamp(essentials: Essentials) -> tuple[int, ...]:
+def code_stamp(essentials: Essentials, listings: Mapping[str, PackageListing] | None = None) -> tuple[int, ...]:
     """The number of the plugin's Python files, their latest modification and change times, and a sum of
     their inodes (all 0 if unknown): an edit that puts the size and modification time back still changes
-    the change time, and a file replaced by another changes its inode."""
+    the change time, and a file replaced by another changes its inode.
+
+    ``listings``: what the importer saw of some of the packages' folders as it imported them
+    (``PluginImporter.listings``); such a folder is not listed again, and its ``__init__.py`` not
+    looked at again (its stamp is the one taken before its source was read). For unchanged files the
+    result is the one computed from the disk alone."""
     count = latest = changed = inodes = 0
     root = essentials.code_root
     if not isinstance(root, Path):
         return 0, 0, 0, 0  # not a real folder (an archive): its stamp is the manifest's
     for package in essentials.packages:
-        for found in _python_files(os.path.join(root, package)):
+        listing = listings.get(package) if listings else None
+        if listing is None:
+            found_files = _python_files(os.path.join(root, package))
+        else:
+            found_files = _listed_files(listing.entries, listing.init)
+        for _, modified, status_changed, inode in found_files:
             count += 1
-            latest = max(latest, found.st_mtime_ns)
-            changed = max(changed, found.st_ctime_ns)
-            inodes = (inodes + found.st_ino) % (1 << 64)
+            latest = max(latest, modified)
+            changed = max(changed, status_changed)
+            inodes = (inodes + inode) % (1 << 64)
     return count, latest, changed, inodes
 
 
-def _python_files(package: str) -> Iterator[os.stat_result]:
-    """The ``stat`` of a package's Python files (every ``.py`` under ``package/``, or ``package.py``)."""
+def _python_files(package: str) -> Iterator[Stamp]:
+    """The stamps of a package's Python files (every ``.py`` under ``package/``, or ``package.py``)."""
     try:
-        entries = list(os.scandir(package))  # a package folder, the usual case, first: a failed call costs more
+        with os.scandir(package) as listing:  # a package folder, the usual case, first: a failed call costs more
+            entries = list(listing)
     except OSError:
-        try:
-            found = os.stat(f"{package}.py")
-        except OSError:
-            return
-        yield found
+        found = file_stamp(f"{package}.py")
+        if found is not None:
+            yield found
         return
+    yield from _listed_files(entries)
+
+
+def _listed_files(entries: Iterable[os.DirEntry[str]], init: Stamp | None = None) -> Iterator[Stamp]:
+    """The stamps of the Python files among a package folder's ``entries`` and below its sub-folders
+    (``__pycache__`` and links to folders aside); ``init``: the stamp of its ``__init__.py``, if known.
+
+    Each file's ``stat`` follows a link, as ``os.stat`` (on every system: ``DirEntry.stat`` leaves
+    ``st_ino`` 0 on Windows), and is taken afresh, never from what a ``DirEntry`` kept."""
     for entry in entries:
         try:
             if entry.name.endswith(".py") and entry.is_file():
-                yield entry.stat()
+                stamp = init if init is not None and entry.name == "__init__.py" else file_stamp(entry.path)
+                if stamp is not None:
+                    yield stamp
             elif entry.is_dir(follow_symlinks=False) and entry.name != "__pycache__":
                 yield from _python_files(entry.path)
         except OSError:

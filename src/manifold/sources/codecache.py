@@ -81,10 +81,12 @@ class CodeCache:
         self._new: dict[str, Entry] = {}  # compiled since the file was last written
         self.hits = self.misses = 0
 
-    def code(self, source_path: str) -> tuple[types.CodeType | None, Stamp | None]:
+    def code(self, source_path: str, stamp: Stamp | None = None) -> tuple[types.CodeType | None, Stamp | None]:
         """The cached code of ``source_path`` if its stamp is unchanged (else None), and its stamp now
-        (None: not a file on disk; such a source is never cached)."""
-        stamp = file_stamp(source_path)
+        (None: not a file on disk; such a source is never cached). ``stamp``: the source's stamp if the
+        caller has just taken it (before reading the source); otherwise it is taken here."""
+        if stamp is None:
+            stamp = file_stamp(source_path)
         if stamp is None:
             return None, None
         entries = self._loaded()
