@@ -311,6 +311,38 @@ def test_report_keeps_timestamps_and_source(manifold_plugins: PluginFolder) -> N
     assert after.activated_at >= before.discovered_at
 
 
+def test_a_report_shows_each_plugin_as_it_was_when_made_even_when_read_later(
+    manifold_plugins: PluginFolder,
+) -> None:
+    add_code_plugin(manifold_plugins, "a")
+    add_code_plugin(manifold_plugins, "b")
+    manager = manifold_plugins.manager()
+    discovered = manager.discover()
+    active = manager.activate_all()
+    manager.deactivate("b")
+    # read only now: the states are those of the moment each report was made
+    assert {pid: info.state for pid, info in discovered.plugins.items()} == {"a": "resolved", "b": "resolved"}
+    assert active.active == ["a", "b"]
+    assert manager.report.active == ["a"]
+    assert discovered.plugins["a"] is discovered.plugins["a"]
+    assert discovered.plugins["a"].activated_at is None
+    assert active.plugins["a"].activated_at is not None
+    assert active.plugins["a"].manifest is not None
+    assert active.plugins["a"].version == "1.0"
+    assert (len(active.plugins), list(active.plugins), "a" in active.plugins, "z" in active.plugins) == (
+        2,
+        ["a", "b"],
+        True,
+        False,
+    )
+    assert active.plugins == {"a": active.plugins["a"], "b": active.plugins["b"]}
+    assert repr(active.plugins) == repr({"a": active.plugins["a"], "b": active.plugins["b"]})
+    with pytest.raises(TypeError):
+        active.plugins["a"] = discovered.plugins["a"]  # type: ignore[index]
+    with pytest.raises(KeyError):
+        active.plugins["z"]
+
+
 def test_unknown_plugin_is_a_clear_error(manifold_plugins: PluginFolder) -> None:
     manager = manifold_plugins.manager()
     with pytest.raises(Exception, match="unknown plugin 'nope': no source has it"):

@@ -124,12 +124,16 @@ class Record:
         self.live.swap(settings)
 
     def info(self) -> PluginInfo:
-        return PluginInfo(
-            self.id,
+        return PluginInfo(self.id, *self.facts())
+
+    def facts(self) -> _Facts:
+        """What ``info`` shows but the id, as they are now (a report keeps these, and makes the
+        ``PluginInfo`` when the host reads it)."""
+        return (
             self.state,
             self.reason,
             self.source,
-            self.held_manifest,  # type: ignore[arg-type]  # a Deferred one is built when the host reads it
+            self.held_manifest,  # a Deferred one is built when the host reads it
             self.discovered_at,
             self.activated_at,
             self.changed_at,
@@ -146,6 +150,48 @@ class Record:
     def eager(self) -> bool:
         essentials = self.essentials
         return essentials is not None and essentials.activation == "eager"
+
+
+_Facts = tuple[
+    State,
+    Reason | None,
+    str | None,
+    Any,
+    datetime.datetime | None,
+    datetime.datetime | None,
+    datetime.datetime | None,
+    tuple[Reason, ...],
+]
+
+
+class PluginTable(Mapping[str, PluginInfo]):
+    """A report's plugins: each plugin's facts as they were when the report was made, each made into a
+    ``PluginInfo`` when first read (a report nobody reads costs a tuple per plugin). Read-only."""
+
+    __slots__ = ("_facts", "_made")
+
+    def __init__(self, facts: dict[str, _Facts]) -> None:
+        self._facts = facts
+        self._made: dict[str, PluginInfo] = {}
+
+    def __getitem__(self, plugin_id: str) -> PluginInfo:
+        made = self._made.get(plugin_id)
+        if made is None:
+            made = PluginInfo(plugin_id, *self._facts[plugin_id])
+            made = self._made.setdefault(plugin_id, made)  # threads reading at once get the same one
+        return made
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._facts)
+
+    def __len__(self) -> int:
+        return len(self._facts)
+
+    def __contains__(self, plugin_id: object) -> bool:
+        return plugin_id in self._facts
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
 
 
 @value_type
@@ -241,7 +287,7 @@ class Plugins:
 
     def report(self) -> LoadReport:
         return LoadReport(
-            MappingProxyType({pid: r.info() for pid, r in self.records.items()}), self.order, self.diagnostics
+            PluginTable({pid: r.facts() for pid, r in self.records.items()}), self.order, self.diagnostics
         )
 
     def dependencies(self, plugin_id: str) -> list[str]:
