@@ -134,9 +134,10 @@ def _plain(value: Any) -> tuple[list[Parameter], bool, bool] | None:
     function, bound = value, False
     if type(value) is MethodType:
         function, bound = value.__func__, True
-    if type(function) is not FunctionType or any(
-        hasattr(function, name) for name in ("__wrapped__", "__signature__", "_is_coroutine_marker")
-    ):
+    if type(function) is not FunctionType:
+        return None
+    own = function.__dict__  # where functools.wraps, a __signature__ or asyncio's marker would be: usually empty
+    if own and ("__wrapped__" in own or "__signature__" in own or "_is_coroutine_marker" in own):
         return None
     code = function.__code__
     names, count, flags = code.co_varnames, code.co_argcount, code.co_flags

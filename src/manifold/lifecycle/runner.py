@@ -85,7 +85,13 @@ class _Trip:
             return None
 
 
-_local = threading.local()  # .trip: the trip this worker thread runs
+class _Local(threading.local):
+    trip: _Trip | None = None
+    """The trip this worker thread runs (None in every other thread: a class default, read without
+    the exception a missing thread-local attribute costs)."""
+
+
+_local = _Local()
 
 
 def _finish(value: Any) -> Any:
@@ -132,13 +138,13 @@ class Runner:
 
     def run(self, body: Callable[[], Any]) -> Any:
         """``body()``, on the worker unless there is no limit (or this thread is already the worker)."""
-        if getattr(_local, "trip", None) is not None or self._here():
+        if _local.trip is not None or self._here():
             return body()
         return self._trip(_Trip(body, self, self.timeout))
 
     def call(self, function: Callable[[], Any], label: object = None) -> Any:
         """``function()`` (awaited if it returns an awaitable), timed; raises what it raises, or CallTimeout."""
-        trip: _Trip | None = getattr(_local, "trip", None)
+        trip: _Trip | None = _local.trip
         if trip is not None:
             return trip.timed(function, label)
         if self._here():
@@ -150,7 +156,7 @@ class Runner:
         own limit; raises what it raises, or ``overrun()`` when it overran. Called from plugin code running
         in a trip of this runner, it runs in that trip, under that trip's limit (the worker cannot wait
         for itself). The hook callers run each implementation this way (``manifold.hooks``)."""
-        trip: _Trip | None = getattr(_local, "trip", None)
+        trip: _Trip | None = _local.trip
         if trip is not None and trip.owner is self:
             return trip.timed(lambda: (function(),), None)[0]  # boxed: _finish awaits no result
         try:
@@ -226,7 +232,7 @@ class HostLock:
         self._lock = threading.RLock()
 
     def _in_trip(self) -> bool:
-        trip: _Trip | None = getattr(_local, "trip", None)
+        trip: _Trip | None = _local.trip
         if trip is None or trip.owner is not self._runner:
             return False
         if trip.abandoned:
@@ -240,7 +246,7 @@ class HostLock:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: types.TracebackType | None
     ) -> None:
-        trip: _Trip | None = getattr(_local, "trip", None)
+        trip: _Trip | None = _local.trip
         if trip is None or trip.owner is not self._runner:
             self._lock.release()
 
