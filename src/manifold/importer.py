@@ -430,7 +430,9 @@ class PluginImporter:
             )
         if not any(finder is self for finder in sys.meta_path):
             raise UsageError(f"cannot load {ref} of plugin {plugin_id!r}: the plugin importer is not installed")
-        obj: Any = importlib.import_module(ref.module)
+        obj: Any = sys.modules.get(ref.module)
+        if obj is None or getattr(getattr(obj, "__spec__", None), "_initializing", False):
+            obj = importlib.import_module(ref.module)  # not imported yet, or still being imported (it waits)
         for attribute in ref.qualname.split(".") if ref.qualname else ():
             obj = getattr(obj, attribute)
         return obj
