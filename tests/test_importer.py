@@ -679,6 +679,21 @@ def test_the_spec_of_a_top_level_name_is_pathfinders(importer: PluginImporter, t
     assert (str(folder) not in sys.path_importer_cache) == made_directly  # PathFinder caches a finder for the folder
 
 
+@pytest.mark.parametrize("prefix", [None, "pycache-prefix"])
+def test_a_package_spec_names_the_bytecode_file_cache_from_source_names(
+    importer: PluginImporter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefix: str | None
+) -> None:
+    # The importer writes the name for __init__.py itself (PYTHONPYCACHEPREFIX moves it: then it does not)
+    monkeypatch.setattr(sys, "pycache_prefix", None if prefix is None else str(tmp_path / prefix))
+    name = unique()
+    folder = write(tmp_path / "plugin", {f"{name}/__init__.py": ""})
+    importer.add("p", [name], folder)
+    found = importer.find_spec(name, None)
+    assert found is not None
+    assert found.cached == importlib.util.cache_from_source(str(folder / name / "__init__.py"))
+    assert (prefix is None) == (found.cached == str(folder / name / "__pycache__" / Path(found.cached).name))
+
+
 def test_the_stamp_taken_as_a_package_was_found_serves_one_read_of_its_code(tmp_path: Path) -> None:
     # The stamp of __init__.py is taken as the spec is found, before the source is read; a later request
     # for the code (a tool asking the loader again) takes a stamp of its own, so it never gets stale code.

@@ -184,6 +184,18 @@ def _adapted(spec: ModuleSpec, code_cache: CodeCache | None) -> ModuleSpec:
 _EXTENSION_INITS = frozenset(f"__init__{suffix}" for suffix in EXTENSION_SUFFIXES)
 
 
+def _init_pyc() -> str | None:
+    """The name of ``__init__.py``'s bytecode in its ``__pycache__`` (the interpreter's tag and optimization
+    level decide it, once per process); None when this interpreter keeps no bytecode."""
+    try:
+        return os.path.basename(cache_from_source("__init__.py"))
+    except NotImplementedError:
+        return None
+
+
+_INIT_PYC = _init_pyc()
+
+
 def _folder_spec(
     name: str, folder: str, code_cache: CodeCache | None
 ) -> tuple[ModuleSpec, PackageListing | None] | None:
@@ -220,7 +232,11 @@ def _folder_spec(
         stamp = stamp_of(found)
         loader = _HashCheckedLoader(name, init, code_cache, stamp)
         spec = spec_from_file_location(name, init, loader=loader, submodule_search_locations=[package])
-        return (spec, PackageListing(package, entries, stamp)) if spec is not None else None
+        if spec is None:
+            return None
+        if _INIT_PYC is not None and sys.pycache_prefix is None:  # what cache_from_source(init) gives, known
+            spec.cached = os.path.join(package, "__pycache__", _INIT_PYC)
+        return spec, PackageListing(package, entries, stamp)
     if any(f"{name}{suffix}" in names for suffix in EXTENSION_SUFFIXES) or f"{name}.py" not in names:
         return None
     module = os.path.join(folder, f"{name}.py")
