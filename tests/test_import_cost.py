@@ -48,6 +48,7 @@ NOT_FOR_MANAGER = (
     "manifold.sources.fanout",
     "manifold.graph",
     "manifold.lifecycle.rescan",
+    "manifold.lifecycle.points",
     "manifold.hooks",
     "manifold.validation",
     "manifold.tools",
@@ -81,6 +82,22 @@ def _imported(code: str, names: tuple[str, ...], cwd: Path | None = None) -> str
 
 def test_importing_the_manager_imports_only_what_a_start_needs() -> None:
     assert _imported("from manifold import Manager\n", NOT_FOR_MANAGER) == "[]\n"
+
+
+def test_importing_the_manager_compiles_no_code() -> None:
+    """Values take their constructors from templates written out ahead, and no type is written as text where
+    ``typing`` would compile it (a ``TypedDict``, ``Generic["..."]``): the compiler is not even set up."""
+    code = (
+        "import builtins\n"
+        "compiled = []\n"
+        "def compile(source, filename, *args, _compile=builtins.compile, **kwargs):\n"
+        "    compiled.append(str(filename)) if str(filename).startswith('<') else None  # not a module's file\n"
+        "    return _compile(source, filename, *args, **kwargs)\n"
+        "builtins.compile = compile\n"
+        "from manifold import Manager\n"
+        "print(compiled)\n"
+    )
+    assert _imported(code, ()).splitlines()[0] == "[]"
 
 
 def test_the_command_help_imports_neither_the_library_nor_dataclasses() -> None:
