@@ -275,14 +275,16 @@ def _plain(name: str) -> bool:
 
 def _renamed(template: CodeType, names: list[str]) -> CodeType:
     """The template's code with its placeholders replaced by ``names``: as if compiled from their text."""
-    new = {f"_{i}": name for i, name in enumerate(names)}
-    new |= {f"_factory__{i}": f"_factory_{name}" for i, name in enumerate(names)}
-    new |= {f"_default__{i}": f"_default_{name}" for i, name in enumerate(names)}
+
+    def new(name: str) -> str:  # _3 -> names[3], _factory__3 -> _factory_<names[3]>, _default__3 likewise
+        head, _, index = name.rpartition("_")
+        return head + names[int(index)] if name[:1] == "_" and index.isdigit() else name
+
     return template.replace(
         co_firstlineno=1,
-        co_varnames=tuple(new.get(n, n) for n in template.co_varnames),
-        co_names=tuple(new.get(n, n) for n in template.co_names),
-        co_consts=tuple(new.get(c, c) if isinstance(c, str) else c for c in template.co_consts),
+        co_varnames=tuple(map(new, template.co_varnames)),
+        co_names=tuple(map(new, template.co_names)),
+        co_consts=tuple(new(c) if isinstance(c, str) else c for c in template.co_consts),
     )
 
 
