@@ -20,6 +20,7 @@ from tests.conftest import WritePlugin
 # modules only those need (dataclasses, inspect with ast and dis, copy, queue, heapq): manifold's values
 # are made by manifold._values.
 NOT_FOR_MANAGER = (
+    "datetime",
     "dataclasses",
     "inspect",
     "ast",
@@ -57,9 +58,11 @@ NOT_FOR_MANAGER = (
 
 # A warm start of plugins without version rules, markers, settings or configs: the manifests come from
 # the snapshot, so nothing parses TOML, checks a schema, gates or resolves, and no version rule is
-# evaluated. It starts the worker (queue). (The snapshot it reads, with its diagnostics and the manifest
-# cache's context, is imported with the manager: every start with a cache folder reads it.)
+# evaluated. It starts the worker (queue) and stamps its records (datetime). (The snapshot it reads,
+# with its diagnostics and the manifest cache's context, is imported with the manager: every start with
+# a cache folder reads it.)
 _WARM_START_NEEDS = (
+    "datetime",
     "packaging",
     "queue",
     "heapq",

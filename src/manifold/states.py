@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from manifold._values import field, value_type
 from manifold.codes import ReasonCode
 
 if TYPE_CHECKING:
+    import datetime
+
     from manifold.manifest.model import Essentials, Manifest
 
 T = TypeVar("T")
