@@ -103,6 +103,13 @@ def test_importing_the_manager_compiles_no_code() -> None:
     assert _imported(code, ()).splitlines()[0] == "[]"
 
 
+def test_importing_the_manager_leaves_the_collector_as_it_found_it() -> None:
+    code = "import gc\ngc.disable()\nfrom manifold import Manager\nprint(gc.isenabled())\n"
+    assert _imported(code, ()).splitlines()[0] == "False"
+    code = "import gc\nfrom manifold import Manager, validate\nprint(gc.isenabled(), gc.get_freeze_count())\n"
+    assert _imported(code, ()).splitlines()[0] == "True 0"
+
+
 def test_the_command_help_imports_neither_the_library_nor_dataclasses() -> None:
     code = "from manifold.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
     names = ("dataclasses", "pathlib", "json", "manifold.config", "manifold.manager")
