@@ -146,6 +146,7 @@ def test_a_value_cannot_derive_from_another() -> None:
 
 
 # A field as a test declares it: how it is given (see _declared), its name and its default or factory's value.
+PREFIXES = ("", "_factory_", "_default_")  # a field's names in its value's constructor
 CHECKED: list[object] = []  # the values __post_init__ was called on
 KINDS = ("plain", "default", "factory", "hidden-default", "hidden-factory", "hidden")
 NAMES = st.from_regex(r"\A[a-z][a-z0-9_]{0,6}\Z").filter(lambda name: not keyword.iskeyword(name) and name != "self")
@@ -224,6 +225,8 @@ def test_values_of_one_shape_share_a_constructor_but_no_name_default_or_factory(
         assert ([made_now] if post_init else []) == CHECKED
         code = value.__init__.__code__
         assert code.co_filename == f"<value {__name__}.Value>"
+        own = {"self", "_set", "_FACTORY", "__post_init__"} | {f"{p}{n}" for n in own_names for p in PREFIXES}
+        assert {*code.co_names, *(c for c in code.co_consts if isinstance(c, str))} <= own  # no placeholder left
         assert code.co_varnames == (
             "self",
             *(name for kind, name in zip(kinds, own_names, strict=True) if kind in KINDS[:3]),
