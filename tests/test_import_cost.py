@@ -24,6 +24,7 @@ NOT_FOR_MANAGER = (
     "logging",
     "traceback",
     "string",
+    "datetime",
     "dataclasses",
     "inspect",
     "ast",
@@ -52,6 +53,7 @@ NOT_FOR_MANAGER = (
     "manifold.sources.fanout",
     "manifold.graph",
     "manifold.lifecycle.rescan",
+    "manifold.lifecycle.points",
     "manifold.hooks",
     "manifold.validation",
     "manifold.tools",
@@ -60,9 +62,11 @@ NOT_FOR_MANAGER = (
 
 # A warm start of plugins without version rules, markers, settings or configs: the manifests come from
 # the snapshot, so nothing parses TOML, checks a schema, gates or resolves, and no version rule is
-# evaluated. It starts the worker (queue). (The snapshot it reads, with its diagnostics and the manifest
-# cache's context, is imported with the manager: every start with a cache folder reads it.)
+# evaluated. It starts the worker (queue) and stamps its records (datetime). (The snapshot it reads,
+# with its diagnostics and the manifest cache's context, is imported with the manager: every start with
+# a cache folder reads it.)
 _WARM_START_NEEDS = (
+    "datetime",
     "packaging",
     "queue",
     "heapq",
@@ -85,6 +89,29 @@ def _imported(code: str, names: tuple[str, ...], cwd: Path | None = None) -> str
 
 def test_importing_the_manager_imports_only_what_a_start_needs() -> None:
     assert _imported("from manifold import Manager\n", NOT_FOR_MANAGER) == "[]\n"
+
+
+def test_importing_the_manager_compiles_no_code() -> None:
+    """Values take their constructors from templates written out ahead, and no type is written as text where
+    ``typing`` would compile it (a ``TypedDict``, ``Generic["..."]``): the compiler is not even set up."""
+    code = (
+        "import builtins\n"
+        "compiled = []\n"
+        "def compile(source, filename, *args, _compile=builtins.compile, **kwargs):\n"
+        "    compiled.append(str(filename)) if str(filename).startswith('<') else None  # not a module's file\n"
+        "    return _compile(source, filename, *args, **kwargs)\n"
+        "builtins.compile = compile\n"
+        "from manifold import Manager\n"
+        "print(compiled)\n"
+    )
+    assert _imported(code, ()).splitlines()[0] == "[]"
+
+
+def test_importing_the_manager_leaves_the_collector_as_it_found_it() -> None:
+    code = "import gc\ngc.disable()\nfrom manifold import Manager\nprint(gc.isenabled())\n"
+    assert _imported(code, ()).splitlines()[0] == "False"
+    code = "import gc\nfrom manifold import Manager, validate\nprint(gc.isenabled(), gc.get_freeze_count())\n"
+    assert _imported(code, ()).splitlines()[0] == "True 0"
 
 
 def test_the_command_help_imports_neither_the_library_nor_dataclasses() -> None:

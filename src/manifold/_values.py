@@ -16,9 +16,15 @@ that import. Not supported (refused or absent): a value deriving from another, `
 from __future__ import annotations
 
 import _thread
+import builtins
 from collections.abc import Callable
+from functools import cache
+from keyword import iskeyword
 from operator import attrgetter
+from types import CodeType, FunctionType
 from typing import Any, TypeVar, dataclass_transform, overload
+
+from manifold._constructors import CONSTRUCTORS
 
 __all__ = ["field", "fields", "replace", "value_type"]
 
@@ -167,38 +173,120 @@ def _build(cls: type, frozen: bool) -> Any:
 
 
 def _init(cls: type, fields: list[_Field], frozen: bool, post_init: bool) -> Callable[..., None]:
-    """The constructor, compiled from its text as a dataclass's is (its signature is what callers see)."""
+    """The constructor, the code a dataclass would compile for it (its signature is what callers see).
+
+    Its code is that of a template of the same shape, written out ahead in ``manifold._constructors``
+    (or compiled once per shape), with the field names put in place of the template's: so importing
+    manifold compiles nothing. Defaults are the function's ``__defaults__``; factories and the defaults
+    of fields outside the constructor are read from its globals.
+    """
     scope: dict[str, Any] = {"_set": object.__setattr__, "_FACTORY": _FACTORY}
-    params = ["self"]
-    lines = []
+    kinds = []  # one letter per field the constructor sets: see _shape_text
+    names = []
+    defaults = []
     for f in fields:
-        target = f"_set(self, {f.name!r}, %s)" if frozen else f"self.{f.name} = %s"
         if f.default_factory is not _MISSING:
             scope[f"_factory_{f.name}"] = f.default_factory
+            kinds.append("F" if f.init else "f")
             if f.init:
-                params.append(f"{f.name}=_FACTORY")
-                lines.append(target % f"_factory_{f.name}() if {f.name} is _FACTORY else {f.name}")
-            else:
-                lines.append(target % f"_factory_{f.name}()")
+                defaults.append(_FACTORY)
         elif f.init:
             if f.default is not _MISSING:
                 scope[f"_default_{f.name}"] = f.default
-                params.append(f"{f.name}=_default_{f.name}")
-            elif len(params) > 1 and "=" in params[-1]:
+                defaults.append(f.default)
+            elif defaults:
                 raise TypeError(f"non-default argument {f.name!r} follows default argument")
-            else:
-                params.append(f.name)
-            lines.append(target % f.name)
+            kinds.append("I")
         elif f.default is not _MISSING:
             scope[f"_default_{f.name}"] = f.default
-            lines.append(target % f"_default_{f.name}")
-    if post_init:
-        lines.append("self.__post_init__()")
-    text = f"def __init__({', '.join(params)}):\n    " + "\n    ".join(lines or ["pass"]) + "\n"
-    exec(compile(text, f"<value {cls.__module__}.{cls.__qualname__}>", "exec"), scope)
-    init: Callable[..., None] = scope["__init__"]
+            kinds.append("d")
+        else:
+            continue
+        names.append(f.name)
+    scope["__builtins__"] = builtins.__dict__  # what exec() would have put there
+    filename = f"<value {cls.__module__}.{cls.__qualname__}>"
+    shape = _shape(frozen, "".join(kinds), post_init)
+    if all(_plain(name) for name in names):
+        code = _renamed(_template(shape), names).replace(co_filename=filename)
+    else:  # a name the template's own names could clash with: its own text, as before
+        code = _code(_shape_text(shape, names), filename)
+    init: Callable[..., None] = FunctionType(code, scope, "__init__", tuple(defaults) or None)
+    scope["__init__"] = init  # as exec() of its text would have left it
     init.__annotations__ = {f.name: f.type for f in fields if f.init} | {"return": None}
     return init
+
+
+def _shape(frozen: bool, kinds: str, post_init: bool) -> str:
+    """A constructor's shape: ``frozen_IIF`` (or ``mutable_...``), ending ``_post`` if it calls ``__post_init__``."""
+    return f"{'frozen' if frozen else 'mutable'}_{kinds}{'_post' if post_init else ''}"
+
+
+def _shape_text(shape: str, names: list[str]) -> str:
+    """The constructor of a shape, as text, for fields named ``names``. One letter per field: ``I`` a
+    parameter, ``F`` a parameter with a default factory, ``f`` a factory outside the constructor, ``d`` a
+    default outside it (a parameter's default is the function's, not the text's)."""
+    frozen, kinds, *post = shape.split("_")
+    params = ["self"]
+    lines = []
+    for kind, name in zip(kinds, names, strict=True):
+        target = f"_set(self, {name!r}, %s)" if frozen == "frozen" else f"self.{name} = %s"
+        if kind in "IF":
+            params.append(name)
+        if kind == "I":
+            lines.append(target % name)
+        elif kind == "F":
+            lines.append(target % f"_factory_{name}() if {name} is _FACTORY else {name}")
+        elif kind == "f":
+            lines.append(target % f"_factory_{name}()")
+        else:
+            lines.append(target % f"_default_{name}")
+    if post:
+        lines.append("self.__post_init__()")
+    return f"def __init__({', '.join(params)}):\n    " + "\n    ".join(lines or ["pass"]) + "\n"
+
+
+def _placeholders(shape: str) -> list[str]:
+    return [f"_{i}" for i in range(len(shape.split("_")[1]))]
+
+
+@cache
+def _template(shape: str) -> CodeType:
+    """The code of a shape with placeholder names (``_0``, ``_1``...): written out ahead, or compiled once."""
+    written = CONSTRUCTORS.get(shape)
+    if written is not None:
+        return written
+    return _code(_shape_text(shape, _placeholders(shape)), "<value>")
+
+
+def _code(text: str, filename: str) -> CodeType:
+    """The code of the one function ``text`` defines."""
+    (code,) = (c for c in compile(text, filename, "exec").co_consts if isinstance(c, CodeType))
+    return code
+
+
+def _plain(name: str) -> bool:
+    """Whether ``name`` can take a placeholder's place without meeting one of the template's own names."""
+    return (
+        name.isidentifier()
+        and not iskeyword(name)
+        and name not in ("self", "_set", "_FACTORY", "__post_init__")
+        and not name.startswith(("_factory_", "_default_"))
+    )
+
+
+def _renamed(template: CodeType, names: list[str]) -> CodeType:
+    """The template's code with its placeholders replaced by ``names``: as if compiled from their text."""
+
+    def new(name: str) -> str:  # _3 -> names[3], _factory__3 -> _factory_<names[3]>, _default__3 likewise
+        head, _, index = name.rpartition("_")
+        return head + names[int(index)] if name[:1] == "_" and index.isdigit() else name
+
+    return template.replace(
+        co_firstlineno=1,
+        co_varnames=tuple(map(new, template.co_varnames)),
+        co_names=tuple(map(new, template.co_names)),
+        co_consts=tuple(new(c) if isinstance(c, str) else c for c in template.co_consts),
+    )
 
 
 def _key(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
@@ -305,3 +393,53 @@ class _LazyFields:
         found: dict[str, Any] = shadow.__dataclass_fields__
         type.__setattr__(owner, "__dataclass_fields__", found)  # read once
         return found
+
+
+def written_constructors() -> str:
+    """The text of ``manifold/_constructors.py``: the template of every shape manifold's values have, each
+    module of the package imported in this process (run it in a fresh one: ``python -m manifold._values``)."""
+    import importlib
+    import pkgutil
+
+    import manifold
+
+    shapes = set()
+    known = _template
+
+    def seen(shape: str) -> CodeType:
+        shapes.add(shape)
+        return known(shape)
+
+    globals()["_template"] = seen  # what each value built from now on asks for
+    try:
+        for module in pkgutil.walk_packages(manifold.__path__, "manifold."):
+            if not module.name.endswith("__main__"):
+                importlib.import_module(module.name)
+    finally:
+        globals()["_template"] = known
+    parts = [
+        '"""The constructors of the shapes of manifold\'s values, with placeholder names: ``manifold._values``',
+        "renames a copy of one for each value, so that importing manifold compiles none. Generated by",
+        '``python -m manifold._values``; do not edit."""',
+        "",
+        "from __future__ import annotations  # the flags of a constructor compiled by manifold._values",
+        "",
+        "CONSTRUCTORS = {}",
+    ]
+    for shape in sorted(shapes):
+        parts += [
+            "",
+            "",
+            _shape_text(shape, _placeholders(shape)).rstrip("\n"),
+            f"CONSTRUCTORS[{shape!r}] = __init__.__code__",
+        ]
+    parts += ["", "del __init__", ""]
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from pathlib import Path
+
+    from manifold._values import written_constructors as write
+
+    Path(__file__).with_name("_constructors.py").write_text(write(), encoding="utf-8")

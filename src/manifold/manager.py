@@ -16,7 +16,6 @@ from manifold.lifecycle.activation import Activation
 from manifold.lifecycle.discovery import Discovery, apply_point_defaults, log_unavailable
 from manifold.lifecycle.extensions import ExtensionLoader
 from manifold.lifecycle.listeners import Listener
-from manifold.lifecycle.points import PointOptions, host_point
 from manifold.lifecycle.records import ACTIVATABLE, LoadReport, Plugins, RescanResult
 from manifold.lifecycle.redact import LogRedaction, Secrets
 from manifold.lifecycle.runner import HostLock, Runner
@@ -28,6 +27,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
     from manifold.hooks import After, Before, HookCaller, HookRelay
+    from manifold.lifecycle.points import PointOptions
     from manifold.manifest.model import ExtensionPoint
     from manifold.states import PluginInfo
 
@@ -169,6 +169,8 @@ class Manager:
 
         ``order`` and ``timeout`` are those of ``[[extension-points]]`` (see docs/hooks.md).
         Raises SettingsError listing every problem of the declaration."""
+        from manifold.lifecycle.points import host_point  # a typed dict: building it at import compiles its types
+
         point = host_point(point_id, **options)
         return self._declare(point)
 

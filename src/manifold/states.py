@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from manifold._values import field, value_type
 from manifold.codes import ReasonCode
 
 if TYPE_CHECKING:
+    import datetime
+
     from manifold.manifest.model import Essentials, Manifest
 
 T = TypeVar("T")
@@ -54,7 +55,13 @@ class Later(Generic[T]):
         raise NotImplementedError
 
 
-class Deferred(Later["Manifest | None"]):
+if TYPE_CHECKING:
+    _LaterManifest = Later[Manifest | None]
+else:  # the base unsubscripted at run time: a subscript written as text is compiled there (typing.ForwardRef)
+    _LaterManifest = Later
+
+
+class Deferred(_LaterManifest):
     """A plugin's manifest kept as data until it is first read (a warm start's snapshot holds them so):
     ``get()`` builds it once, and returns None when it cannot be built; ``essentials()`` reads only what
     activating the plugin needs (None when it cannot be read)."""

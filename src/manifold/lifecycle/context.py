@@ -72,7 +72,13 @@ built_on_read(PluginContext, "manifest")
 built_on_read(PluginContext, "version")
 
 
-class VersionText(Later["Version"]):
+if TYPE_CHECKING:
+    _LaterVersion = Later[Version]
+else:  # the base unsubscripted at run time: a subscript written as text is compiled there (typing.ForwardRef)
+    _LaterVersion = Later
+
+
+class VersionText(_LaterVersion):
     """A plugin's version as its manifest writes it, parsed when first read."""
 
     __slots__ = ("_text", "_version")
