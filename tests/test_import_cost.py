@@ -62,7 +62,8 @@ NOT_FOR_MANAGER = (
 
 # A warm start of plugins without version rules, markers, settings or configs: the manifests come from
 # the snapshot, so nothing parses TOML, checks a schema, gates or resolves, and no version rule is
-# evaluated. It starts the worker (queue) and stamps its records (datetime). (The snapshot it reads,
+# evaluated. It starts the worker (queue); the states it prints are read from PluginInfos, whose times are
+# datetimes (a start alone imports no datetime: see below). (The snapshot it reads,
 # with its diagnostics and the manifest cache's context, is imported with the manager: every start with
 # a cache folder reads it.)
 _WARM_START_NEEDS = (
@@ -163,3 +164,37 @@ def test_a_warm_start_imports_no_reader_validator_or_version_rules(
     assert cold.splitlines()[:2] == ["['Exporter']", "['active', 'active']"]
     assert "tomllib" in cold or "tomli" in cold  # the first start reads the manifests and writes the cache
     assert _imported(start, NOT_FOR_WARM_START, cwd=plugins.parent) == "['Exporter']\n['active', 'active']\n[]\n"
+
+
+def test_times_are_kept_as_numbers_and_shown_as_datetimes_when_a_plugin_info_is_read(
+    plugins: Path, write_plugin: WritePlugin, tmp_path: Path
+) -> None:
+    write_plugin(
+        "md",
+        """
+        [plugin]
+        id = "acme.md"
+        version = "1.0"
+        packages = ["acme_md"]
+        class = "acme_md:Plugin"
+        activation = "eager"
+        """,
+        files={"acme_md/__init__.py": "class Plugin:\n    pass\n"},
+    )
+    start = (
+        "import sys, time\n"
+        "from manifold import Manager\n"
+        f"manager = Manager(['plugins'], cache_dir={str(tmp_path / 'cache')!r})\n"
+        "before = time.time()\n"
+        "report = manager.activate_all()\n"
+        "print('datetime' in sys.modules)\n"
+        "info = report.plugins['acme.md']\n"
+        "print('datetime' in sys.modules, info.activated_at.tzinfo, info.discovered_at <= info.activated_at)\n"
+        "print(abs(info.activated_at.timestamp() - before) < 60, info.changed_at >= info.activated_at)\n"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", start], capture_output=True, text=True, check=True, cwd=plugins.parent)
+        for _ in range(2)
+    ]
+    # cold: reading TOML imports datetime (TOML has dates); warm: nothing does until an info is read
+    assert [done.stdout for done in runs] == ["True\nTrue UTC True\nTrue True\n", "False\nTrue UTC True\nTrue True\n"]
