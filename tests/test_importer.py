@@ -8,6 +8,7 @@ import inspect
 import itertools
 import marshal
 import os
+import shutil
 import sys
 import tempfile
 import textwrap
@@ -580,10 +581,39 @@ def test_bytecode_is_cached_checked_by_the_source_hash(
     assert data[:16] == MAGIC_NUMBER + (0b11).to_bytes(4, "little") + source_hash(source.encode())
 
     # A pyc whose hash matches the source is used as it is (so caching still saves the compile).
-    pyc.write_bytes(data[:16] + marshal.dumps(compile("VALUE = 'from cache'", str(pyc), "exec")))
+    module_path = str(root / f"{name}.py")
+    pyc.write_bytes(data[:16] + marshal.dumps(compile("VALUE = 'from cache'", module_path, "exec")))
     importer.remove("a")
     importer.add("a", [name], root)
     assert importlib.import_module(name).VALUE == "from cache"
+
+    # ... unless it was made for the same source at another path (a folder moved or copied along with its
+    # __pycache__): its code would name the other path in tracebacks. It is compiled again, and rewritten.
+    pyc.write_bytes(data[:16] + marshal.dumps(compile("VALUE = 'elsewhere'", "/elsewhere/mod.py", "exec")))
+    importer.remove("a")
+    importer.add("a", [name], root)
+    module = importlib.import_module(name)
+    assert module.VALUE == "from source"
+    assert marshal.loads(pyc.read_bytes()[16:]).co_filename == module_path
+
+
+def test_a_folder_copied_with_its_bytecode_runs_code_that_names_its_own_files(tmp_path: Path, bytecode: None) -> None:
+    name = unique("pkg")
+    source = "def where():\n    return where.__code__.co_filename\n"
+    first = write(tmp_path / "first", {f"{name}/__init__.py": source})
+    importer = PluginImporter()
+    importer.install()
+    try:
+        importer.add("a", [name], first)
+        assert importlib.import_module(name).where() == str(first / name / "__init__.py")
+        importer.remove("a")
+        second = tmp_path / "second"
+        shutil.copytree(first, second)  # the __pycache__ too: the same hash, another path
+        importer.add("a", [name], second)
+        assert importlib.import_module(name).where() == str(second / name / "__init__.py")
+    finally:
+        importer.remove("a")
+        importer.uninstall()
 
 
 # -- sys.meta_path ------------------------------------------------------------------------------------

@@ -111,17 +111,22 @@ def _modules_of(packages: frozenset[str]) -> tuple[str, ...]:
 _HASH_PYC_FLAGS = (0b01, 0b11)  # hash-based, unchecked or checked (PEP 552)
 
 
-def _cached_code(data: bytes, digest: bytes) -> types.CodeType | None:
-    """The code in a hash-based pyc made from the source with ``digest``; ``None`` if it is not one."""
+def _cached_code(data: bytes, digest: bytes, source_path: str) -> tuple[types.CodeType, bytes] | None:
+    """The code in a hash-based pyc made from the source with ``digest`` at ``source_path``, and the code as
+    the pyc holds it (marshalled); ``None`` if it is not one (a pyc carried along with a moved or copied
+    folder names the old path in its code, and in the tracebacks of its code: it is compiled again)."""
     if data[:4] != MAGIC_NUMBER or int.from_bytes(data[4:8], "little") not in _HASH_PYC_FLAGS:
         return None
     if data[8:16] != digest:
         return None
+    marshalled = data[16:]
     try:
-        code = marshal.loads(memoryview(data)[16:])
+        code = marshal.loads(marshalled)
     except (EOFError, ValueError, TypeError):
         return None
-    return code if isinstance(code, types.CodeType) else None
+    if not isinstance(code, types.CodeType) or code.co_filename != source_path:
+        return None
+    return code, marshalled
 
 
 class _HashCheckedLoader(SourceFileLoader):
@@ -144,12 +149,14 @@ class _HashCheckedLoader(SourceFileLoader):
             cached, stamp = cache.code(source_path, stamp)  # the stamp before the source is read
             if cached is not None:
                 return cached
-        code = self._compiled(source_path)
-        if cache is not None and stamp is not None:
-            cache.store(source_path, stamp, code)
+        code, marshalled = self._compiled(source_path, keep=cache is not None and stamp is not None)
+        if cache is not None and stamp is not None and marshalled is not None:
+            cache.store(source_path, stamp, marshalled)
         return code
 
-    def _compiled(self, source_path: str) -> types.CodeType:
+    def _compiled(self, source_path: str, *, keep: bool) -> tuple[types.CodeType, bytes | None]:
+        """The code of ``source_path`` from its checked pyc, else compiled (and its pyc written); and, when
+        ``keep`` or a pyc is written, the code marshalled (read from the pyc, or marshalled once for both)."""
         source = self.get_data(source_path)
         digest = source_hash(source)
         try:
@@ -158,16 +165,18 @@ class _HashCheckedLoader(SourceFileLoader):
             pyc_path = None
         if pyc_path is not None:
             try:
-                cached = _cached_code(self.get_data(pyc_path), digest)
+                cached = _cached_code(self.get_data(pyc_path), digest, source_path)
             except OSError:
                 cached = None
             if cached is not None:
                 return cached
         code = self.source_to_code(source, source_path)
-        if pyc_path is not None and not sys.dont_write_bytecode:
-            header = MAGIC_NUMBER + (0b11).to_bytes(4, "little") + digest
-            self.set_data(pyc_path, header + marshal.dumps(code))  # quietly skipped if not writable
-        return code
+        if pyc_path is None or sys.dont_write_bytecode:
+            return code, marshal.dumps(code) if keep else None
+        marshalled = marshal.dumps(code)
+        header = MAGIC_NUMBER + (0b11).to_bytes(4, "little") + digest
+        self.set_data(pyc_path, header + marshalled)  # quietly skipped if not writable
+        return code, marshalled
 
 
 def _adapted(spec: ModuleSpec, code_cache: CodeCache | None) -> ModuleSpec:

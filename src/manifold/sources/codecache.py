@@ -103,9 +103,9 @@ class CodeCache:
         self.hits += 1
         return code, stamp
 
-    def store(self, source_path: str, stamp: Stamp, code: types.CodeType) -> None:
-        """Keep ``code``, compiled from ``source_path`` as it was at ``stamp``, for ``release``."""
-        data = marshal.dumps(code)
+    def store(self, source_path: str, stamp: Stamp, data: bytes) -> None:
+        """Keep ``data``, the code compiled from ``source_path`` as it was at ``stamp``, marshalled (as a pyc
+        holds it), for ``release``."""
         with self._lock:
             self._new[source_path] = (stamp, data)
             self.misses += 1
