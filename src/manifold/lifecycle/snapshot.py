@@ -225,7 +225,10 @@ class Snapshot:
                     raise _Unsnapshotable(f"{record.id}: not in a folder on disk")
                 blob, where = (manifest.id, len(blobs)), (manifest.file, os.fspath(manifest.root))
                 blobs.append(marshal.dumps(dict(manifest.data)))
-                facts.append(marshal.dumps(_essentials_data(essentials_of(manifest))))
+                essentials = record.essentials  # kept on the record: activating it reads them next
+                facts.append(
+                    marshal.dumps(_essentials_data(essentials if essentials is not None else essentials_of(manifest)))
+                )
             settings: tuple[str, Any] | None = None
             if record.id in ordered:
                 settings = ("host", None) if record.id in given else ("computed", _thawed(record.settings))
@@ -238,7 +241,7 @@ class Snapshot:
                     _reason_data(record.reason),
                     record.discovered_at is not None,
                     record.stamp,
-                    tuple(_reason_data(w) for w in record.warnings),
+                    tuple(map(_reason_data, record.warnings)),
                     settings,
                     where,
                 )
