@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from manifold import ExtensionError, Manager, PluginInfo, StrictModeError
+from manifold import ExtensionError, LoadReport, Manager, PluginInfo, StrictModeError
 from manifold.testing import PluginFolder
 
 _counter = itertools.count()
@@ -324,6 +324,9 @@ def test_a_report_shows_each_plugin_as_it_was_when_made_even_when_read_later(
     assert {pid: info.state for pid, info in discovered.plugins.items()} == {"a": "resolved", "b": "resolved"}
     assert active.active == ["a", "b"]
     assert manager.report.active == ["a"]
+    assert active.plugins.state("b") == "active"  # type: ignore[attr-defined]  # a manager's PluginTable
+    own = LoadReport(dict(active.plugins), active.order, ())  # a report a host made itself: the same answers
+    assert own.active == active.active
     assert discovered.plugins["a"] is discovered.plugins["a"]
     assert discovered.plugins["a"].activated_at is None
     assert active.plugins["a"].activated_at is not None

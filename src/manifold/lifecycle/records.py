@@ -196,6 +196,10 @@ class PluginTable(Mapping[str, PluginInfo]):
     def __contains__(self, plugin_id: object) -> bool:
         return plugin_id in self._facts
 
+    def state(self, plugin_id: str) -> State:
+        """``self[plugin_id].state``, without making the ``PluginInfo``."""
+        return self._facts[plugin_id][0]
+
     def __repr__(self) -> str:
         return repr(dict(self))
 
@@ -213,7 +217,10 @@ class LoadReport:
 
     @property
     def active(self) -> list[str]:
-        return [pid for pid in self.order if self.plugins[pid].state == "active"]
+        plugins = self.plugins
+        if isinstance(plugins, PluginTable):  # a manager's report: the states without making PluginInfos
+            return [pid for pid in self.order if plugins.state(pid) == "active"]
+        return [pid for pid in self.order if plugins[pid].state == "active"]
 
     @property
     def warnings(self) -> dict[str, tuple[Reason, ...]]:
