@@ -111,8 +111,12 @@ def test_importing_the_manager_compiles_no_code() -> None:
 def test_importing_the_manager_leaves_the_collector_as_it_found_it() -> None:
     code = "import gc\ngc.disable()\nfrom manifold import Manager\nprint(gc.isenabled())\n"
     assert _imported(code, ()).splitlines()[0] == "False"
-    code = "import gc\nfrom manifold import Manager, validate\nprint(gc.isenabled(), gc.get_freeze_count())\n"
-    assert _imported(code, ()).splitlines()[0] == "True 0"
+    # The permanent generation as it was (empty on 3.11; CPython 3.12 keeps a few hundred of its own objects there)
+    code = (
+        "import gc\nfrozen = gc.get_freeze_count()\nfrom manifold import Manager, validate\n"
+        "print(gc.isenabled(), gc.get_freeze_count() == frozen)\n"
+    )
+    assert _imported(code, ()).splitlines()[0] == "True True"
 
 
 def test_the_command_help_imports_neither_the_library_nor_dataclasses() -> None:
