@@ -45,6 +45,23 @@ def write_plugin(plugins: Path) -> WritePlugin:
     return write
 
 
+@pytest.fixture
+def eager_plugin(write_plugin: WritePlugin) -> Path:
+    """One eager plugin, ``acme.md`` in ``plugins/md``, whose package holds an empty class ``Plugin``."""
+    return write_plugin(
+        "md",
+        """
+        [plugin]
+        id = "acme.md"
+        version = "1.0"
+        packages = ["acme_md"]
+        class = "acme_md:Plugin"
+        activation = "eager"
+        """,
+        files={"acme_md/__init__.py": "class Plugin:\n    pass\n"},
+    )
+
+
 @pytest.fixture(autouse=True)
 def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Managers built without a cache_dir (and subprocesses) write their cache here, not in the user's home."""

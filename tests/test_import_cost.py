@@ -171,20 +171,8 @@ def test_a_warm_start_imports_no_reader_validator_or_version_rules(
 
 
 def test_times_are_kept_as_numbers_and_shown_as_datetimes_when_a_plugin_info_is_read(
-    plugins: Path, write_plugin: WritePlugin, tmp_path: Path
+    plugins: Path, eager_plugin: Path, tmp_path: Path
 ) -> None:
-    write_plugin(
-        "md",
-        """
-        [plugin]
-        id = "acme.md"
-        version = "1.0"
-        packages = ["acme_md"]
-        class = "acme_md:Plugin"
-        activation = "eager"
-        """,
-        files={"acme_md/__init__.py": "class Plugin:\n    pass\n"},
-    )
     start = (
         "import sys, time\n"
         "from manifold import Manager\n"

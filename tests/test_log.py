@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.conftest import WritePlugin
 
 from manifold._log import LazyLogger, logger
 from manifold._secrets import MASK, Secrets
@@ -108,20 +107,8 @@ def test_filters_added_before_the_logger_is_made_are_put_on_it_when_it_is() -> N
 
 
 def test_a_warm_start_without_secrets_imports_no_logging_and_one_with_a_secret_masks_from_the_start(
-    plugins: Path, write_plugin: WritePlugin, tmp_path: Path
+    plugins: Path, eager_plugin: Path, tmp_path: Path
 ) -> None:
-    write_plugin(
-        "md",
-        """
-        [plugin]
-        id = "acme.md"
-        version = "1.0"
-        packages = ["acme_md"]
-        class = "acme_md:Plugin"
-        activation = "eager"
-        """,
-        files={"acme_md/__init__.py": "class Plugin:\n    pass\n"},
-    )
     start = (
         "import sys\n"
         "from manifold import Manager\n"
