@@ -47,15 +47,26 @@ import sys
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from manifold._log import logger
 from manifold.config import HostConfig
 from manifold.errors import describe
 from manifold.lifecycle.records import HOLDING_CODE, Plugins, Record, now
+from manifold.lifecycle.snapshot_data import (
+    Unsnapshotable,
+    essentials_data,
+    essentials_from,
+    handle_data,
+    handle_from,
+    point_data,
+    point_from,
+    reason_data,
+    reason_from,
+    thawed,
+)
 from manifold.manifest.diagnostics import Diagnostic
-from manifold.manifest.model import EMPTY, Essentials, Manifest, Reference, essentials_of, frozen
+from manifold.manifest.model import Essentials, Manifest, essentials_of, frozen
 from manifold.registry import ExtensionHandle, Point, Registry
 from manifold.sources.cache import cache_file, is_toml_data
 from manifold.sources.locations import FolderSource, Source
@@ -71,10 +82,6 @@ _MAGIC = b"MFDSNAPS"
 
 Listing = tuple[tuple[str, str, tuple[PlainPlugin, ...]], ...]
 """Per source: its name, its folder, and the plugin folders found in it with their manifests' stamps."""
-
-
-class _Unsnapshotable(ValueError):
-    """The state holds something a snapshot cannot keep (a callback's exception, a value marshal cannot write)."""
 
 
 class Snapshot:
@@ -154,7 +161,7 @@ class Snapshot:
                 manifest_id, index = blob
                 held = _Blob(self, blobs[index], facts[index], manifest_id, where, lock)
             if reason is not None:
-                reason = _reason(reason)
+                reason = reason_from(reason)
             record = Record(pid, held, source, state, reason, stamp if discovered else None, changed_at=stamp)
             if held is not None:
                 held.record = record
@@ -163,7 +170,7 @@ class Snapshot:
                     raise ValueError(f"a malformed stamp of {pid!r:.200}")
                 record.stamp = file_stamp_
             if warnings:
-                record.warnings = tuple(_reason(w) for w in warnings)  # type: ignore[misc]
+                record.warnings = tuple(reason_from(w) for w in warnings)  # type: ignore[misc]
             if settings is not None:
                 kind, data = settings
                 if kind == "host":
@@ -185,7 +192,8 @@ class Snapshot:
         (with a warning, the snapshot removed) when its blob cannot be read."""
         try:
             points, handles = marshal.loads(blob)
-            return tuple(_point(values) for values in points), tuple(_handle(values, loader) for values in handles)
+            built = tuple(map(point_from, points))
+            return built, tuple(handle_from(values, loader) for values in handles)
         except Exception as e:  # a payload this code did not write (its checksum forged)
             logger.warning(
                 "snapshot %s damaged: its points and extensions cannot be built (%s); the next start reads every "
@@ -222,45 +230,32 @@ class Snapshot:
             blob = where = None
             if manifest is not None:
                 if not isinstance(manifest.root, Path):
-                    raise _Unsnapshotable(f"{record.id}: not in a folder on disk")
+                    raise Unsnapshotable(f"{record.id}: not in a folder on disk")
                 blob, where = (manifest.id, len(blobs)), (manifest.file, os.fspath(manifest.root))
                 blobs.append(marshal.dumps(dict(manifest.data)))
                 essentials = record.essentials  # kept on the record: activating it reads them next
                 facts.append(
-                    marshal.dumps(_essentials_data(essentials if essentials is not None else essentials_of(manifest)))
+                    marshal.dumps(essentials_data(essentials if essentials is not None else essentials_of(manifest)))
                 )
             settings: tuple[str, Any] | None = None
             if record.id in ordered:
-                settings = ("host", None) if record.id in given else ("computed", _thawed(record.settings))
+                settings = ("host", None) if record.id in given else ("computed", thawed(record.settings))
             records.append(
                 (
                     record.id,
                     blob,
                     record.source,
                     record.state,
-                    _reason_data(record.reason),
+                    reason_data(record.reason),
                     record.discovered_at is not None,
                     record.stamp,
-                    tuple(map(_reason_data, record.warnings)),
+                    tuple(map(reason_data, record.warnings)),
                     settings,
                     where,
                 )
             )
-        points = tuple(_point_data(p) for p in registry.points.values() if p.plugin is not None)
-        handles = tuple(
-            (
-                h.plugin,
-                h.point,
-                h.index,
-                None if h.ref is None else (h.ref.module, h.ref.qualname),
-                h.id,
-                h.priority,
-                _thawed(h.config),
-                h.order,
-                h.wrapper,
-            )
-            for h in registry.all_extensions()
-        )
+        points = tuple(point_data(p) for p in registry.points.values() if p.plugin is not None)
+        handles = tuple(handle_data(h) for h in registry.all_extensions())
         return (
             self.listing,
             tuple(records),
@@ -327,7 +322,7 @@ class _Blob(Deferred):
     def essentials(self) -> Essentials | None:
         """Read from the snapshot alone (the ``Record`` keeps them); from the manifest when they cannot be."""
         try:
-            return _essentials(marshal.loads(self._facts), self)
+            return essentials_from(marshal.loads(self._facts), self.manifest_id, self.where)
         except Exception:  # a payload this code did not write (its checksum forged): the manifest decides
             manifest = self.get()
             return None if manifest is None else essentials_of(manifest)
@@ -349,70 +344,7 @@ class _Blob(Deferred):
 _UNBUILT: Any = object()
 
 
-# -------------------------------------------------------------------------------- values as data
-def _reason_data(reason: Reason | None) -> tuple[Any, ...] | None:
-    if reason is None:
-        return None
-    if reason.error is not None or reason.traceback:
-        raise _Unsnapshotable(f"a reason with an exception: {reason.code}")
-    return reason.code, reason.message, reason.chain, reason.phase, _reason_data(reason.cause)
-
-
-def _reason(data: Any) -> Reason | None:
-    if data is None:
-        return None
-    code, message, chain, phase, cause = data
-    if type(message) is not str or type(chain) is not tuple:
-        raise ValueError("a malformed reason")
-    return Reason(code, message, chain, phase, cause=_reason(cause))
-
-
-def _essentials_data(essentials: Essentials) -> tuple[Any, ...]:
-    """What the snapshot keeps of ``essentials`` besides the id, file and folder (the record's ``where``);
-    the code's folder only when it is not the plugin's."""
-    ref = essentials.plugin_class
-    code_root = None if essentials.code_root == essentials.root else os.fspath(essentials.code_root)  # type: ignore[call-overload]
-    return (
-        essentials.version,
-        essentials.packages,
-        None if ref is None else (ref.module, ref.qualname),
-        essentials.activation,
-        tuple(sorted(essentials.requires)),
-        code_root,
-        essentials.installed,
-    )
-
-
-def _essentials(data: Any, blob: _Blob) -> Essentials:
-    version, packages, ref, activation, requires, code_root, installed = data
-    if not (
-        type(version) is str
-        and type(packages) is tuple
-        and all(type(name) is str for name in packages)
-        and (ref is None or (type(ref) is tuple and len(ref) == 2 and type(ref[0]) is type(ref[1]) is str))
-        and activation in ("eager", "lazy")
-        and type(requires) is tuple
-        and all(type(pid) is str for pid in requires)
-        and (code_root is None or type(code_root) is str)
-        and type(installed) is bool
-    ):
-        raise ValueError("not a plugin's essentials")
-    file, folder = blob.where
-    root = Path(folder)
-    return Essentials(
-        id=blob.manifest_id,
-        version=version,
-        file=file,
-        root=root,
-        code_root=root if code_root is None else Path(code_root),
-        packages=packages,
-        plugin_class=None if ref is None else Reference(*ref),
-        activation=activation,
-        requires=frozenset(requires),
-        installed=installed,
-    )
-
-
+# -------------------------------------------------------------------------------- what a snapshot does not hold
 def _read_again(file: str, root: Path, plugin_id: str, config: HostConfig) -> tuple[Manifest | None, str]:
     """The manifest of ``plugin_id`` read from ``file`` again, or None and what went wrong."""
     from manifold.manifest.read import parse_manifest
@@ -425,69 +357,6 @@ def _read_again(file: str, root: Path, plugin_id: str, config: HostConfig) -> tu
     if manifest.id != plugin_id:
         return None, f"found the manifest of {manifest.id!r}"
     return manifest, ""
-
-
-def _handle(fields: Any, loader: Callable[[ExtensionHandle], Any]) -> ExtensionHandle:
-    plugin, point, index, ref, ext_id, priority, config, order, wrapper = fields
-    return ExtensionHandle(
-        plugin=plugin,
-        point=point,
-        index=index,
-        ref=None if ref is None else Reference(*ref),
-        id=ext_id,
-        priority=priority,
-        config=MappingProxyType(config) if config else EMPTY,  # a fresh table: no copy needed
-        order=order,
-        loader=loader,
-        wrapper=wrapper,
-    )
-
-
-def _point_data(point: Point) -> tuple[Any, ...]:
-    interface = point.interface
-    if interface is not None and not isinstance(interface, Reference):
-        raise _Unsnapshotable(f"point {point.id}: an interface that is a class")
-    return (
-        point.id,
-        point.plugin,
-        point.description,
-        None if interface is None else (interface.module, interface.qualname),
-        point.cardinality,
-        None if point.config_schema is None else _thawed(point.config_schema),
-        point.hook,
-        point.parameters,
-        point.firstresult,
-        point.order,
-        point.timeout,
-    )
-
-
-def _point(data: Any) -> Point:
-    pid, plugin, description, interface, cardinality, schema, hook, parameters, firstresult, order, timeout = data
-    return Point(
-        pid,
-        plugin,
-        description,
-        None if interface is None else Reference(*interface),
-        cardinality,
-        schema,
-        hook,
-        parameters,
-        firstresult,
-        order,
-        timeout,
-    )
-
-
-def _thawed(value: Any) -> Any:
-    """``value`` with its read-only mappings as dicts (what marshal writes); lists and tuples as they are."""
-    if isinstance(value, MappingProxyType):
-        value = dict(value)
-    if type(value) is dict:
-        return {key: _thawed(item) for key, item in value.items()}
-    if type(value) in (list, tuple):
-        return type(value)(_thawed(item) for item in value)
-    return value
 
 
 def _host_settings(record: Record, config: HostConfig) -> Mapping[str, Any]:
