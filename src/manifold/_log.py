@@ -67,10 +67,7 @@ class LazyLogger:
         return None
 
     def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
-        real = self._made(level)
-        if real is not None:
-            kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1  # the caller's line, not this one
-            real.log(level, msg, *args, **kwargs)
+        self._forward(level, msg, args, kwargs)
 
     def isEnabledFor(self, level: int) -> bool:  # logging.Logger's name
         real = self._made(level)
