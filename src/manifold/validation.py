@@ -105,7 +105,7 @@ def validate(
     like contributions to a manifest's points, and a manifest that declares one is a ``duplicate-point``.
     ``progress``, when given, is called with ``(done, total)`` manifests read and checked, in this process
     only, the last call ``(total, total)`` (none when there is nothing to read); with forked workers
-    (``jobs``), ``done`` is an estimate: this process's share of the files done, scaled to all of them.
+    (``jobs``), ``done`` counts the files checked here and those whose results have come back from a worker.
     """
     declared = tuple(host_points)
     locations: list[ManifestLocation] = []

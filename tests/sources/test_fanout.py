@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import _thread
 import os
+import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 from tests.conftest import WritePlugin
 
+import manifold.sources.fanout
 from manifold import Manager, validate
-from manifold.sources.fanout import MIN_ITEMS_PER_JOB, fanout, usable_jobs
+from manifold.sources.fanout import MIN_ITEMS_PER_JOB, _runs, fanout, usable_jobs
 
 linux_only = pytest.mark.skipif(sys.platform != "linux", reason="manifold forks only on Linux")
 
@@ -41,14 +44,69 @@ def write_many(write_plugin: WritePlugin, count: int) -> None:
         write_plugin(name, manifest, files={f"t_{name}/__init__.py": f"{importer}class Plugin:\n    pass\n"})
 
 
+def slow(n: int) -> tuple[int, int]:
+    """``n * n`` and the process that computed it, slowly enough that every process takes runs."""
+    time.sleep(0.001)
+    return n * n, os.getpid()
+
+
 @linux_only
 def test_results_are_in_order_and_computed_by_several_processes() -> None:
-    results = fanout(lambda n: (n * n, os.getpid()), range(1000), jobs=3)
-    assert [value for value, _ in results] == [n * n for n in range(1000)]
+    results = fanout(slow, range(600), jobs=3)
+    assert [value for value, _ in results] == [n * n for n in range(600)]
     pids = [pid for _, pid in results]
     assert len(set(pids)) == 3
-    assert pids[0] == os.getpid()
-    assert pids[:334] == [os.getpid()] * 334  # this process takes the first chunk, a child each other one
+    assert os.getpid() in pids
+    # Each run of consecutive items is computed by one process.
+    for run in _runs(600, 3):
+        assert len({pids[i] for i in run}) == 1
+    assert no_children_left()
+
+
+@linux_only
+def test_a_process_slowed_down_takes_fewer_runs() -> None:
+    """Runs are taken as each process is ready for one: a child ten times slower than this process
+    computes far fewer of them (with halves fixed in advance it would compute one half)."""
+    parent = os.getpid()
+
+    def slower_in_child(n: int) -> int:
+        time.sleep(0.0005 if os.getpid() == parent else 0.005)
+        return os.getpid()
+
+    pids = fanout(slower_in_child, range(800), jobs=2)
+    assert 0 < sum(pid != parent for pid in pids) < 200
+    assert no_children_left()
+
+
+@linux_only
+def test_runs_are_small_and_cover_every_item_once() -> None:
+    for total, count in ((1000, 2), (7, 4), (33, 2), (100_000, 8)):
+        runs = _runs(total, count)
+        assert [i for run in runs for i in run] == list(range(total))
+        assert len(runs) <= 4096  # their numbers fit in a pipe filled before the fork
+        assert len(runs) >= min(total, 2 * count)  # every process has more than one to take
+
+
+@linux_only
+def test_a_child_killed_midway_has_its_runs_computed_here() -> None:
+    parent = os.getpid()
+
+    def dies_in_child(n: int) -> int:
+        if os.getpid() != parent and n > 100:
+            os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(0.0002)
+        return n * 3
+
+    assert fanout(dies_in_child, range(500), jobs=2) == [n * 3 for n in range(500)]
+    assert no_children_left()
+
+
+@linux_only
+def test_with_a_small_result_pipe_a_child_waits_and_every_result_arrives(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the pipe cannot be made large, a child waits for this process to read between its runs."""
+    monkeypatch.setattr(manifold.sources.fanout, "_PIPE_SIZE", 4096)
+    payload = "x" * 3000  # a run's results are larger than the pipe
+    assert fanout(lambda n: (n, payload), range(400), jobs=2) == [(n, payload) for n in range(400)]
     assert no_children_left()
 
 
@@ -158,17 +216,15 @@ def states(manager: Manager) -> dict[str, tuple[str, str | None]]:
 def test_discovery_reads_in_several_processes_with_the_same_outcome(
     write_plugin: WritePlugin, plugins: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import manifold.sources.fanout
-
     write_many(write_plugin, 400)
     forks: list[int] = []
-    real = manifold.sources.fanout._fork
+    real = manifold.sources.fanout._Shared._fork
 
-    def counted(function: object, chunk: object) -> object:
+    def counted(self: object, runs: int, dumps: object) -> None:
         forks.append(os.getpid())
-        return real(function, chunk)  # type: ignore[arg-type]
+        real(self, runs, dumps)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(manifold.sources.fanout, "_fork", counted)
+    monkeypatch.setattr(manifold.sources.fanout._Shared, "_fork", counted)
     cold = Manager([plugins], environ={}, cache_dir=tmp_path / "cache")
     cold.discover()
     assert len(forks) == min(len(os.sched_getaffinity(0)), 2) - 1  # 400 manifests: 2 processes at most
@@ -191,11 +247,9 @@ def test_discovery_reads_in_several_processes_with_the_same_outcome(
 def test_a_manager_with_jobs_1_never_forks(
     write_plugin: WritePlugin, plugins: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import manifold.sources.fanout
-
     write_many(write_plugin, 400)
     forks: list[object] = []
-    monkeypatch.setattr(manifold.sources.fanout, "_fork", lambda function, chunk: forks.append(chunk))
+    monkeypatch.setattr(manifold.sources.fanout._Shared, "_fork", lambda self, runs, dumps: forks.append(runs))
     manager = Manager([plugins], environ={}, cache=False, jobs=1)
     manager.discover()
     assert forks == []
@@ -230,11 +284,19 @@ def test_progress_in_one_process_counts_each_item() -> None:
 
 
 @linux_only
-def test_progress_with_children_is_this_process_share_scaled_to_all_items() -> None:
+def test_progress_with_children_counts_their_results_as_they_arrive() -> None:
     calls: list[tuple[int, int]] = []
-    assert fanout(lambda n: -n, range(1000), jobs=4, progress=lambda *call: calls.append(call)) == [
-        -n for n in range(1000)
-    ]
-    # this process computes 250 of the 1,000: each of its items counts for four, the total only at the end
-    assert calls == [(min(4 * done, 999), 1000) for done in range(1, 251)] + [(1000, 1000)]
+    results = fanout(slow, range(600), jobs=3, progress=lambda *call: calls.append(call))
+    assert [value for value, _ in results] == [n * n for n in range(600)]
+    done = [d for d, _ in calls]
+    assert {t for _, t in calls} == {600}
+    assert done == sorted(done)  # never goes back
+    assert calls[-1] == (600, 600)
+    assert done[:-1]
+    assert max(done[:-1]) < 600
+    # Here: one call per item computed here, and one per run received, which adds a whole run at once.
+    here = sum(pid == os.getpid() for _, pid in results)
+    steps = [b - a for a, b in zip([0, *done[:-2]], done[:-1], strict=True)]
+    assert steps.count(1) >= here - 1
+    assert any(step > 1 for step in steps)
     assert no_children_left()

@@ -1,26 +1,33 @@
 """Run one function over many items in forked worker processes, in order, falling back to this process.
 
 Validating a large drop-in folder is a loop of independent, CPU-bound steps (read, parse, check
-one manifest and its code), so on a machine with several cores it is split into contiguous
-chunks: forked children compute all chunks but the first, this process computes the first, then
-reads the children's results (pickled, through a pipe). Forking copies the already-imported
-modules and compiled validators, so a child starts in about a millisecond.
+one manifest and its code), so on a machine with several cores it is shared with forked children.
+The items are cut into small runs of consecutive items, and each process (this one and every child)
+takes the next run not yet taken until none is left: a process slowed by other load takes fewer,
+and all end within about one run of each other. A run is taken by reading its number from a pipe
+filled before the fork (a read of a few bytes from a pipe is atomic, so no run is taken twice).
+Each child sends the results of each of its runs as soon as they are computed (pickled, through a
+pipe of its own), and this process reads and unpickles what has arrived between two of its own
+runs, so that little is left to read once the last run is done. Forking copies the
+already-imported modules and compiled validators, so a child starts in about a millisecond.
 
 Forking is used only where it is safe and pays: on Linux, in a process running no other thread
 (a fork copies locks held by other threads), for enough items, with more than one usable CPU. The
 threads are the system's count (``/proc/self/task``), so one started by C code counts as well: it is
 what Python 3.12+ counts before warning that a fork "may lead to deadlocks in the child".
 Anything that goes wrong in a child (an exception, a crash, a result that does not pickle) makes
-this process compute that chunk itself, so the result never depends on whether a fork happened.
+this process compute the runs that child took and did not send, so the result never depends on
+whether a fork happened.
 """
 
 from __future__ import annotations
 
 import os
+import struct
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 __all__ = ["MIN_ITEMS_PER_JOB", "fanout", "usable_jobs"]
 
@@ -62,10 +69,9 @@ def fanout(
     """``[function(item) for item in items]``, computed by up to ``usable_jobs(len(items), jobs)`` processes.
 
     ``function`` must not depend on state that it changes (each child changes only its own copy),
-    and its results must pickle. ``progress``, called in this process only, gets ``(done, total)``
-    after each item: counted in one process; with children, an estimate, this process's share done
-    scaled to all items (the children run the same work at about its pace), below ``total`` until
-    every child's results are in; the last call is ``(total, total)``.
+    and its results must pickle. ``progress``, called in this process only, gets ``(done, total)``:
+    the items computed here and those whose results have arrived from the children, after each item
+    computed here (``total`` only once every result is in, in the last call).
     """
     count = usable_jobs(len(items), jobs)
     total = len(items)
@@ -73,25 +79,183 @@ def fanout(
         if progress is None:
             return [function(item) for item in items]
         return _counted(function, items, lambda done: progress(done, total))
-    size = -(-len(items) // count)
-    chunks = [items[start : start + size] for start in range(0, len(items), size)]
-    children = [_fork(function, chunk) for chunk in chunks[1:]]
-    try:
+    runs = _runs(total, count)
+    return _Shared(function, items, runs, progress).compute(count - 1)
+
+
+RUN_ITEMS = 16
+"""Items in one run (fewer when there are so many items that the runs would overflow the pipe of their
+numbers): small enough that the processes end within a few milliseconds of each other, large enough
+that sending a run costs little beside computing it."""
+
+_MAX_RUNS = 4096  # 16 KiB of run numbers: far below a pipe's buffer, so filling it never waits
+_RUN = struct.Struct("<I")  # a run's number in the pipe of runs
+_FRAME = struct.Struct("<Q")  # the length of one run's pickled results
+_PIPE_SIZE = 1 << 20  # a child's result pipe: a child never waits for this process to read
+
+
+def _runs(total: int, count: int) -> list[range]:
+    """``range(total)`` cut into consecutive runs."""
+    size = max(1, min(RUN_ITEMS, -(-total // (2 * count))), -(-total // _MAX_RUNS))
+    return [range(start, min(start + size, total)) for start in range(0, total, size)]
+
+
+class _Shared(Generic[T, R]):
+    """One ``fanout`` over several processes: the runs' pipe, the children, and the results so far."""
+
+    def __init__(
+        self,
+        function: Callable[[T], R],
+        items: Sequence[T],
+        runs: list[range],
+        progress: Callable[[int, int], None] | None,
+    ) -> None:
+        self.function, self.items, self.runs, self.progress = function, items, runs, progress
+        self.results: list[list[R] | None] = [None] * len(runs)
+        self.done = 0
+        self.children: dict[int, tuple[int, bytearray]] = {}  # read end of its pipe -> (pid, bytes not yet read)
+
+    def compute(self, children: int) -> list[R]:
+        import pickle  # here, before the fork, so that the children have it: one process (jobs=1) never needs it
+
+        try:
+            read, write = os.pipe()
+        except OSError:
+            read = write = -1
+        if read >= 0:
+            try:
+                os.write(write, b"".join(_RUN.pack(i) for i in range(len(self.runs))))
+            finally:
+                os.close(write)
+            try:
+                for _ in range(children):
+                    self._fork(read, pickle.dumps)
+                while (run := _take(read)) is not None:
+                    self._run(run)
+                    self._receive(pickle.loads, wait=False)
+                self._receive(pickle.loads, wait=True)
+            except BaseException:
+                while _take(read) is not None:  # the children take no other run, and end
+                    pass
+                for pipe, (pid, _) in self.children.items():
+                    os.close(pipe)  # a child still sending gets a broken pipe
+                    reap(pid)
+                raise
+            finally:
+                os.close(read)
+        for run, done in enumerate(self.results):  # taken by a child that did not send it (or no pipe)
+            if done is None:
+                self._run(run)
+        if self.progress is not None:
+            self.progress(len(self.items), len(self.items))
+        return [result for done in self.results for result in done]  # type: ignore[union-attr]
+
+    def _run(self, run: int) -> None:
+        function, items, progress = self.function, self.items, self.progress
         if progress is None:
-            results = [function(item) for item in chunks[0]]
-        else:
-            results = _counted(function, chunks[0], lambda done: progress(min(done * total // size, total - 1), total))
-    except BaseException:
-        for child in children:
-            if child is not None:
-                _discard(child)
-        raise
-    for chunk, child in zip(chunks[1:], children, strict=True):
-        done: list[R] | None = _collect(child) if child is not None else None
-        results += done if done is not None else [function(item) for item in chunk]
-    if progress is not None:
-        progress(total, total)
-    return results
+            self.results[run] = [function(items[i]) for i in self.runs[run]]
+            self.done += len(self.runs[run])
+            return
+        results: list[R] = []
+        total = len(items)
+        for i in self.runs[run]:
+            results.append(function(items[i]))
+            self.done += 1
+            progress(min(self.done, total - 1), total)
+        self.results[run] = results
+
+    def _fork(self, runs: int, dumps: Callable[..., bytes]) -> None:
+        """Start a child that computes runs until none is left, sending each one's results as it ends."""
+        for stream in (sys.stdout, sys.stderr):  # a child must not write this process's buffered output again
+            if stream is not None:
+                stream.flush()
+        try:
+            read, write = os.pipe()
+        except OSError:
+            return
+        try:
+            import fcntl
+
+            fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
+        except (ImportError, AttributeError, OSError):  # a smaller pipe: the child waits for this process to read
+            pass
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read)
+            os.close(write)
+            return
+        if pid == 0:  # the child: never returns
+            status = 1
+            try:
+                os.close(read)
+                for pipe in self.children:  # the other children's pipes are this process's to read
+                    os.close(pipe)
+                function, items = self.function, self.items
+                while (run := _take(runs)) is not None:
+                    data = dumps((run, [function(items[i]) for i in self.runs[run]]), protocol=5)
+                    _write_all(write, _FRAME.pack(len(data)) + data)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write)
+        os.set_blocking(read, False)
+        self.children[read] = (pid, bytearray())
+
+    def _receive(self, loads: Callable[[bytes], Any], *, wait: bool) -> None:
+        """Take in the runs the children have sent; with ``wait``, until every child has ended."""
+        for pipe in list(self.children):
+            pid, pending = self.children[pipe]
+            if wait:
+                os.set_blocking(pipe, True)
+            ended = False
+            while True:
+                try:
+                    chunk = os.read(pipe, _PIPE_SIZE)
+                except BlockingIOError:
+                    break
+                if not chunk:
+                    ended = True
+                    break
+                pending += chunk
+                self._unpack(pending, loads)
+            if ended:
+                del self.children[pipe]
+                os.close(pipe)
+                reap(pid)  # what it sent is kept whatever its status: each run arrives whole or not at all
+
+    def _unpack(self, pending: bytearray, loads: Callable[[bytes], Any]) -> None:
+        """Take the whole runs at the start of ``pending`` out of it."""
+        while len(pending) >= _FRAME.size:
+            (length,) = _FRAME.unpack_from(pending)
+            end = _FRAME.size + length
+            if len(pending) < end:
+                return
+            frame = bytes(pending[_FRAME.size : end])
+            del pending[:end]
+            try:
+                run, results = loads(frame)
+            except Exception:  # damaged: the run is computed here
+                continue
+            if not (type(run) is int and 0 <= run < len(self.runs) and self.results[run] is None):
+                continue  # not a run this process asked for, or one it has already
+            if type(results) is list and len(results) == len(self.runs[run]):
+                self.results[run] = results
+                self.done += len(results)
+                if self.progress is not None:
+                    self.progress(min(self.done, len(self.items) - 1), len(self.items))
+
+
+def _take(runs: int) -> int | None:
+    """The number of the next run not yet taken by any process, or None when none is left."""
+    data = os.read(runs, _RUN.size)
+    return _RUN.unpack(data)[0] if len(data) == _RUN.size else None
+
+
+def _write_all(pipe: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(pipe, view) :]
 
 
 def _counted(function: Callable[[T], R], items: Sequence[T], report: Callable[[int], None]) -> list[R]:
@@ -103,55 +267,7 @@ def _counted(function: Callable[[T], R], items: Sequence[T], report: Callable[[i
     return results
 
 
-def _fork(function: Callable[[T], R], chunk: Sequence[T]) -> tuple[int, int] | None:
-    """Start a child computing ``chunk``; its pid and the read end of its pipe (``None``: no child)."""
-    import pickle  # here, before the fork, so that the children have it: one process (jobs=1) never needs it
-
-    for stream in (sys.stdout, sys.stderr):  # a child must not write this process's buffered output again
-        stream.flush()
-    try:
-        read, write = os.pipe()
-        pid = os.fork()
-    except OSError:
-        return None
-    if pid == 0:  # the child: never returns
-        status = 1
-        try:
-            os.close(read)
-            data = pickle.dumps([function(item) for item in chunk], protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write, "wb") as pipe:
-                pipe.write(data)
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write)
-    return pid, read
-
-
-def _collect(child: tuple[int, int]) -> list[R] | None:
-    """The results a child sent, or ``None`` when it failed."""
-    import pickle
-
-    pid, read = child
-    with os.fdopen(read, "rb") as pipe:
-        data = pipe.read()
-    if _reap(pid) != 0:
-        return None
-    try:
-        results: list[R] = pickle.loads(data)
-    except Exception:
-        return None
-    return results
-
-
-def _discard(child: tuple[int, int]) -> None:
-    """Stop waiting for a child: it gets a broken pipe, exits, and is reaped."""
-    pid, read = child
-    os.close(read)
-    _reap(pid)
-
-
-def _reap(pid: int) -> int:
+def reap(pid: int) -> int:
     """The exit status of a child; 0 when the host has the system reap its children (SIGCHLD
     ignored): then what the child sent tells whether it finished."""
     try:
