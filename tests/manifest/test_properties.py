@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import marshal
 import tempfile
 import tomllib
 from pathlib import Path
@@ -15,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from manifold import DIAGNOSTIC_CODES, ManifestError, load_manifest, validate
+from manifold.manifest.parsed import ParsedFile
 from manifold.manifest.read import parse_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,6 +129,14 @@ def test_mutations_of_a_valid_manifest_never_raise(data: dict[str, Any]) -> None
             assert d.file is not None
             assert d.message
         parsed = parse_manifest(plugin / "plugin.toml", file="plugin.toml", root=plugin)
+        wire = parsed.to_wire()  # how a forked reader sends it back
+        assert wire is not None
+        try:
+            carried = marshal.loads(marshal.dumps(wire))
+        except ValueError:  # a TOML date, which marshal cannot store: such a file is pickled instead
+            assert "datetime" in repr(parsed.data)
+        else:
+            assert ParsedFile.from_wire(carried, plugin) == parsed
         if parsed.manifest is not None:
             assert load_manifest(plugin).id == data["plugin"]["id"]
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _thread
+import datetime
 import os
 import signal
 import sys
@@ -299,4 +300,45 @@ def test_progress_with_children_counts_their_results_as_they_arrive() -> None:
     steps = [b - a for a, b in zip([0, *done[:-2]], done[:-1], strict=True)]
     assert steps.count(1) >= here - 1
     assert any(step > 1 for step in steps)
+    assert no_children_left()
+
+
+@linux_only
+def test_results_carried_by_encode_and_decode_equal_the_computed_ones() -> None:
+    """``encode`` in the child, ``decode`` here: what this process gets is what the child computed; a run
+    holding a result that does not encode (None) or that marshal cannot store is pickled instead."""
+    parent = os.getpid()
+    decoded: list[int] = []
+
+    def compute(n: int) -> tuple[int, object, int]:
+        time.sleep(0.0005)
+        odd = None if n == 300 else (datetime.date(2026, 1, 1) if n == 400 else n * 2)
+        return n, odd, os.getpid()
+
+    def encode(result: tuple[int, object, int]) -> object:
+        return None if result[1] is None else result
+
+    def decode(item: int, wire: tuple[int, object, int]) -> tuple[int, object, int]:
+        decoded.append(item)
+        return wire
+
+    results = fanout(compute, range(600), jobs=2, encode=encode, decode=decode)
+    assert [(n, odd) for n, odd, _ in results] == [
+        (n, None if n == 300 else (datetime.date(2026, 1, 1) if n == 400 else n * 2)) for n in range(600)
+    ]
+    from_child = {n for n, _, pid in results if pid != parent}
+    assert from_child  # the child took runs
+    assert set(decoded) == from_child - {i for n in (300, 400) for run in _runs(600, 2) if n in run for i in run}
+    assert no_children_left()
+
+
+@linux_only
+def test_a_result_that_does_not_decode_is_computed_here() -> None:
+    parent = os.getpid()
+
+    def decode(item: int, wire: object) -> tuple[int, int]:
+        raise ValueError("cannot decode")
+
+    results = fanout(lambda n: (time.sleep(0.0005), n, os.getpid())[1:], range(400), jobs=2, encode=list, decode=decode)
+    assert results == [(n, parent) for n in range(400)]
     assert no_children_left()

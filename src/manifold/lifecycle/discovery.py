@@ -23,7 +23,6 @@ from manifold.states import Reason
 if TYPE_CHECKING:
     from manifold.manifest.diagnostics import Diagnostic
     from manifold.manifest.model import Manifest
-    from manifold.manifest.parsed import ParsedFile
     from manifold.sources.scan import ManifestLocation
 
 __all__ = ["Discovery", "apply_point_defaults", "log_unavailable"]
@@ -86,7 +85,7 @@ class Discovery:
         from manifold.graph.rules import invalid_reason, shadowed
         from manifold.manifest.diagnostics import Diagnostic
         from manifold.sources.cache import ManifestCache
-        from manifold.sources.scan import map_manifests, plain_locations
+        from manifold.sources.scan import plain_locations, read_manifests
 
         began = time.perf_counter()
         records: dict[str, Record] = {}
@@ -111,11 +110,7 @@ class Discovery:
         )
         # Read in forked processes when there are hundreds to read (never while other threads run).
         jobs = self.config.jobs
-
-        def read(location: ManifestLocation) -> ParsedFile:
-            return location.read(limits)
-
-        everything = cache.parse_all(locations, jobs) if cache is not None else map_manifests(read, locations, jobs)
+        everything = cache.parse_all(locations, jobs) if cache is not None else read_manifests(locations, limits, jobs)
         stamp = now()
         pids = [parsed.plugin_id or location.file for (_, location), parsed in zip(found, everything, strict=True)]
         earlier = shadowed(pids)  # the earlier source keeps an id

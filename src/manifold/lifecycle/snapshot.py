@@ -259,7 +259,7 @@ class Snapshot:
         return (
             self.listing,
             tuple(records),
-            tuple(tuple(d.to_dict().values()) for d in plugins.diagnostics),
+            tuple(d.fields() for d in plugins.diagnostics),
             plugins.order,
             {pid: list(needs) for pid, needs in plugins.needs.items()},
             {pid: list(ids) for pid, ids in plugins.needed_by.items()},

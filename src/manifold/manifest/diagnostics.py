@@ -54,6 +54,10 @@ class Diagnostic:
         """The diagnostic ``to_dict`` gave (e.g. read back from JSON)."""
         return cls(**data)
 
+    def fields(self) -> tuple[Any, ...]:
+        """The fields in order, as ``marshal`` stores them: ``Diagnostic(*fields)`` is this diagnostic again."""
+        return tuple(self.to_dict().values())
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "severity": self.severity,

@@ -7,12 +7,12 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from manifold._values import value_type
-from manifold.manifest.diagnostics import place
+from manifold.manifest.diagnostics import Diagnostic, place
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
-    from manifold.manifest.diagnostics import Diagnostic, Problem
+    from manifold.manifest.diagnostics import Problem
     from manifold.manifest.model import Manifest
 
 __all__ = ["ParsedFile"]
@@ -51,6 +51,23 @@ class ParsedFile:
     def relocated(self, problem: Problem) -> Problem:
         """``problem`` (found in ``data``) with the key path and words of where it is in ``file``."""
         return problem if self.relocate is None else self.relocate(problem)
+
+    def to_wire(self) -> tuple[Any, ...] | None:
+        """This file as ``marshal`` stores it, for ``from_wire`` in another process (which builds the
+        manifest again from ``data``); None when it holds what marshal cannot (a bundle member's placing)."""
+        if self.relocate is not None or self.folder is not None:
+            return None
+        diagnostics = tuple(d.fields() for d in self.diagnostics)
+        return self.file, diagnostics, self.manifest is not None, self.text, self.data, self.plugin_id
+
+    @classmethod
+    def from_wire(cls, wire: tuple[Any, ...], root: Traversable) -> ParsedFile:
+        """The file ``to_wire`` gave, of the plugin folder ``root``."""
+        from manifold.manifest.model import Manifest
+
+        file, diagnostics, valid, text, data, plugin_id = wire
+        manifest = Manifest.from_data(data, file=file, root=root) if valid else None
+        return cls(file, root, tuple(Diagnostic(*fields) for fields in diagnostics), manifest, text, data, plugin_id)
 
     def place(self, problems: Iterable[Problem]) -> list[Diagnostic]:
         """Problems found in ``data``, as diagnostics at their lines in ``file``."""

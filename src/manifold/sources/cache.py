@@ -28,7 +28,7 @@ from manifold.manifest.diagnostics import Diagnostic
 from manifold.manifest.limits import DEFAULT_MANIFEST_LIMITS, ManifestLimits
 from manifold.manifest.model import Manifest
 from manifold.manifest.parsed import ParsedFile
-from manifold.sources.scan import ManifestLocation, Stamp, map_manifests
+from manifold.sources.scan import ManifestLocation, Stamp, read_manifests
 from manifold.sources.sealed import (
     MAX_CACHE_FILES,
     MAX_CACHE_FOLDER_SIZE,
@@ -110,16 +110,11 @@ class ManifestCache:
 
     def parse_all(self, locations: Sequence[ManifestLocation], jobs: int | None = None) -> list[ParsedFile]:
         """The checked manifests at ``locations``: from the cache where unchanged, the others read
-        (by ``jobs`` processes, see ``map_manifests``) and kept for ``save``."""
+        (by ``jobs`` processes, see ``read_manifests``) and kept for ``save``."""
         stamps = [location.file_stamp for location in locations]  # None: not a real file, never cached
         found = [self._lookup(location, stamp) for location, stamp in zip(locations, stamps, strict=True)]
         missing = [i for i, parsed in enumerate(found) if parsed is None]
-        limits = self.limits
-
-        def read(location: ManifestLocation) -> ParsedFile:
-            return location.read(limits)
-
-        done = map_manifests(read, [locations[i] for i in missing], jobs)
+        done = read_manifests([locations[i] for i in missing], self.limits, jobs)
         for i, parsed in zip(missing, done, strict=True):
             found[i] = parsed
             self._store(locations[i], stamps[i], parsed)
@@ -146,7 +141,7 @@ class ManifestCache:
             stamp,
             location.file,
             parsed.data if parsed.manifest is not None else None,
-            tuple(tuple(d.to_dict().values()) for d in parsed.diagnostics),
+            tuple(d.fields() for d in parsed.diagnostics),
             parsed.plugin_id,
         )
 

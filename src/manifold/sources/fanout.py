@@ -22,6 +22,7 @@ whether a fork happened.
 
 from __future__ import annotations
 
+import marshal
 import os
 import struct
 import sys
@@ -65,6 +66,8 @@ def fanout(
     jobs: int | None = None,
     *,
     progress: Callable[[int, int], None] | None = None,
+    encode: Callable[[R], object] | None = None,
+    decode: Callable[[T, Any], R] | None = None,
 ) -> list[R]:
     """``[function(item) for item in items]``, computed by up to ``usable_jobs(len(items), jobs)`` processes.
 
@@ -72,6 +75,11 @@ def fanout(
     and its results must pickle. ``progress``, called in this process only, gets ``(done, total)``:
     the items computed here and those whose results have arrived from the children, after each item
     computed here (``total`` only once every result is in, in the last call).
+
+    ``encode`` and ``decode``, when given, carry the children's results more cheaply than pickle:
+    ``encode(result)`` (in the child) is what ``marshal`` stores, or None where it cannot be; this process
+    gets the result back as ``decode(item, encoded)``, which must equal it. A run holding a result that
+    does not encode is pickled.
     """
     count = usable_jobs(len(items), jobs)
     total = len(items)
@@ -80,7 +88,8 @@ def fanout(
             return [function(item) for item in items]
         return _counted(function, items, lambda done: progress(done, total))
     runs = _runs(total, count)
-    return _Shared(function, items, runs, progress).compute(count - 1)
+    wire = (encode, decode) if encode is not None and decode is not None else None
+    return _Shared(function, items, runs, progress, wire).compute(count - 1)
 
 
 RUN_ITEMS = 16
@@ -92,6 +101,7 @@ _MAX_RUNS = 4096  # 16 KiB of run numbers: far below a pipe's buffer, so filling
 _RUN = struct.Struct("<I")  # a run's number in the pipe of runs
 _FRAME = struct.Struct("<Q")  # the length of one run's pickled results
 _PIPE_SIZE = 1 << 20  # a child's result pipe: a child never waits for this process to read
+_MARSHALLED, _PICKLED = b"m", b"p"  # how a frame's run is carried: its results' ``encode``, or pickled
 
 
 def _runs(total: int, count: int) -> list[range]:
@@ -109,8 +119,9 @@ class _Shared(Generic[T, R]):
         items: Sequence[T],
         runs: list[range],
         progress: Callable[[int, int], None] | None,
+        wire: tuple[Callable[[R], object], Callable[[T, Any], R]] | None = None,
     ) -> None:
-        self.function, self.items, self.runs, self.progress = function, items, runs, progress
+        self.function, self.items, self.runs, self.progress, self.wire = function, items, runs, progress, wire
         self.results: list[list[R] | None] = [None] * len(runs)
         self.done = 0
         self.children: dict[int, tuple[int, bytearray]] = {}  # read end of its pipe -> (pid, bytes not yet read)
@@ -193,7 +204,8 @@ class _Shared(Generic[T, R]):
                     os.close(pipe)
                 function, items = self.function, self.items
                 while (run := _take(runs)) is not None:
-                    data = dumps((run, [function(items[i]) for i in self.runs[run]]), protocol=5)
+                    results = [function(items[i]) for i in self.runs[run]]
+                    data = self._encoded(run, results) or _PICKLED + dumps((run, results), protocol=5)
                     _write_all(write, _FRAME.pack(len(data)) + data)
                 status = 0
             finally:
@@ -202,7 +214,29 @@ class _Shared(Generic[T, R]):
         os.set_blocking(read, False)
         self.children[read] = (pid, bytearray())
 
-    def _receive(self, loads: Callable[[bytes], Any], *, wait: bool) -> None:
+    def _encoded(self, run: int, results: list[R]) -> bytes | None:
+        """The run's results as ``marshal`` stores their ``encode``, or None when one does not encode."""
+        if self.wire is None:
+            return None
+        encode = self.wire[0]
+        try:
+            encoded = [encode(result) for result in results]
+            if any(e is None for e in encoded):
+                return None
+            return _MARSHALLED + marshal.dumps((run, encoded))
+        except Exception:  # marshal cannot store a value in it (a TOML date): pickled
+            return None
+
+    def _decoded(self, frame: memoryview, loads: Callable[[memoryview], Any]) -> tuple[int, list[R]]:
+        """The run number and results in one frame a child sent."""
+        if frame[:1] != _MARSHALLED or self.wire is None:
+            run, results = loads(frame[1:])
+            return run, results
+        run, encoded = marshal.loads(frame[1:])
+        decode = self.wire[1]
+        return run, [decode(self.items[i], e) for i, e in zip(self.runs[run], encoded, strict=True)]
+
+    def _receive(self, loads: Callable[[memoryview], Any], *, wait: bool) -> None:
         """Take in the runs the children have sent; with ``wait``, until every child has ended."""
         for pipe in list(self.children):
             pid, pending = self.children[pipe]
@@ -224,17 +258,17 @@ class _Shared(Generic[T, R]):
                 os.close(pipe)
                 reap(pid)  # what it sent is kept whatever its status: each run arrives whole or not at all
 
-    def _unpack(self, pending: bytearray, loads: Callable[[bytes], Any]) -> None:
+    def _unpack(self, pending: bytearray, loads: Callable[[memoryview], Any]) -> None:
         """Take the whole runs at the start of ``pending`` out of it."""
         while len(pending) >= _FRAME.size:
             (length,) = _FRAME.unpack_from(pending)
             end = _FRAME.size + length
             if len(pending) < end:
                 return
-            frame = bytes(pending[_FRAME.size : end])
+            frame = memoryview(bytes(pending[_FRAME.size : end]))
             del pending[:end]
             try:
-                run, results = loads(frame)
+                run, results = self._decoded(frame, loads)
             except Exception:  # damaged: the run is computed here
                 continue
             if not (type(run) is int and 0 <= run < len(self.runs) and self.results[run] is None):

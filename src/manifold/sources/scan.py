@@ -50,6 +50,7 @@ __all__ = [
     "map_manifests",
     "plain_locations",
     "plain_plugins",
+    "read_manifests",
     "scan",
 ]
 
@@ -373,12 +374,31 @@ def find_manifests(
     return scan(given, str(given), limits, manifest_limits)
 
 
+def read_manifests(
+    locations: Sequence[ManifestLocation], limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS, jobs: int | None = None
+) -> list[ParsedFile]:
+    """Each manifest at ``locations`` read and checked on its own (``ManifestLocation.read``), in forked
+    processes when there are hundreds (``map_manifests``), which send them back marshalled
+    (``ParsedFile.to_wire``)."""
+    from manifold.manifest.parsed import ParsedFile
+
+    def read(location: ManifestLocation) -> ParsedFile:
+        return location.read(limits)
+
+    def decode(location: ManifestLocation, wire: Any) -> ParsedFile:
+        return ParsedFile.from_wire(wire, location.root)
+
+    return map_manifests(read, locations, jobs, encode=ParsedFile.to_wire, decode=decode)
+
+
 def map_manifests(
     function: Callable[[ManifestLocation], T],
     locations: Sequence[ManifestLocation],
     jobs: int | None = None,
     *,
     progress: Callable[[int, int], None] | None = None,
+    encode: Callable[[T], object] | None = None,
+    decode: Callable[[ManifestLocation, Any], T] | None = None,
 ) -> list[T]:
     """``[function(location) for location in locations]``, the manifest files on disk in forked processes
     when there are hundreds (``manifold.sources.fanout``).
@@ -386,6 +406,7 @@ def map_manifests(
     Bundle members and refused archives were read when their source was scanned: they are cheap,
     and their values hold the bundle's text and the archive, so they are done in this process, after
     the others. ``progress`` gets ``(done, len(locations))`` as ``fanout`` gives it, then after each of those.
+    ``encode`` and ``decode`` carry the results from the forked processes (see ``fanout``).
     """
     if not locations:
         return []
@@ -395,7 +416,8 @@ def map_manifests(
     plain = [i for i, location in enumerate(locations) if location.parsed is None]
     total = len(locations)
     counted = None if progress is None else (lambda done, _: progress(done, total))
-    done = dict(zip(plain, fanout(function, [locations[i] for i in plain], jobs, progress=counted), strict=True))
+    found = fanout(function, [locations[i] for i in plain], jobs, progress=counted, encode=encode, decode=decode)
+    done = dict(zip(plain, found, strict=True))
     results = []
     count = len(plain)
     for i, location in enumerate(locations):
