@@ -9,7 +9,7 @@ import posixpath
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from manifold._values import value_type
 from manifold.manifest.diagnostics import Diagnostic, Problem
@@ -52,6 +52,21 @@ class CodeScan:
     required: tuple[tuple[int, tuple[str, ...]], ...] = ()
     """Per extension (by index) whose ``ref`` names a plain top-level function: the parameters it
     cannot do without (no default), which a hook point must declare."""
+
+    def to_wire(self) -> tuple[Any, ...]:
+        """This scan as ``marshal`` stores it, for ``from_wire`` in another process."""
+        imports = tuple((i.file, i.module, i.line, i.column) for i in self.imports)
+        return tuple(d.fields() for d in self.diagnostics), imports, self.required
+
+    @classmethod
+    def from_wire(cls, wire: tuple[Any, ...]) -> CodeScan:
+        """The scan ``to_wire`` gave."""
+        diagnostics, imports, required = wire
+        return cls(
+            tuple(Diagnostic(*fields) for fields in diagnostics),
+            tuple(ImportSite(*site) for site in imports),
+            tuple((index, tuple(names)) for index, names in required),
+        )
 
 
 def scan_plugin(parsed: ParsedFile) -> CodeScan:
