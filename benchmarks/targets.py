@@ -68,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs = [
         ["peer_bench.py", "--n", str(small), "--repeat", str(args.repeat)],
         ["validate_bench.py", "--n", str(small), "--repeat", str(args.repeat)],
-        ["runtime_bench.py", "--n", str(small), str(large), "--repeat", "3"],
+        ["runtime_bench.py", "--n", str(small), str(large), "--repeat", "5"],
         ["hook_bench.py"],
         ["cli_bench.py", "--repeat", "11"],
     ]
