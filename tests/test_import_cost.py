@@ -62,10 +62,10 @@ NOT_FOR_MANAGER = (
 
 # A warm start of plugins without version rules, markers, settings or configs: the manifests come from
 # the snapshot, so nothing parses TOML, checks a schema, gates or resolves, and no version rule is
-# evaluated. It starts the worker (its queue is _queue's, without the queue module); the states it prints are
-# read from PluginInfos, whose times are datetimes (a start alone imports no datetime: see below). (The snapshot it reads,
-# with its diagnostics and the manifest cache's context, is imported with the manager: every start with
-# a cache folder reads it.)
+# evaluated. It starts the worker (its queue is _queue's, without the queue module); the states it prints
+# are read from PluginInfos, whose times are datetimes (a start alone imports no datetime: see below). (The
+# snapshot it reads, with its diagnostics and the manifest cache's context, is imported with the manager:
+# every start with a cache folder reads it.)
 _WARM_START_NEEDS = (
     "datetime",
     "packaging",
