@@ -22,8 +22,11 @@ from importlib.machinery import SourceFileLoader
 from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from manifold import ManifoldError, PackageClaimError, Reference, UsageError
 from manifold.importer import PluginImporter
@@ -709,12 +712,14 @@ def test_the_spec_of_a_top_level_name_is_pathfinders(importer: PluginImporter, t
     assert (str(folder) not in sys.path_importer_cache) == made_directly  # PathFinder caches a finder for the folder
 
 
-@pytest.mark.parametrize("prefix", [None, "pycache-prefix"])
+@pytest.mark.parametrize("prefix", [None, "pycache-prefix", "pycache-prefix/", "pycache//prefix//", "relative"])
 def test_a_package_spec_names_the_bytecode_file_cache_from_source_names(
     importer: PluginImporter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefix: str | None
 ) -> None:
-    # The importer writes the name for __init__.py itself (PYTHONPYCACHEPREFIX moves it: then it does not)
-    monkeypatch.setattr(sys, "pycache_prefix", None if prefix is None else str(tmp_path / prefix))
+    # The importer writes the name for __init__.py itself, under PYTHONPYCACHEPREFIX too (however it is spelt)
+    monkeypatch.setattr(
+        sys, "pycache_prefix", prefix if prefix in (None, "relative") else f"{tmp_path}{os.sep}{prefix}"
+    )
     name = unique()
     folder = write(tmp_path / "plugin", {f"{name}/__init__.py": ""})
     importer.add("p", [name], folder)
@@ -757,3 +762,21 @@ def test_the_stamp_taken_as_a_package_was_found_serves_one_read_of_its_code(tmp_
 def _stamp(path: Path) -> tuple[int, int, int, int]:
     found = path.stat()
     return found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    prefix=st.none() | st.text(alphabet="/ab.-", min_size=1, max_size=12),
+    base=st.text(alphabet="/ab.-", max_size=16),
+)
+def test_the_bytecode_name_of_a_package_init_is_the_one_cache_from_source_gives(prefix: str | None, base: str) -> None:
+    from manifold.importer import _init_cached
+
+    package = os.path.join(base, "pkg")  # as the importer makes it: a folder, then the package's name
+    with mock.patch.object(sys, "pycache_prefix", prefix):
+        made = _init_cached(package)
+        if made is not None:
+            assert made == cache_from_source(os.path.join(package, "__init__.py"))
+        else:
+            assert prefix is not None  # under a prefix, a relative folder: importlib is asked
+            assert not package.startswith("/")
