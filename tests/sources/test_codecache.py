@@ -8,14 +8,19 @@ import marshal
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from manifold import Manager
-from manifold.sources.codecache import CodeCache, _context
+from manifold.sources.codecache import CodeCache, _context, _written
 from manifold.sources.locations import as_source
+from manifold.sources.sealed import HEADER
 
 MODULE = '''
 """Plugin {n}."""
@@ -117,22 +122,33 @@ def test_without_the_cache_no_code_file_is_written(tmp_path: Path) -> None:
     assert not (tmp_path / "cache").exists() or not list((tmp_path / "cache").glob("code-*.bin"))
 
 
-def forge(path: Path, entries: object) -> None:
-    """A file with a good header and checksum around ``entries``: what only someone writing the cache can make."""
-    from manifold.sources.codecache import _FORMAT
-    from manifold.sources.sealed import HEADER, checksum
+def forge(path: Path, index: object, code: bytes = b"") -> None:
+    """A file with a good header and checksum around the index ``index``, then ``code``: what only someone
+    writing the cache can make."""
+    seal(path, marshal.dumps(index), code)
 
-    payload = marshal.dumps(entries)
-    path.write_bytes(HEADER.pack(b"MFDCODE\0", _FORMAT, len(payload), _context(), checksum(payload)) + payload)
+
+def forge_entries(path: Path, entries: dict[str, Any]) -> None:
+    """A file holding ``entries`` (``{path: (stamp, code)}``), written as the cache writes its entries."""
+    seal(path, *_written(entries))
+
+
+def seal(path: Path, payload: bytes, code: bytes) -> None:
+    from manifold.sources.codecache import _FORMAT
+    from manifold.sources.sealed import checksum
+
+    path.write_bytes(HEADER.pack(b"MFDCODE\0", _FORMAT, len(payload), _context(), checksum(payload)) + payload + code)
 
 
 def damaged_variants(good: bytes) -> dict[str, bytes]:
+    index_byte = HEADER.size + 10  # a byte of the index, which the header's checksum covers
     return {
         "empty": b"",
         "truncated header": good[:20],
-        "truncated payload": good[:-5],
+        "truncated code": good[:-5],
         "other magic": b"XXXXXXXX" + good[8:],
-        "bit flip in the payload": good[:-3] + bytes([good[-3] ^ 0x10]) + good[-2:],
+        "bit flip in the index": good[:index_byte] + bytes([good[index_byte] ^ 0x10]) + good[index_byte + 1 :],
+        "bit flip in the last entry's code": good[:-3] + bytes([good[-3] ^ 0x10]) + good[-2:],
         "longer": good + b"\0",
     }
 
@@ -149,9 +165,14 @@ def test_damage_is_a_warning_and_the_code_is_compiled_again(
     with caplog.at_level(logging.WARNING, logger="manifold"):
         manager, cache = start(tmp_path / "plugins", tmp_path / "cache")
     assert manager.report.active == ["p0", "p1"]
-    assert (cache.hits, cache.misses) == (0, 2)
-    if damage != "empty":
-        (message,) = [r.getMessage() for r in caplog.records if "code cache" in r.getMessage()]
+    messages = [r.getMessage() for r in caplog.records if "code cache" in r.getMessage()]
+    if damage == "bit flip in the last entry's code":  # each entry has its own checksum: only that one is lost
+        assert (cache.hits, cache.misses) == (1, 1)
+        assert messages == [f"code cache {path}: an entry is damaged; its code is compiled again"]
+    else:
+        assert (cache.hits, cache.misses) == (0, 2)
+    if damage not in ("empty", "bit flip in the last entry's code"):
+        (message,) = messages
         assert message.startswith(f"code cache {path} ignored (")
         assert message.endswith("); plugin code is compiled again")
     manager.close()
@@ -160,10 +181,34 @@ def test_damage_is_a_warning_and_the_code_is_compiled_again(
     }  # written again, whole
 
 
+def place(offset: int, length: int) -> bytes:
+    from manifold.sources.codecache import _PLACE
+
+    return _PLACE.pack(1, 2, 3, 4, offset, length, 0)
+
+
 @pytest.mark.parametrize(
     "entries",
-    [[1, 2], {"x": (1, 2)}, {"x": ((1, 2, 3), b"")}, {1: ((1, 2, 3, 4), b"")}, {"x": ((1, 2, 3, "4"), b"")}],
-    ids=["not a table", "short entry", "short stamp", "key not text", "stamp not numbers"],
+    [
+        [1, 2],
+        ((), b"", b""),
+        ([], b""),
+        ((1,), place(0, 0)),
+        (("x",), "not bytes"),
+        (("x",), b"\0" * 10),
+        (("x",), place(0, 10**6)),
+        (("x", "y"), place(0, 0) + place(0, 10**6)),
+    ],
+    ids=[
+        "not a tuple",
+        "three parts",
+        "paths not a tuple",
+        "path not text",
+        "places not bytes",
+        "places cut short",
+        "code beyond the file",
+        "last entry beyond the file",
+    ],
 )
 def test_malformed_entries_with_a_good_checksum_are_ignored(tmp_path: Path, entries: object) -> None:
     make(tmp_path / "plugins", 1)
@@ -180,11 +225,11 @@ def test_an_entry_that_is_not_the_code_of_its_file_is_compiled_again(tmp_path: P
     make(tmp_path / "plugins", 2)
     start(tmp_path / "plugins", tmp_path / "cache")[0].close()
     path = cache_file(tmp_path / "plugins", tmp_path / "cache")
-    entries = CodeCache(tmp_path / "cache", [as_source(tmp_path / "plugins").name])._loaded()
+    entries = CodeCache(tmp_path / "cache", [as_source(tmp_path / "plugins").name])._read()
     first, second = sorted(entries)
     # p0's entry with p1's code (its stamp kept): the file name inside the code gives it away
     forged = {first: (entries[first][0], entries[second][1]), second: (entries[second][0], b"not marshal data")}
-    forge(path, forged)
+    forge_entries(path, forged)
     forget_modules()
     manager, cache = start(tmp_path / "plugins", tmp_path / "cache")
     assert (cache.hits, cache.misses) == (0, 2)
@@ -254,18 +299,18 @@ def test_the_entries_are_let_go_once_imported_and_stale_ones_leave_the_file(tmp_
     assert sorted(Path(p).parent.name for p in entries) == ["cc_p1", "cc_p2", "cc_p3"]
 
 
-def test_plugins_used_one_at_a_time_read_the_file_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plugins_used_one_at_a_time_read_the_index_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     make(tmp_path / "plugins", 5)
     start(tmp_path / "plugins", tmp_path / "cache")[0].close()
     forget_modules()
     reads = []
-    real = CodeCache._read
+    real = CodeCache._index
 
     def counted(self: CodeCache) -> object:
         reads.append(self.path)
         return real(self)
 
-    monkeypatch.setattr(CodeCache, "_read", counted)
+    monkeypatch.setattr(CodeCache, "_index", counted)
     manager = Manager([tmp_path / "plugins"], environ={}, cache_dir=tmp_path / "cache", timeout=None)
     for i in range(5):  # a host activating its plugins one by one, as lazy use does
         assert manager.activate(f"p{i}")
@@ -273,3 +318,93 @@ def test_plugins_used_one_at_a_time_read_the_file_once(tmp_path: Path, monkeypat
     assert cache is not None
     assert (cache.hits, cache.misses, len(reads)) == (5, 0, 1)
     manager.close()
+
+
+def count_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The length of each read of the code part of the file (one entry, or the whole part)."""
+    reads: list[int] = []
+    real = CodeCache._read_code
+
+    def counted(self: CodeCache, start: int, status: os.stat_result, *, offset: int, length: int) -> bytes:
+        reads.append(length)
+        return real(self, start, status, offset=offset, length=length)
+
+    monkeypatch.setattr(CodeCache, "_read_code", counted)
+    return reads
+
+
+def test_a_start_that_uses_a_few_plugins_reads_only_their_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make(tmp_path / "plugins", 40)
+    start(tmp_path / "plugins", tmp_path / "cache")[0].close()
+    forget_modules()
+    size = cache_file(tmp_path / "plugins", tmp_path / "cache").stat().st_size
+    reads = count_reads(monkeypatch)
+    manager = Manager([tmp_path / "plugins"], environ={}, cache_dir=tmp_path / "cache", timeout=None)
+    for i in (3, 17, 29):  # a host using three plugins of forty
+        assert manager.activate(f"p{i}")
+    cache = manager._importer.code_cache
+    assert cache is not None
+    assert (cache.hits, cache.misses) == (3, 0)
+    assert len(reads) == 3
+    assert sum(reads) < size / 10  # three entries' code, not the file
+    assert sys.modules["cc_p17"].__doc__ == "Plugin 17."
+    manager.close()
+
+
+def test_a_start_that_uses_many_plugins_reads_the_code_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from manifold.sources.codecache import PREAD_FIRST
+
+    count = PREAD_FIRST + 10
+    make(tmp_path / "plugins", count)
+    start(tmp_path / "plugins", tmp_path / "cache")[0].close()
+    forget_modules()
+    reads = count_reads(monkeypatch)
+    manager, cache = start(tmp_path / "plugins", tmp_path / "cache")
+    assert (cache.hits, cache.misses) == (count, 0)
+    assert len(reads) == PREAD_FIRST + 1  # one entry at a time, then the rest of the file in one read
+    assert cache._entries == {}
+    assert cache._code is None  # every entry taken: the code read at once is let go
+    manager.close()
+
+
+def test_a_file_rewritten_by_another_process_after_its_index_was_read_is_not_read_past_it(tmp_path: Path) -> None:
+    make(tmp_path / "plugins", 3)
+    start(tmp_path / "plugins", tmp_path / "cache")[0].close()
+    forget_modules()
+    path = cache_file(tmp_path / "plugins", tmp_path / "cache")
+    manager = Manager([tmp_path / "plugins"], environ={}, cache_dir=tmp_path / "cache", timeout=None)
+    assert manager.activate("p0")  # the index is read
+    copy = path.with_suffix(".new")
+    copy.write_bytes(path.read_bytes())
+    os.replace(copy, path)  # another process wrote the file again: another file, whatever it holds
+    assert manager.activate("p1")
+    cache = manager._importer.code_cache
+    assert cache is not None
+    assert (cache.hits, cache.misses) == (1, 1)  # p1's code compiled again, not read at the old index's offsets
+    assert sys.modules["cc_p1"].VALUE == "one"
+    manager.close()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.dictionaries(
+        st.text(min_size=1, max_size=20),
+        st.tuples(
+            st.tuples(
+                st.integers(0, 2**64 - 1),
+                st.integers(-(2**63), 2**63 - 1),
+                st.integers(-(2**63), 2**63 - 1),
+                st.integers(0, 2**65),  # an inode beyond 64 bits cannot be indexed: that entry is left out
+            ),
+            st.binary(max_size=64),
+        ),
+        max_size=8,
+    )
+)
+def test_every_entry_the_index_can_hold_is_read_back_as_written(entries: dict[str, Any]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        cache = CodeCache(Path(folder), ["plugins"])
+        forge_entries(cache.path, entries)
+        kept = {path: entry for path, entry in entries.items() if entry[0][3] < 2**64}
+        assert cache._read() == kept
+        assert cache._loaded().keys() == kept.keys()

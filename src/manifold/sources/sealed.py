@@ -17,6 +17,7 @@ import os
 import struct
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 from manifold._files import write_atomic
 from manifold._log import logger
@@ -38,6 +39,7 @@ __all__ = [
     "checksum",
     "evict",
     "read_sealed",
+    "read_sealed_head",
     "write_sealed",
 ]
 
@@ -68,23 +70,45 @@ def read_sealed(
     (``what`` names the kind of file: "a manifest cache"), OtherContext when it was written for
     another context, and OSError when it cannot be read."""
     with open(path, "rb") as file:
-        size = os.fstat(file.fileno()).st_size
-        if size > max_size:
-            raise DamagedCache(f"{size} bytes, more than the limit of {max_size}")
-        header = file.read(HEADER.size)
-        if len(header) < HEADER.size:
-            raise DamagedCache("shorter than its header")
-        found_magic, found_version, length, found_context, digest = HEADER.unpack(header)
-        if found_magic != magic or found_version != version:
-            raise DamagedCache(f"not {what} of this format")
-        if length != size - HEADER.size:
-            raise DamagedCache(f"its header says {length} bytes of entries, the file holds {size - HEADER.size}")
-        if found_context != context:
-            raise OtherContext("written for another context")
-        payload = file.read(length)  # marshal.load(file) reads in tiny pieces: 8x slower
+        payload, rest, _ = _read_head(file, magic, version, context, what, max_size)
+    if rest:
+        raise DamagedCache(f"its header says {len(payload)} bytes of entries, the file holds {len(payload) + rest}")
+    return payload
+
+
+def read_sealed_head(
+    path: Path | str, *, magic: bytes, version: int, context: bytes, what: str, max_size: int = MAX_CACHE_SIZE
+) -> tuple[bytes, os.stat_result]:
+    """The payload of a sealed file followed by data the header does not cover (written with ``write_sealed``'s
+    ``rest``), and the file's ``stat``; the rest starts at ``HEADER.size + len(payload)``. Raises as
+    ``read_sealed``."""
+    with open(path, "rb") as file:
+        payload, _, status = _read_head(file, magic, version, context, what, max_size)
+    return payload, status
+
+
+def _read_head(
+    file: BinaryIO, magic: bytes, version: int, context: bytes, what: str, max_size: int
+) -> tuple[bytes, int, os.stat_result]:
+    """The checked payload, the count of bytes after it, and the file's ``stat``."""
+    status = os.fstat(file.fileno())
+    size = status.st_size
+    if size > max_size:
+        raise DamagedCache(f"{size} bytes, more than the limit of {max_size}")
+    header = file.read(HEADER.size)
+    if len(header) < HEADER.size:
+        raise DamagedCache("shorter than its header")
+    found_magic, found_version, length, found_context, digest = HEADER.unpack(header)
+    if found_magic != magic or found_version != version:
+        raise DamagedCache(f"not {what} of this format")
+    if length > size - HEADER.size:
+        raise DamagedCache(f"its header says {length} bytes of entries, the file holds {size - HEADER.size}")
+    if found_context != context:
+        raise OtherContext("written for another context")
+    payload = file.read(length)  # marshal.load(file) reads in tiny pieces: 8x slower
     if len(payload) != length or checksum(payload) != digest:
         raise DamagedCache("its checksum does not match its entries")
-    return payload
+    return payload, size - HEADER.size - length, status
 
 
 def checksum(payload: bytes) -> int:
@@ -93,14 +117,22 @@ def checksum(payload: bytes) -> int:
 
 
 def write_sealed(
-    path: Path, payload: bytes, *, magic: bytes, version: int, context: bytes, max_size: int = MAX_CACHE_SIZE
+    path: Path,
+    payload: bytes,
+    *,
+    magic: bytes,
+    version: int,
+    context: bytes,
+    max_size: int = MAX_CACHE_SIZE,
+    rest: bytes = b"",
 ) -> None:
-    """Write ``payload`` behind its header, atomically and for its owner only, then keep the folder in
-    its bounds. Raises ValueError when it is too large, OSError when it cannot be written."""
-    if len(payload) + HEADER.size > max_size:
-        raise ValueError(f"{len(payload)} bytes of entries, more than the limit of {max_size}")
+    """Write ``payload`` behind its header, then ``rest`` (data the header's checksum does not cover, which
+    ``read_sealed_head`` leaves to its reader to check), atomically and for its owner only, then keep the
+    folder in its bounds. Raises ValueError when it is too large, OSError when it cannot be written."""
+    if len(payload) + len(rest) + HEADER.size > max_size:
+        raise ValueError(f"{len(payload) + len(rest)} bytes of entries, more than the limit of {max_size}")
     header = HEADER.pack(magic, version, len(payload), context, checksum(payload))
-    write_atomic(path, header + payload, parents=True, mode=0o600)  # the user's own cache
+    write_atomic(path, b"".join((header, payload, rest)), parents=True, mode=0o600)  # the user's own cache
     evict(path)
 
 
