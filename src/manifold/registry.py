@@ -148,6 +148,10 @@ def in_order(handles: Collection[ExtensionHandle], order: Order) -> tuple[Extens
     return tuple(sorted(handles, key=lambda h: (-h.priority, h.order, h.index)))
 
 
+Later = Callable[[], Iterable[ExtensionHandle]]
+"""What builds the extensions of one point, when they are first read (``Registry.fill_later``)."""
+
+
 class Registry:
     """Points by id and their extensions, highest priority first, ties in load order (or the reverse:
     the point's ``order``)."""
@@ -158,7 +162,8 @@ class Registry:
         self._sorted: dict[str, tuple[ExtensionHandle, ...]] = {}
         self._lock = threading.RLock()
         self._watchers: list[Callable[[str], None]] = []
-        self._pending: Callable[[], tuple[Iterable[Point], Iterable[ExtensionHandle]]] | None = None
+        self._pending: Callable[[], tuple[Iterable[Point], Mapping[str, Later]]] | None = None
+        self._later: dict[str, Later] = {}  # per point, its extensions from ``fill_later``, not yet built
 
     def watch(self, callback: Callable[[str], None]) -> Callable[[], None]:
         """Call ``callback(point_id)`` whenever a point or its extensions change; returns the undo."""
@@ -175,7 +180,7 @@ class Registry:
             callback(point_id)
 
     def add_point(self, point: Point) -> Callable[[], None]:
-        self._settle()
+        self._settle_points()
         with self._lock:
             if point.id in self._points:
                 owner = self._points[point.id].plugin or "the host"
@@ -186,63 +191,84 @@ class Registry:
         return lambda: self.remove_point(point.id)
 
     def remove_point(self, point_id: str) -> None:
-        self._settle()
+        self._settle_points()
         with self._lock:
             self._points.pop(point_id, None)
             self._sorted.pop(point_id, None)
         self._changed(point_id)
 
     def point(self, point_id: str) -> Point | None:
-        self._settle()
+        self._settle_points()
         return self._points.get(point_id)
 
     @property
     def points(self) -> Mapping[str, Point]:
-        self._settle()
+        self._settle_points()
         return dict(self._points)
 
     def add(self, handle: ExtensionHandle) -> Callable[[], None]:
-        self._settle()
+        self._settle_points()
         with self._lock:
+            self._build(handle.point)
             self._extensions.setdefault(handle.point, []).append(handle)
             self._sorted.pop(handle.point, None)
         self._changed(handle.point)
         return lambda: self._discard(handle)
 
-    def fill_later(self, build: Callable[[], tuple[Iterable[Point], Iterable[ExtensionHandle]]]) -> None:
-        """Have ``build()`` give points (none declared yet) and extensions that the registry takes in one
-        step, as ``add_point`` and ``add`` would one by one, when it is first read or changed (a warm
-        start's, from a snapshot: a start that reads no point builds none). ``build`` must not raise."""
+    def fill_later(self, build: Callable[[], tuple[Iterable[Point], Mapping[str, Later]]]) -> None:
+        """Have ``build()`` give points (none declared yet) and, by point id, a function that builds that
+        point's extensions: the registry takes the points, as ``add_point`` would one by one, when it is
+        first read or changed, and a point's extensions, as ``add`` would, when they are first read (or
+        when all of them are read or changed). A warm start's, from a snapshot: a start that reads no
+        point builds none, and one that uses one point builds the extensions of that point alone. Neither
+        ``build`` nor the functions it gives may raise."""
         with self._lock:
             self._pending = build
 
-    def _settle(self) -> None:
-        """Take in what ``fill_later`` left to build, if anything (before any read or change)."""
+    def _settle_points(self) -> None:
+        """Take in the points ``fill_later`` left to build, if any (before any read or change); each
+        point's extensions are left to ``_build``."""
         if self._pending is None:
             return
         with self._lock:  # other threads wait for the whole of it
             build = self._pending
             if build is None:
                 return
-            points, handles = build()
+            points, later = build()
             added = {point.id: point for point in points if point.id not in self._points}
             self._points.update(added)
-            extensions = self._extensions
-            for handle in handles:
-                listed = extensions.get(handle.point)
-                if listed is None:
-                    extensions[handle.point] = [handle]
-                else:
-                    listed.append(handle)
+            self._later.update(later)
             self._sorted.clear()
-            changed = list(dict.fromkeys([*added, *extensions]))
+            changed = list(dict.fromkeys([*added, *later, *self._extensions]))
             self._pending = None
         for point_id in changed:
             self._changed(point_id)
 
+    def _settle(self) -> None:
+        """Take in everything ``fill_later`` left to build (before reading or changing every point)."""
+        self._settle_points()
+        if self._later:
+            with self._lock:
+                for point_id in list(self._later):
+                    self._build(point_id)
+
+    def _build(self, point_id: str) -> None:
+        """Take in the extensions of ``point_id`` that ``fill_later`` left to build, if any (under the lock)."""
+        build = self._later.pop(point_id, None)
+        if build is None:
+            return
+        handles = list(build())
+        listed = self._extensions.get(point_id)
+        if listed is None:
+            self._extensions[point_id] = handles
+        else:
+            listed.extend(handles)
+        self._sorted.pop(point_id, None)
+
     def _discard(self, handle: ExtensionHandle) -> None:
-        self._settle()
+        self._settle_points()
         with self._lock:
+            self._build(handle.point)
             handles = self._extensions.get(handle.point, [])
             if handle in handles:
                 handles.remove(handle)
@@ -298,7 +324,10 @@ class Registry:
         highest priority first; ties in load order, then manifest order (``order = "priority"``, the
         default), or the reverse of both (``"last-registered-first"``)."""
         if self._pending is not None:
-            self._settle()
+            self._settle_points()
+        if point_id in self._later:
+            with self._lock:
+                self._build(point_id)
         ordered = self._sorted.get(point_id)
         if ordered is None:
             with self._lock:  # the sorted tuple and the lists it is made from belong to one generation

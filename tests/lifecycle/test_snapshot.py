@@ -622,6 +622,64 @@ def test_damaged_points_leave_the_registry_without_them_with_a_warning(
     assert view(build([root, other], cache))["extensions"]["a.formats"]  # read again
 
 
+def damage_group(point_id: str) -> Any:
+    """A change of the snapshot that damages the extensions of ``point_id`` alone."""
+    import marshal
+
+    def change(saved: tuple[Any, ...]) -> tuple[Any, ...]:
+        points, groups = marshal.loads(saved[6])
+        groups = {**groups, point_id: b"\x00" + groups[point_id][1:]}
+        return (*saved[:6], marshal.dumps((points, groups)), *saved[7:])
+
+    return change
+
+
+def test_damaged_extensions_of_one_point_leave_that_point_without_them(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root, other, cache = tmp_path / "plugins", tmp_path / "more", tmp_path / "cache"
+    rich_set(root, other)
+    build([root, other], cache).discover()
+    (path,) = snapshots(cache)
+    forge(path, damage_group("a.formats"))
+    warm = build([root, other], cache)
+    assert started_warm(warm)
+    assert [h.id for h in warm.extensions("host.things")] == ["thing"]  # read before the damaged point's
+    with caplog.at_level(logging.WARNING, logger="manifold"):
+        assert warm.extensions("a.formats") == []
+    assert f"snapshot {path} damaged: its extensions cannot be built (" in caplog.text
+    assert sorted(warm.points()) == ["a.formats", "host.things"]
+    assert not path.exists()
+    assert [h.id for h in build([root, other], cache).extensions("a.formats")] == ["fancy", "own"]  # read again
+
+
+def test_a_warm_start_builds_the_extensions_of_the_points_it_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import manifold.lifecycle.snapshot
+
+    root, other, cache = tmp_path / "plugins", tmp_path / "more", tmp_path / "cache"
+    rich_set(root, other)
+    cold = view(build([root, other], cache))
+    built: list[str] = []
+    real = manifold.lifecycle.snapshot.handle_from
+
+    def counted(values: Any, loader: Any) -> Any:
+        handle = real(values, loader)
+        built.append(handle.point)
+        return handle
+
+    monkeypatch.setattr(manifold.lifecycle.snapshot, "handle_from", counted)
+    warm = build([root, other], cache)
+    assert started_warm(warm)
+    assert sorted(warm.points()) == ["a.formats", "host.things"]
+    assert built == []  # the points alone
+    assert [h.id for h in warm.extensions("host.things")] == ["thing"]
+    assert built == ["host.things"]
+    assert view(warm) == cold  # every other read builds the rest, as a cold start made them
+    assert sorted(built) == ["a.formats", "a.formats", "host.things"]
+
+
 @pytest.mark.parametrize(
     "change",
     [

@@ -67,7 +67,7 @@ from manifold.lifecycle.snapshot_data import (
 )
 from manifold.manifest.diagnostics import Diagnostic
 from manifold.manifest.model import Essentials, Manifest, essentials_of, frozen
-from manifold.registry import ExtensionHandle, Point, Registry
+from manifold.registry import ExtensionHandle, Later, Point, Registry
 from manifold.sources.cache import cache_file, is_toml_data
 from manifold.sources.locations import FolderSource, Source
 from manifold.sources.scan import PlainPlugin, file_stamp, plain_plugins
@@ -77,7 +77,7 @@ from manifold.states import Deferred, Reason
 __all__ = ["Snapshot"]
 
 
-_FORMAT = 3
+_FORMAT = 4
 _MAGIC = b"MFDSNAPS"
 
 Listing = tuple[tuple[str, str, tuple[PlainPlugin, ...]], ...]
@@ -187,22 +187,40 @@ class Snapshot:
 
     def _extensions(
         self, blob: bytes, loader: Callable[[ExtensionHandle], Any]
-    ) -> tuple[tuple[Point, ...], tuple[ExtensionHandle, ...]]:
-        """The points and extension handles of the snapshot, built when the registry is first read; none
-        (with a warning, the snapshot removed) when its blob cannot be read."""
+    ) -> tuple[tuple[Point, ...], dict[str, Later]]:
+        """The points of the snapshot, and what builds the extension handles of each (``Registry.fill_later``):
+        built when the registry is first read; none (with a warning, the snapshot removed) when its blob
+        cannot be read."""
         try:
-            points, handles = marshal.loads(blob)
+            points, groups = marshal.loads(blob)
             built = tuple(map(point_from, points))
-            return built, tuple(handle_from(values, loader) for values in handles)
+            if type(groups) is not dict or any(type(group) is not bytes for group in groups.values()):
+                raise ValueError("its extensions are not blobs by point")
+            return built, {point_id: self._handles(group, loader) for point_id, group in groups.items()}
         except Exception as e:  # a payload this code did not write (its checksum forged)
-            logger.warning(
-                "snapshot %s damaged: its points and extensions cannot be built (%s); the next start reads every "
-                "manifest again",
-                self.path,
-                describe(e),
-            )
-            self.remove()
-            return (), ()
+            self._damaged("points and extensions", e)
+            return (), {}
+
+    def _handles(self, group: bytes, loader: Callable[[ExtensionHandle], Any]) -> Later:
+        """What builds the extension handles of one point (none, with a warning, when they cannot be read)."""
+
+        def build() -> tuple[ExtensionHandle, ...]:
+            try:
+                return tuple(handle_from(values, loader) for values in marshal.loads(group))
+            except Exception as e:  # a payload this code did not write (its checksum forged)
+                self._damaged("extensions", e)
+                return ()
+
+        return build
+
+    def _damaged(self, what: str, error: Exception) -> None:
+        logger.warning(
+            "snapshot %s damaged: its %s cannot be built (%s); the next start reads every manifest again",
+            self.path,
+            what,
+            describe(error),
+        )
+        self.remove()
 
     # ------------------------------------------------------------------ after a cold start
     def save(self, plugins: Plugins, registry: Registry) -> None:
@@ -255,7 +273,9 @@ class Snapshot:
                 )
             )
         points = tuple(point_data(p) for p in registry.points.values() if p.plugin is not None)
-        handles = tuple(handle_data(h) for h in registry.all_extensions())
+        groups: dict[str, list[tuple[Any, ...]]] = {}
+        for handle in registry.all_extensions():
+            groups.setdefault(handle.point, []).append(handle_data(handle))
         return (
             self.listing,
             tuple(records),
@@ -263,7 +283,8 @@ class Snapshot:
             plugins.order,
             {pid: list(needs) for pid, needs in plugins.needs.items()},
             {pid: list(ids) for pid, ids in plugins.needed_by.items()},
-            marshal.dumps((points, handles)),  # read when the registry is first read
+            # read when the registry is first read; the handles of a point when that point's are
+            marshal.dumps((points, {point_id: marshal.dumps(tuple(group)) for point_id, group in groups.items()})),
             tuple(blobs),
             tuple(facts),
         )
