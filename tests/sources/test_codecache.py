@@ -191,17 +191,19 @@ def place(offset: int, length: int) -> bytes:
     "entries",
     [
         [1, 2],
-        ((), b"", b""),
-        ([], b""),
-        ((1,), place(0, 0)),
-        (("x",), "not bytes"),
-        (("x",), b"\0" * 10),
-        (("x",), place(0, 10**6)),
-        (("x", "y"), place(0, 0) + place(0, 10**6)),
+        ((), b""),
+        ((), b"", "0"),
+        ([], b"", 0),
+        ((1,), place(0, 0), 0),
+        (("x",), "not bytes", 0),
+        (("x",), b"\0" * 10, 0),
+        (("x",), place(0, 10**6), 0),
+        (("x", "y"), place(0, 0) + place(0, 10**6), 0),
     ],
     ids=[
         "not a tuple",
-        "three parts",
+        "two parts",
+        "checksum not a number",
         "paths not a tuple",
         "path not text",
         "places not bytes",
@@ -408,3 +410,24 @@ def test_every_entry_the_index_can_hold_is_read_back_as_written(entries: dict[st
         kept = {path: entry for path, entry in entries.items() if entry[0][3] < 2**64}
         assert cache._read() == kept
         assert cache._loaded().keys() == kept.keys()
+
+
+def test_a_damaged_entry_in_code_read_at_once_is_compiled_again_alone(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Read at once, the code is checked as a whole; when that fails, each entry is checked on its own."""
+    from manifold.sources.codecache import PREAD_FIRST
+
+    count = PREAD_FIRST + 10
+    make(tmp_path / "plugins", count)
+    start(tmp_path / "plugins", tmp_path / "cache")[0].close()
+    path = cache_file(tmp_path / "plugins", tmp_path / "cache")
+    raw = path.read_bytes()
+    path.write_bytes(raw[:-3] + bytes([raw[-3] ^ 0x10]) + raw[-2:])  # the code of the last entry in the file
+    forget_modules()
+    with caplog.at_level(logging.WARNING, logger="manifold"):
+        manager, cache = start(tmp_path / "plugins", tmp_path / "cache")
+    assert (cache.hits, cache.misses) == (count - 1, 1)
+    assert caplog.messages == [f"code cache {path}: an entry is damaged; its code is compiled again"]
+    assert len(manager.report.active) == count
+    manager.close()

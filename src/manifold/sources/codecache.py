@@ -98,8 +98,9 @@ class CodeCache:
         self._lock = threading.Lock()
         self._entries: dict[str, int] | None = None  # the file's index: each entry not yet imported, by position
         self._places = b""  # the index's packed places (_PLACE), by position
-        self._file: tuple[int, os.stat_result] | None = None  # where the code starts in the file, and its stat
-        self._code: bytes | None = None  # the code part of the file, once read whole
+        self._file: tuple[int, os.stat_result, int] | None = None  # the code's start in the file, its stat, its CRC
+        self._code: memoryview | None = None  # the code part of the file, once read whole
+        self._whole = False  # its checksum as a whole is right: no entry's own need be checked
         self._reads = 0
         self._new: dict[str, Entry] = {}  # compiled since the file was last written
         self.hits = self.misses = 0
@@ -184,17 +185,19 @@ class CodeCache:
                 self._entries, self._places, self._file = entries, places, file
             return self._entries
 
-    def _index(self) -> tuple[dict[str, int], bytes, tuple[int, os.stat_result]]:
-        """The file's entries by position, their packed places, where the code starts in the file and the
-        file's ``stat``; raises DamagedCache."""
+    def _index(self) -> tuple[dict[str, int], bytes, tuple[int, os.stat_result, int]]:
+        """The file's entries by position, their packed places, and where the code starts in the file, the
+        file's ``stat`` and the CRC-32 of the code as a whole; raises DamagedCache."""
         payload, status = read_sealed_head(
             self.path, magic=_MAGIC, version=_FORMAT, context=self._context, what="a code cache"
         )
         index = marshal.loads(payload)
-        if type(index) is not tuple or len(index) != 2:
+        if type(index) is not tuple or len(index) != 3:
             raise DamagedCodeCache("malformed index")
-        paths, places = index
+        paths, places, crc = index
         if type(paths) is not tuple or any(type(p) is not str for p in paths) or type(places) is not bytes:
+            raise DamagedCodeCache("malformed index")
+        if type(crc) is not int:
             raise DamagedCodeCache("malformed index")
         if len(places) != len(paths) * _PLACE.size:
             raise DamagedCodeCache(f"{len(paths)} entries and {len(places)} bytes of places")
@@ -205,28 +208,30 @@ class CodeCache:
             end = offset + length
         if end != size:
             raise DamagedCodeCache(f"its index says {end} bytes of code, it holds {size}")
-        return dict(zip(paths, range(len(paths)), strict=True)), places, (HEADER.size + len(payload), status)
+        entries = dict(zip(paths, range(len(paths)), strict=True))
+        return entries, places, (HEADER.size + len(payload), status, crc)
 
     def _data(self, place: Place) -> bytes | memoryview | None:
         """The code at ``place`` in the file, None when it cannot be read or its checksum is wrong (called
         under the lock)."""
         assert self._file is not None  # an index was read
-        start, status = self._file
+        start, status, whole_crc = self._file
         _, offset, length, crc = place
         if offset + length > status.st_size - start:
             logger.warning("code cache %s: an entry is damaged; its code is compiled again", self.path)
             return None
         try:
             if self._code is None and (self._reads >= PREAD_FIRST or not hasattr(os, "pread")):
-                self._code = self._read_code(start, status, offset=0, length=status.st_size - start)
+                code = self._read_code(start, status, offset=0, length=status.st_size - start)
+                self._code, self._whole = memoryview(code), zlib.crc32(code) == whole_crc
             if self._code is not None:
-                data: bytes | memoryview = memoryview(self._code)[offset : offset + length]
+                data: bytes | memoryview = self._code[offset : offset + length]
             else:
                 self._reads += 1
                 data = self._read_code(start, status, offset=offset, length=length)
         except OSError:
             return None  # gone or replaced since its index was read: compiled again
-        if zlib.crc32(data) != crc:
+        if not (self._whole and self._code is not None) and zlib.crc32(data) != crc:
             logger.warning("code cache %s: an entry is damaged; its code is compiled again", self.path)
             return None
         return data
@@ -252,7 +257,7 @@ class CodeCache:
 
     def _read(self) -> dict[str, Entry]:
         """Every entry of the file whose checksum is right, whole (for ``release``); raises DamagedCache."""
-        index, places, (start, status) = self._index()
+        index, places, (start, status, _) = self._index()
         code = self._read_code(start, status, offset=0, length=status.st_size - start)
         entries = {}
         for path, position in index.items():
@@ -283,4 +288,5 @@ def _written(entries: dict[str, Entry]) -> tuple[bytes, bytes]:
         paths.append(path)
         parts.append(data)
         offset += len(data)
-    return marshal.dumps((tuple(paths), b"".join(places))), b"".join(parts)
+    code = b"".join(parts)
+    return marshal.dumps((tuple(paths), b"".join(places), zlib.crc32(code))), code
