@@ -604,22 +604,31 @@ def test_a_blob_of_another_plugin_is_damage(tmp_path: Path, caplog: pytest.LogCa
     assert "(ValueError: it holds the manifest of 'b'); it is read again from its file" in caplog.text
 
 
+def warm_from_forged(tmp_path: Path, change: Any) -> tuple[Manager, Path, list[Path], Path]:
+    """A warm start of the rich set from its snapshot rewritten by ``change``; the snapshot's path, the sources
+    and the cache folder."""
+    sources, cache = [tmp_path / "plugins", tmp_path / "more"], tmp_path / "cache"
+    rich_set(*sources)
+    build(sources, cache).discover()
+    (path,) = snapshots(cache)
+    forge(path, change)
+    warm = build(sources, cache)
+    assert started_warm(warm)
+    return warm, path, sources, cache
+
+
 def test_damaged_points_leave_the_registry_without_them_with_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    root, other, cache = tmp_path / "plugins", tmp_path / "more", tmp_path / "cache"
-    rich_set(root, other)
-    build([root, other], cache).discover()
-    (path,) = snapshots(cache)
-    forge(path, lambda saved: (*saved[:6], b"\x00" + saved[6][1:], *saved[7:]))
-    warm = build([root, other], cache)
-    assert started_warm(warm)
+    warm, path, sources, cache = warm_from_forged(
+        tmp_path, lambda saved: (*saved[:6], b"\x00" + saved[6][1:], *saved[7:])
+    )
     with caplog.at_level(logging.WARNING, logger="manifold"):
         assert warm.extensions("a.formats") == []
     assert f"snapshot {path} damaged: its points and extensions cannot be built (" in caplog.text
     assert list(warm.points()) == ["host.things"]
     assert not path.exists()
-    assert view(build([root, other], cache))["extensions"]["a.formats"]  # read again
+    assert view(build(sources, cache))["extensions"]["a.formats"]  # read again
 
 
 def damage_group(point_id: str) -> Any:
@@ -637,20 +646,14 @@ def damage_group(point_id: str) -> Any:
 def test_damaged_extensions_of_one_point_leave_that_point_without_them(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    root, other, cache = tmp_path / "plugins", tmp_path / "more", tmp_path / "cache"
-    rich_set(root, other)
-    build([root, other], cache).discover()
-    (path,) = snapshots(cache)
-    forge(path, damage_group("a.formats"))
-    warm = build([root, other], cache)
-    assert started_warm(warm)
+    warm, path, sources, cache = warm_from_forged(tmp_path, damage_group("a.formats"))
     assert [h.id for h in warm.extensions("host.things")] == ["thing"]  # read before the damaged point's
     with caplog.at_level(logging.WARNING, logger="manifold"):
         assert warm.extensions("a.formats") == []
     assert f"snapshot {path} damaged: its extensions cannot be built (" in caplog.text
     assert sorted(warm.points()) == ["a.formats", "host.things"]
     assert not path.exists()
-    assert [h.id for h in build([root, other], cache).extensions("a.formats")] == ["fancy", "own"]  # read again
+    assert [h.id for h in build(sources, cache).extensions("a.formats")] == ["fancy", "own"]  # read again
 
 
 def test_a_warm_start_builds_the_extensions_of_the_points_it_reads(

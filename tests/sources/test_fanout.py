@@ -342,3 +342,15 @@ def test_a_result_that_does_not_decode_is_computed_here() -> None:
     results = fanout(lambda n: (time.sleep(0.0005), n, os.getpid())[1:], range(400), jobs=2, encode=list, decode=decode)
     assert results == [(n, parent) for n in range(400)]
     assert no_children_left()
+
+
+@linux_only
+def test_a_closed_or_missing_stdout_does_not_stop_the_children(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    closed = io.StringIO()
+    closed.close()
+    monkeypatch.setattr(sys, "stdout", closed)
+    monkeypatch.setattr(sys, "stderr", None)  # pythonw has none
+    assert [n for n, _ in fanout(slow, range(300), jobs=2)] == [n * n for n in range(300)]
+    assert no_children_left()

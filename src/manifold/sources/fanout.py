@@ -6,9 +6,9 @@ The items are cut into small runs of consecutive items, and each process (this o
 takes the next run not yet taken until none is left: a process slowed by other load takes fewer,
 and all end within about one run of each other. A run is taken by reading its number from a pipe
 filled before the fork (a read of a few bytes from a pipe is atomic, so no run is taken twice).
-Each child sends the results of each of its runs as soon as they are computed (pickled, through a
-pipe of its own), and this process reads and unpickles what has arrived between two of its own
-runs, so that little is left to read once the last run is done. Forking copies the
+Each child sends the results of each of its runs as soon as they are computed, through a pipe of
+its own (marshalled where the caller says how to, else pickled), and this process reads what has
+arrived between two of its own runs, so that little is left to read once the last run is done. Forking copies the
 already-imported modules and compiled validators, so a child starts in about a millisecond.
 
 Forking is used only where it is safe and pays: on Linux, in a process running no other thread
@@ -22,6 +22,7 @@ whether a fork happened.
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import os
 import struct
@@ -99,7 +100,7 @@ that sending a run costs little beside computing it."""
 
 _MAX_RUNS = 4096  # 16 KiB of run numbers: far below a pipe's buffer, so filling it never waits
 _RUN = struct.Struct("<I")  # a run's number in the pipe of runs
-_FRAME = struct.Struct("<Q")  # the length of one run's pickled results
+_FRAME = struct.Struct("<Q")  # the length of what a child sends of one run
 _PIPE_SIZE = 1 << 20  # a child's result pipe: a child never waits for this process to read
 _MARSHALLED, _PICKLED = b"m", b"p"  # how a frame's run is carried: its results' ``encode``, or pickled
 
@@ -135,7 +136,7 @@ class _Shared(Generic[T, R]):
             read = write = -1
         if read >= 0:
             try:
-                os.write(write, b"".join(_RUN.pack(i) for i in range(len(self.runs))))
+                _write_all(write, b"".join(_RUN.pack(i) for i in range(len(self.runs))))
             finally:
                 os.close(write)
             try:
@@ -179,7 +180,8 @@ class _Shared(Generic[T, R]):
         """Start a child that computes runs until none is left, sending each one's results as it ends."""
         for stream in (sys.stdout, sys.stderr):  # a child must not write this process's buffered output again
             if stream is not None:
-                stream.flush()
+                with contextlib.suppress(ValueError, OSError):  # closed, or gone: nothing of it to write again
+                    stream.flush()
         try:
             read, write = os.pipe()
         except OSError:
