@@ -63,6 +63,5 @@ def test_with_forked_workers_only_this_process_reports_progress_ending_at_the_to
     assert max(counts[:-1]) < 450  # the total only once every worker's results are in
     # Once per manifest this process checks, once per run of manifests a worker sends, and at the end.
     steps = {b - a for a, b in zip([0, *counts[:-2]], counts[:-1], strict=True)}
-    assert 1 in steps
-    assert max(steps) <= max(len(run) for run in _runs(450, 3))
+    assert max(steps) <= max(len(run) for run in _runs(450, 3))  # a single manifest here, or a run from a worker
     assert len(calls) < 450
