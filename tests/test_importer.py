@@ -704,7 +704,7 @@ def test_the_spec_of_a_top_level_name_is_pathfinders(importer: PluginImporter, t
         found = None
     if reference is not None and type(reference.loader) is SourceFileLoader:
         assert found is not None
-        assert type(found.loader).__name__ == "_HashCheckedLoader"  # the importer's only change to the spec
+        assert type(found.loader).__name__ == "HashCheckedLoader"  # the importer's only change to the spec
         assert _spec_facts(found)[:5] == _spec_facts(reference)[:5]  # type: ignore[index]
         assert (found.loader.path, found.loader.name) == (reference.loader.path, reference.loader.name)  # type: ignore[union-attr]
     else:
@@ -770,11 +770,11 @@ def _stamp(path: Path) -> tuple[int, int, int, int]:
     base=st.text(alphabet="/ab.-", max_size=16),
 )
 def test_the_bytecode_name_of_a_package_init_is_the_one_cache_from_source_gives(prefix: str | None, base: str) -> None:
-    from manifold.importer import _init_cached
+    from manifold.bytecode import init_cached
 
     package = os.path.join(base, "pkg")  # as the importer makes it: a folder, then the package's name
     with mock.patch.object(sys, "pycache_prefix", prefix):
-        made = _init_cached(package)
+        made = init_cached(package)
         if made is not None:
             assert made == cache_from_source(os.path.join(package, "__init__.py"))
         else:

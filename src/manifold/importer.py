@@ -8,11 +8,8 @@ finds it (the spec of an ordinary package or module is made directly, the same s
 from: importing one of its packages raises ``ModuleNotFoundError`` rather than falling back to
 ``sys.path``.
 
-Bytecode of plugin sources is cached as *checked-hash* ``.pyc`` files (PEP 552). The standard loader
-trusts a cached ``.pyc`` whose recorded mtime (whole seconds) and size match the source, so an edit
-within the same second that keeps the size would bring back the old code on a reload; a pyc checked
-against the hash of the source cannot go stale. ``sys.dont_write_bytecode`` is honoured as usual;
-``--check-hash-based-pycs never`` is not (plugin pycs are always checked).
+Plugin code is loaded by ``manifold.bytecode``'s loader: bytecode checked against the hash of its source,
+the code cache answering first.
 
 For each top-level package it imports from a folder on disk, the importer keeps what it saw of the
 package's folder as it found it (``PackageListing``: the folder's entries and the stamp of its
@@ -25,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import marshal
 import os
 import stat
 import sys
@@ -34,11 +30,12 @@ import types
 import zipimport
 from collections.abc import Iterable, Sequence
 from importlib.machinery import EXTENSION_SUFFIXES, ModuleSpec, PathFinder, SourceFileLoader
-from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash, spec_from_file_location
+from importlib.util import spec_from_file_location
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from manifold._values import value_type
+from manifold.bytecode import HashCheckedLoader, init_cached
 from manifold.errors import PackageClaimError, UsageError
 from manifold.manifest.model import Reference
 from manifold.sources.archives import is_archive_folder
@@ -108,82 +105,11 @@ def _modules_of(packages: frozenset[str]) -> tuple[str, ...]:
     return tuple(sorted(name for name in list(sys.modules) if name.partition(".")[0] in packages))
 
 
-_HASH_PYC_FLAGS = (0b01, 0b11)  # hash-based, unchecked or checked (PEP 552)
-
-
-def _cached_code(data: bytes, digest: bytes, source_path: str) -> tuple[types.CodeType, bytes] | None:
-    """The code in a hash-based pyc made from the source with ``digest`` at ``source_path``, and the code as
-    the pyc holds it (marshalled); ``None`` if it is not one (a pyc carried along with a moved or copied
-    folder names the old path in its code, and in the tracebacks of its code: it is compiled again)."""
-    if data[:4] != MAGIC_NUMBER or int.from_bytes(data[4:8], "little") not in _HASH_PYC_FLAGS:
-        return None
-    if data[8:16] != digest:
-        return None
-    marshalled = data[16:]
-    try:
-        code = marshal.loads(marshalled)
-    except (EOFError, ValueError, TypeError):
-        return None
-    if not isinstance(code, types.CodeType) or code.co_filename != source_path:
-        return None
-    return code, marshalled
-
-
-class _HashCheckedLoader(SourceFileLoader):
-    """The standard source loader, except that cached bytecode is checked against the source's hash, and
-    that the plugins' code cache (``sources/codecache.py``), when the manager keeps one, answers first."""
-
-    def __init__(
-        self, fullname: str, path: str, code_cache: CodeCache | None = None, stamp: Stamp | None = None
-    ) -> None:
-        super().__init__(fullname, path)
-        self.code_cache = code_cache
-        self._stamp = stamp
-        """The source's stamp, taken as its spec was found: used by the first ``get_code`` only."""
-
-    def get_code(self, fullname: str) -> types.CodeType:
-        source_path = self.get_filename(fullname)
-        cache, stamp = self.code_cache, self._stamp
-        self._stamp = None  # a later call (a tool asking for the code again) takes a stamp of its own
-        if cache is not None:
-            cached, stamp = cache.code(source_path, stamp)  # the stamp before the source is read
-            if cached is not None:
-                return cached
-        code, marshalled = self._compiled(source_path, keep=cache is not None and stamp is not None)
-        if cache is not None and stamp is not None and marshalled is not None:
-            cache.store(source_path, stamp, marshalled)
-        return code
-
-    def _compiled(self, source_path: str, *, keep: bool) -> tuple[types.CodeType, bytes | None]:
-        """The code of ``source_path`` from its checked pyc, else compiled (and its pyc written); and, when
-        ``keep`` or a pyc is written, the code marshalled (read from the pyc, or marshalled once for both)."""
-        source = self.get_data(source_path)
-        digest = source_hash(source)
-        try:
-            pyc_path: str | None = cache_from_source(source_path)
-        except NotImplementedError:  # no cache tag: this interpreter keeps no bytecode
-            pyc_path = None
-        if pyc_path is not None:
-            try:
-                cached = _cached_code(self.get_data(pyc_path), digest, source_path)
-            except OSError:
-                cached = None
-            if cached is not None:
-                return cached
-        code = self.source_to_code(source, source_path)
-        if pyc_path is None or sys.dont_write_bytecode:
-            return code, marshal.dumps(code) if keep else None
-        marshalled = marshal.dumps(code)
-        header = MAGIC_NUMBER + (0b11).to_bytes(4, "little") + digest
-        self.set_data(pyc_path, header + marshalled)  # quietly skipped if not writable
-        return code, marshalled
-
-
 def _adapted(spec: ModuleSpec, code_cache: CodeCache | None) -> ModuleSpec:
     """``spec`` with the hash-checking loader, and a namespace package's path fixed to what was found."""
     loader = spec.loader
     if type(loader) is SourceFileLoader:
-        spec.loader = _HashCheckedLoader(loader.name, loader.path, code_cache)
+        spec.loader = HashCheckedLoader(loader.name, loader.path, code_cache)
     elif loader is None and spec.submodule_search_locations is not None:
         # PathFinder's namespace path recomputes itself from sys.path, where the plugin folder is not.
         spec.submodule_search_locations = list(spec.submodule_search_locations)
@@ -191,31 +117,6 @@ def _adapted(spec: ModuleSpec, code_cache: CodeCache | None) -> ModuleSpec:
 
 
 _EXTENSION_INITS = frozenset(f"__init__{suffix}" for suffix in EXTENSION_SUFFIXES)
-
-
-def _init_pyc() -> str | None:
-    """The name of ``__init__.py``'s bytecode in its ``__pycache__`` (the interpreter's tag and optimization
-    level decide it, once per process); None when this interpreter keeps no bytecode."""
-    try:
-        return os.path.basename(cache_from_source("__init__.py"))
-    except NotImplementedError:
-        return None
-
-
-_INIT_PYC = _init_pyc()
-
-
-def _init_cached(package: str) -> str | None:
-    """``cache_from_source`` of the package's ``__init__.py``, made without it in the usual cases (about
-    5 us a package); None: let the spec ask it."""
-    if _INIT_PYC is None:
-        return None
-    prefix = sys.pycache_prefix
-    if prefix is None:
-        return os.path.join(package, "__pycache__", _INIT_PYC)
-    if os.name == "posix" and package.startswith("/"):  # importlib's own join, of an absolute folder
-        return "/".join(part.rstrip("/") for part in (prefix, package.lstrip("/"), _INIT_PYC) if part)
-    return None
 
 
 def _folder_spec(
@@ -252,18 +153,18 @@ def _folder_spec(
         if not stat.S_ISREG(found.st_mode):
             return None
         stamp = stamp_of(found)
-        loader = _HashCheckedLoader(name, init, code_cache, stamp)
+        loader = HashCheckedLoader(name, init, code_cache, stamp)
         spec = spec_from_file_location(name, init, loader=loader, submodule_search_locations=[package])
         if spec is None:
             return None
-        cached = _init_cached(package)
+        cached = init_cached(package)
         if cached is not None:
             spec.cached = cached
         return spec, PackageListing(package, entries, stamp)
     if any(f"{name}{suffix}" in names for suffix in EXTENSION_SUFFIXES) or f"{name}.py" not in names:
         return None
     module = os.path.join(folder, f"{name}.py")
-    spec = spec_from_file_location(name, module, loader=_HashCheckedLoader(name, module, code_cache))
+    spec = spec_from_file_location(name, module, loader=HashCheckedLoader(name, module, code_cache))
     return (spec, None) if spec is not None else None
 
 

@@ -330,18 +330,23 @@ from manifold import Manager
 
 root = Path(sys.argv[1])
 events = root / "events.txt"
+KINDS = {
+    "signal": "os.kill(os.getpid(), signal.SIGINT)",  # to the process: the system picks the thread
+    "signal-to-worker": "signal.pthread_kill(threading.get_ident(), signal.SIGINT)",  # to the plugin's thread
+    "raise": "raise KeyboardInterrupt",
+}
 for index, pid in enumerate(["a-first", "b-second", "c-third"]):
     package = pid.replace("-", "_")
     code = f'''
 from pathlib import Path
-import os, signal, time
+import os, signal, threading, time
 
 class Plugin:
     def activate(self):
         with open({str(events)!r}, "a") as out:
             out.write("{pid}\\\\n")
         if "{pid}" == "a-first":
-            {"os.kill(os.getpid(), signal.SIGINT)" if sys.argv[2] == "signal" else "raise KeyboardInterrupt"}
+            {KINDS[sys.argv[2]]}
             time.sleep(3.0)  # the host is interrupted meanwhile (time enough on a loaded machine)
 '''
     folder = root / "plugins" / pid
@@ -364,7 +369,9 @@ print(events.read_text().split())
 """
 
 
-@pytest.mark.parametrize(("how", "timeout"), [("signal", "5"), ("raise", "5"), ("raise", "none")])
+@pytest.mark.parametrize(
+    ("how", "timeout"), [("signal", "5"), ("signal-to-worker", "5"), ("raise", "5"), ("raise", "none")]
+)
 def test_after_ctrl_c_during_start_no_further_plugin_code_runs(tmp_path: Path, how: str, timeout: str) -> None:
     script = tmp_path / "host.py"
     script.write_text(CTRL_C_HOST)

@@ -93,6 +93,9 @@ class _Local(threading.local):
 
 _local = _Local()
 
+_SIGNAL_CHECK = 0.05
+"""Seconds between two looks at the signals while waiting for a trip (see ``Runner._trip``)."""
+
 
 def _finish(value: Any) -> Any:
     """Await what a sync-or-async lifecycle method returned, in a loop of this thread's own.
@@ -182,7 +185,9 @@ class Runner:
                 running = tuple(label for _, label in trip.running)
                 raise CallTimeout(f"did not finish within {timeout:g} s", running)
             try:
-                trip.done.wait(left)
+                # In short waits: a Ctrl-C the system hands to the worker's thread is only flagged there, and
+                # its handler (KeyboardInterrupt) runs in this thread when its wait next returns.
+                trip.done.wait(_SIGNAL_CHECK if left is None else min(left, _SIGNAL_CHECK))
             except BaseException:  # Ctrl-C while waiting: no more of this trip's plugin code runs
                 with trip.lock:
                     trip.abandoned = True
