@@ -249,14 +249,14 @@ def _check_files(
         except Exception as e:
             return parsed, CodeScan(diagnostics=(internal_error(e, parsed.file, plugin=parsed.plugin_id),))
 
-    def encode(result: tuple[ParsedFile, CodeScan]) -> tuple[Any, ...] | None:
-        parsed = result[0].to_wire()
-        return None if parsed is None else (parsed, result[1].to_wire())
+    def remote(location: ManifestLocation) -> tuple[Any, ...]:
+        parsed, scanned = check(location)
+        return parsed.to_wire(), scanned.to_wire()
 
     def decode(location: ManifestLocation, wire: tuple[Any, ...]) -> tuple[ParsedFile, CodeScan]:
         return ParsedFile.from_wire(wire[0], location.root), CodeScan.from_wire(wire[1])
 
-    return map_manifests(check, locations, jobs, progress=progress, encode=encode, decode=decode)
+    return map_manifests(check, locations, jobs, progress=progress, remote=remote, decode=decode)
 
 
 def _identity(location: ManifestLocation) -> object:

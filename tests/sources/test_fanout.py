@@ -307,31 +307,55 @@ def test_progress_with_children_counts_their_results_as_they_arrive() -> None:
 
 
 @linux_only
-def test_results_carried_by_encode_and_decode_equal_the_computed_ones() -> None:
-    """``encode`` in the child, ``decode`` here: what this process gets is what the child computed; a run
-    holding a result that does not encode (None) or that marshal cannot store is pickled instead."""
+def test_results_carried_by_remote_and_decode_equal_the_computed_ones() -> None:
+    """A child computes ``remote(item)``, this process ``decode(item, sent)``: what this process gets is what
+    ``function`` computes; a run holding a value that marshal cannot store (a date) is pickled, and decoded
+    all the same."""
     parent = os.getpid()
     decoded: list[int] = []
 
+    def odd(n: int) -> object:
+        return datetime.date(2026, 1, 1) if n == 400 else n * 2
+
     def compute(n: int) -> tuple[int, object, int]:
         time.sleep(0.0005)
-        odd = None if n == 300 else (datetime.date(2026, 1, 1) if n == 400 else n * 2)
-        return n, odd, os.getpid()
+        return n, odd(n), os.getpid()
 
-    def encode(result: tuple[int, object, int]) -> object:
-        return None if result[1] is None else result
+    def remote(n: int) -> tuple[int, int]:  # leaves out what decode computes here
+        time.sleep(0.0005)
+        return n, os.getpid()
 
-    def decode(item: int, wire: tuple[int, object, int]) -> tuple[int, object, int]:
+    def decode(item: int, sent: tuple[int, int]) -> tuple[int, object, int]:
+        assert sent[0] == item
         decoded.append(item)
-        return wire
+        return item, odd(item), sent[1]
 
-    results = fanout(compute, range(600), jobs=2, encode=encode, decode=decode)
-    assert [(n, odd) for n, odd, _ in results] == [
-        (n, None if n == 300 else (datetime.date(2026, 1, 1) if n == 400 else n * 2)) for n in range(600)
-    ]
+    results = fanout(compute, range(600), jobs=2, remote=remote, decode=decode)
+    assert [(n, value) for n, value, _ in results] == [(n, odd(n)) for n in range(600)]
     from_child = {n for n, _, pid in results if pid != parent}
     assert from_child  # the child took runs
-    assert set(decoded) == from_child - {i for n in (300, 400) for run in _runs(600, 2) if n in run for i in run}
+    assert set(decoded) == from_child
+    assert no_children_left()
+
+
+@linux_only
+def test_a_run_whose_values_marshal_cannot_store_is_pickled() -> None:
+    parent = os.getpid()
+
+    def remote(n: int) -> object:
+        time.sleep(0.0005)
+        return (n, os.getpid(), datetime.date(2026, 1, 1) if n % 50 == 0 else None)
+
+    def compute(n: int) -> object:
+        time.sleep(0.0005)
+        return (n, parent, None)
+
+    results = fanout(compute, range(600), jobs=2, remote=remote, decode=lambda n, sent: sent)
+    assert [n for n, _, _ in results] == list(range(600))
+    sent = [(n, date) for n, pid, date in results if pid != parent]
+    assert sent  # the child took runs, and those with a date arrived pickled
+    assert all(date == (datetime.date(2026, 1, 1) if n % 50 == 0 else None) for n, date in sent)
+    assert any(date is not None for _, date in sent)
     assert no_children_left()
 
 
@@ -342,7 +366,13 @@ def test_a_result_that_does_not_decode_is_computed_here() -> None:
     def decode(item: int, wire: object) -> tuple[int, int]:
         raise ValueError("cannot decode")
 
-    results = fanout(lambda n: (time.sleep(0.0005), n, os.getpid())[1:], range(400), jobs=2, encode=list, decode=decode)
+    def remote(n: int) -> list[int]:
+        time.sleep(0.0005)
+        return [n, os.getpid()]
+
+    results = fanout(
+        lambda n: (time.sleep(0.0005), n, os.getpid())[1:], range(400), jobs=2, remote=remote, decode=decode
+    )
     assert results == [(n, parent) for n in range(400)]
     assert no_children_left()
 
@@ -356,4 +386,46 @@ def test_a_closed_or_missing_stdout_does_not_stop_the_children(monkeypatch: pyte
     monkeypatch.setattr(sys, "stdout", closed)
     monkeypatch.setattr(sys, "stderr", None)  # pythonw has none
     assert [n for n, _ in fanout(slow, range(300), jobs=2)] == [n * n for n in range(300)]
+    assert no_children_left()
+
+
+@linux_only
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_manifest_that_cannot_be_built_is_its_files_internal_error_whichever_process_read_it(
+    write_plugin: WritePlugin, plugins: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    """A child sends a valid file's data, and its manifest is built here: a failure to build it (a fault
+    inside manifold) is that file's ``internal-error``, as when this process read it; the others are built."""
+    from manifold.manifest.model import Manifest
+    from manifold.manifest.parsed import ParsedFile
+    from manifold.sources.scan import find_manifests, read_manifests
+
+    write_many(write_plugin, 300)
+    real = Manifest.from_data.__func__  # type: ignore[attr-defined]
+    built_in: set[int] = set()
+
+    def faulty(cls: type[Manifest], data: dict[str, object], *, file: str, root: object) -> Manifest:
+        built_in.add(os.getpid())
+        if file.endswith("p150/plugin.toml"):
+            raise RuntimeError("boom")
+        return real(cls, data, file=file, root=root)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(Manifest, "from_data", classmethod(faulty))
+    received: list[str] = []
+    real_wire = ParsedFile.from_wire.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[ParsedFile], wire: tuple[object, ...], root: Path) -> ParsedFile:
+        received.append(str(wire[0]))
+        return real_wire(cls, wire, root)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(ParsedFile, "from_wire", classmethod(counted))
+    found = read_manifests(find_manifests(plugins), jobs=jobs)
+    assert bool(received) == (jobs == 2)  # with two processes, the child sent some
+    assert built_in == {os.getpid()}  # and never built what it sent
+    broken = next(parsed for parsed in found if parsed.file.endswith("p150/plugin.toml"))
+    assert broken.manifest is None
+    assert [(d.code, d.file) for d in broken.diagnostics] == [("internal-error", broken.file)]
+    assert "RuntimeError: boom" in broken.diagnostics[0].message
+    valid = {parsed.file for parsed in found if parsed.manifest is not None}
+    assert len(valid) == 300 - 1 - len([n for n in range(300) if n % 97 == 5])
     assert no_children_left()

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from manifold._values import value_type
-from manifold.manifest.diagnostics import Diagnostic, place
+from manifold.manifest.diagnostics import Diagnostic, internal_error, place
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -52,22 +52,46 @@ class ParsedFile:
         """``problem`` (found in ``data``) with the key path and words of where it is in ``file``."""
         return problem if self.relocate is None else self.relocate(problem)
 
-    def to_wire(self) -> tuple[Any, ...] | None:
-        """This file as ``marshal`` stores it, for ``from_wire`` in another process (which builds the
-        manifest again from ``data``); None when it holds what marshal cannot (a bundle member's placing)."""
+    def to_wire(self) -> tuple[Any, ...]:
+        """This file as ``marshal`` stores it, for ``from_wire`` in another process, which builds the manifest
+        from ``data`` when the file has no errors (so the manifest is not sent, and need not have been built).
+
+        Raises ValueError for a bundle member, whose placing is a function (members are read where their
+        bundle is)."""
         if self.relocate is not None or self.folder is not None:
-            return None
+            raise ValueError(f"{self.file}: a bundle member is not sent to another process")
         diagnostics = tuple(d.fields() for d in self.diagnostics)
-        return self.file, diagnostics, self.manifest is not None, self.text, self.data, self.plugin_id
+        return self.file, diagnostics, self.text, self.data, self.plugin_id
 
     @classmethod
     def from_wire(cls, wire: tuple[Any, ...], root: Traversable) -> ParsedFile:
-        """The file ``to_wire`` gave, of the plugin folder ``root``."""
-        from manifold.manifest.model import Manifest
+        """The file ``to_wire`` gave, of the plugin folder ``root``, with its manifest built."""
+        file, diagnostics, text, data, plugin_id = wire
+        return cls.checked(file, root, tuple(Diagnostic(*fields) for fields in diagnostics), text, data, plugin_id)
 
-        file, diagnostics, valid, text, data, plugin_id = wire
-        manifest = Manifest.from_data(data, file=file, root=root) if valid else None
-        return cls(file, root, tuple(Diagnostic(*fields) for fields in diagnostics), manifest, text, data, plugin_id)
+    @classmethod
+    def checked(
+        cls,
+        file: str,
+        root: Traversable,
+        diagnostics: tuple[Diagnostic, ...],
+        text: str | None,
+        data: Mapping[str, Any] | None,
+        plugin_id: str | None,
+        *,
+        build: bool = True,
+    ) -> ParsedFile:
+        """A readable file whose data were checked, with its manifest when it has no errors and ``build``
+        (a failure to build it is an ``internal-error`` diagnostic of the file)."""
+        manifest = None
+        if build and data is not None and not any(d.severity == "error" for d in diagnostics):
+            from manifold.manifest.model import Manifest
+
+            try:
+                manifest = Manifest.from_data(data, file=file, root=root)
+            except Exception as e:
+                diagnostics = (*diagnostics, internal_error(e, file))
+        return cls(file, root, diagnostics, manifest, text, data, plugin_id)
 
     def place(self, problems: Iterable[Problem]) -> list[Diagnostic]:
         """Problems found in ``data``, as diagnostics at their lines in ``file``."""

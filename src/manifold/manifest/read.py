@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from manifold.manifest._words import show
 from manifold.manifest.diagnostics import Problem, capped, internal_error, place
 from manifold.manifest.limits import DEFAULT_MANIFEST_LIMITS, ManifestLimits
-from manifold.manifest.model import MANIFEST_VERSIONS, Manifest
+from manifold.manifest.model import MANIFEST_VERSIONS
 from manifold.manifest.parsed import ParsedFile
 from manifold.manifest.rules import check_semantics
 from manifold.manifest.schema import schema_problems
@@ -32,19 +32,26 @@ def check_plugin_data(data: Mapping[str, Any], root: Traversable) -> list[Proble
 
 
 def parse_manifest(
-    source: Traversable, *, file: str, root: Traversable, limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS
+    source: Traversable,
+    *,
+    file: str,
+    root: Traversable,
+    limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS,
+    build: bool = True,
 ) -> ParsedFile:
-    """Read and validate the manifest at ``source`` (named ``file`` in messages) of the plugin in ``root``.
+    """Read and validate the manifest at ``source`` (named ``file`` in messages) of the plugin in ``root``,
+    and, with ``build``, its ``Manifest`` when it has no errors (``ParsedFile.from_wire`` builds it in the
+    process that asked, for one read in another).
 
     Never raises: a failure inside manifold is an ``internal-error`` diagnostic of this file alone.
     """
     try:
-        return _parse(source, file=file, root=root, limits=limits)
+        return _parse(source, file=file, root=root, limits=limits, build=build)
     except Exception as e:
         return ParsedFile(file, root, (internal_error(e, file),))
 
 
-def _parse(source: Traversable, *, file: str, root: Traversable, limits: ManifestLimits) -> ParsedFile:
+def _parse(source: Traversable, *, file: str, root: Traversable, limits: ManifestLimits, build: bool) -> ParsedFile:
     read = read_toml(source, file=file, limits=limits)
     if read.data is None:
         assert read.error is not None
@@ -53,10 +60,7 @@ def _parse(source: Traversable, *, file: str, root: Traversable, limits: Manifes
     problems = check_plugin_data(data, root)
     plugin_id = _plugin_id(data)
     diagnostics = capped(place(problems, file=file, text=text, plugin=plugin_id), limits.max_diagnostics)
-    manifest = None
-    if not any(d.severity == "error" for d in diagnostics):
-        manifest = Manifest.from_data(data, file=file, root=root)
-    return ParsedFile(file, root, diagnostics, manifest, text, data, plugin_id)
+    return ParsedFile.checked(file, root, diagnostics, text, data, plugin_id, build=build)
 
 
 def check_manifest_version(data: Mapping[str, Any]) -> list[Problem]:

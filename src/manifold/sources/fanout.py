@@ -67,7 +67,7 @@ def fanout(
     jobs: int | None = None,
     *,
     progress: Callable[[int, int], None] | None = None,
-    encode: Callable[[R], object] | None = None,
+    remote: Callable[[T], object] | None = None,
     decode: Callable[[T, Any], R] | None = None,
 ) -> list[R]:
     """``[function(item) for item in items]``, computed by up to ``usable_jobs(len(items), jobs)`` processes.
@@ -77,10 +77,10 @@ def fanout(
     the items computed here and those whose results have arrived from the children, after each item
     computed here (``total`` only once every result is in, in the last call).
 
-    ``encode`` and ``decode``, when given, carry the children's results more cheaply than pickle:
-    ``encode(result)`` (in the child) is what ``marshal`` stores, or None where it cannot be; this process
-    gets the result back as ``decode(item, encoded)``, which must equal it. A run holding a result that
-    does not encode is pickled.
+    ``remote`` and ``decode``, when given, carry the children's results more cheaply than pickle: a child
+    computes ``remote(item)`` instead (what ``marshal`` stores, as a rule: a run that marshal cannot store
+    is pickled), and this process gets the result as ``decode(item, sent)``, which must equal
+    ``function(item)``; ``remote`` may leave out what ``decode`` builds here anyway.
     """
     count = usable_jobs(len(items), jobs)
     total = len(items)
@@ -89,7 +89,7 @@ def fanout(
             return [function(item) for item in items]
         return _counted(function, items, lambda done: progress(done, total))
     runs = _runs(total, count)
-    wire = (encode, decode) if encode is not None and decode is not None else None
+    wire = (remote, decode) if remote is not None and decode is not None else None
     return _Shared(function, items, runs, progress, wire).compute(count - 1)
 
 
@@ -102,7 +102,7 @@ _MAX_RUNS = 4096  # 16 KiB of run numbers: far below a pipe's buffer, so filling
 _RUN = struct.Struct("<I")  # a run's number in the pipe of runs
 _FRAME = struct.Struct("<Q")  # the length of what a child sends of one run
 _PIPE_SIZE = 1 << 20  # a child's result pipe: a child never waits for this process to read
-_MARSHALLED, _PICKLED = b"m", b"p"  # how a frame's run is carried: its results' ``encode``, or pickled
+_MARSHALLED, _PICKLED = b"m", b"p"  # how a frame's run is carried: marshalled, or pickled
 
 
 def _runs(total: int, count: int) -> list[range]:
@@ -120,7 +120,7 @@ class _Shared(Generic[T, R]):
         items: Sequence[T],
         runs: list[range],
         progress: Callable[[int, int], None] | None,
-        wire: tuple[Callable[[R], object], Callable[[T, Any], R]] | None = None,
+        wire: tuple[Callable[[T], object], Callable[[T, Any], R]] | None = None,
     ) -> None:
         self.function, self.items, self.runs, self.progress, self.wire = function, items, runs, progress, wire
         self.results: list[list[R] | None] = [None] * len(runs)
@@ -204,10 +204,10 @@ class _Shared(Generic[T, R]):
                 os.close(read)
                 for pipe in self.children:  # the other children's pipes are this process's to read
                     os.close(pipe)
-                function, items = self.function, self.items
+                compute, items = self.function if self.wire is None else self.wire[0], self.items
                 while (run := _take(runs)) is not None:
-                    results = [function(items[i]) for i in self.runs[run]]
-                    data = self._encoded(run, results) or _PICKLED + dumps((run, results), protocol=5)
+                    results = [compute(items[i]) for i in self.runs[run]]
+                    data = self._marshalled(run, results) or _PICKLED + dumps((run, results), protocol=5)
                     _write_all(write, _FRAME.pack(len(data)) + data)
                 status = 0
             finally:
@@ -216,27 +216,22 @@ class _Shared(Generic[T, R]):
         os.set_blocking(read, False)
         self.children[read] = (pid, bytearray())
 
-    def _encoded(self, run: int, results: list[R]) -> bytes | None:
-        """The run's results as ``marshal`` stores their ``encode``, or None when one does not encode."""
+    def _marshalled(self, run: int, sent: list[Any]) -> bytes | None:
+        """What a child sends of a run when ``remote`` computed it and marshal can store it, else None."""
         if self.wire is None:
             return None
-        encode = self.wire[0]
         try:
-            encoded = [encode(result) for result in results]
-            if any(e is None for e in encoded):
-                return None
-            return _MARSHALLED + marshal.dumps((run, encoded))
-        except Exception:  # marshal cannot store a value in it (a TOML date): pickled
+            return _MARSHALLED + marshal.dumps((run, sent))
+        except ValueError:  # a value marshal cannot store (a TOML date): pickled
             return None
 
     def _decoded(self, frame: memoryview, loads: Callable[[memoryview], Any]) -> tuple[int, list[R]]:
         """The run number and results in one frame a child sent."""
-        if frame[:1] != _MARSHALLED or self.wire is None:
-            run, results = loads(frame[1:])
-            return run, results
-        run, encoded = marshal.loads(frame[1:])
+        run, sent = marshal.loads(frame[1:]) if frame[:1] == _MARSHALLED else loads(frame[1:])
+        if self.wire is None:
+            return run, sent
         decode = self.wire[1]
-        return run, [decode(self.items[i], e) for i, e in zip(self.runs[run], encoded, strict=True)]
+        return run, [decode(self.items[i], e) for i, e in zip(self.runs[run], sent, strict=True)]
 
     def _receive(self, loads: Callable[[memoryview], Any], *, wait: bool) -> None:
         """Take in the runs the children have sent; with ``wait``, until every child has ended."""

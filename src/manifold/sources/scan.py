@@ -85,8 +85,9 @@ class ManifestLocation:
             return None
         return self.stamp if self.stamp is not None else file_stamp(self.source)
 
-    def read(self, limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS) -> ParsedFile:
-        """The manifest here, read and checked on its own (``parse_manifest``), or as read during the scan.
+    def read(self, limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS, *, build: bool = True) -> ParsedFile:
+        """The manifest here, read and checked on its own (``parse_manifest``, which ``build`` is passed to),
+        or as read during the scan.
 
         Never raises: what goes wrong is a diagnostic of this manifest."""
         if self.parsed is not None:
@@ -94,7 +95,7 @@ class ManifestLocation:
         try:
             from manifold.manifest.read import parse_manifest  # the reader: a warm start takes manifests from the cache
 
-            return parse_manifest(self.source, file=self.file, root=self.root, limits=limits)
+            return parse_manifest(self.source, file=self.file, root=self.root, limits=limits, build=build)
         except Exception as e:  # parse_manifest catches its own; this is the import, or a Traversable's fault
             from manifold.manifest.diagnostics import internal_error
             from manifold.manifest.parsed import ParsedFile
@@ -379,16 +380,19 @@ def read_manifests(
 ) -> list[ParsedFile]:
     """Each manifest at ``locations`` read and checked on its own (``ManifestLocation.read``), in forked
     processes when there are hundreds (``map_manifests``), which send them back marshalled
-    (``ParsedFile.to_wire``)."""
+    (``ParsedFile.to_wire``), their manifests built here."""
     from manifold.manifest.parsed import ParsedFile
 
     def read(location: ManifestLocation) -> ParsedFile:
         return location.read(limits)
 
+    def remote(location: ManifestLocation) -> tuple[Any, ...]:
+        return location.read(limits, build=False).to_wire()
+
     def decode(location: ManifestLocation, wire: Any) -> ParsedFile:
         return ParsedFile.from_wire(wire, location.root)
 
-    return map_manifests(read, locations, jobs, encode=ParsedFile.to_wire, decode=decode)
+    return map_manifests(read, locations, jobs, remote=remote, decode=decode)
 
 
 def map_manifests(
@@ -397,7 +401,7 @@ def map_manifests(
     jobs: int | None = None,
     *,
     progress: Callable[[int, int], None] | None = None,
-    encode: Callable[[T], object] | None = None,
+    remote: Callable[[ManifestLocation], object] | None = None,
     decode: Callable[[ManifestLocation, Any], T] | None = None,
 ) -> list[T]:
     """``[function(location) for location in locations]``, the manifest files on disk in forked processes
@@ -406,7 +410,7 @@ def map_manifests(
     Bundle members and refused archives were read when their source was scanned: they are cheap,
     and their values hold the bundle's text and the archive, so they are done in this process, after
     the others. ``progress`` gets ``(done, len(locations))`` as ``fanout`` gives it, then after each of those.
-    ``encode`` and ``decode`` carry the results from the forked processes (see ``fanout``).
+    ``remote`` and ``decode`` carry the results from the forked processes (see ``fanout``).
     """
     if not locations:
         return []
@@ -416,7 +420,7 @@ def map_manifests(
     plain = [i for i, location in enumerate(locations) if location.parsed is None]
     total = len(locations)
     counted = None if progress is None else (lambda done, _: progress(done, total))
-    found = fanout(function, [locations[i] for i in plain], jobs, progress=counted, encode=encode, decode=decode)
+    found = fanout(function, [locations[i] for i in plain], jobs, progress=counted, remote=remote, decode=decode)
     done = dict(zip(plain, found, strict=True))
     results = []
     count = len(plain)
