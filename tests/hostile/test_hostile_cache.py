@@ -113,11 +113,8 @@ MALFORMED = {
     "an unknown code": {"k": (STAMP, "f", None, (("error", "nope", "x", None, None, None, None, None),), None)},
     "a severity that is not one": {"k": (STAMP, "f", None, (("fatal", *DIAGNOSTIC[1:]),), None)},
     "a line that is a string": {"k": (STAMP, "f", None, ((*DIAGNOSTIC[:4], "1", *DIAGNOSTIC[5:]),), None)},
-    "data that is a list": {"k": (STAMP, "f", [1], (), None)},
-    "data with a set": {"k": (STAMP, "f", {"plugin": {1, 2}}, (), None)},
-    "data with a bytes value": {"k": (STAMP, "f", {"plugin": b"x"}, (), None)},
-    "data nested 200 deep": {"k": (STAMP, "f", {"x": eval("[" * 200 + "]" * 200)}, (), None)},
-    "data beside an error": {"k": (STAMP, "f", {"plugin": {}}, (DIAGNOSTIC,), None)},
+    "data that is not marshalled": {"k": (STAMP, "f", {"plugin": {}}, (), None)},
+    "data beside an error": {"k": (STAMP, "f", marshal.dumps({"plugin": {}}), (DIAGNOSTIC,), None)},
     "a plugin id that is a number": {"k": (STAMP, "f", None, (), 5)},
 }
 
@@ -144,6 +141,47 @@ def test_a_malformed_entry_with_a_good_checksum_is_a_cold_read(
     assert versions(root, folder) == EXPECTED
 
 
+DAMAGED_DATA = {
+    "not marshal's at all": b"\xffnot marshal",
+    "a list": marshal.dumps([1]),
+    "a table with a set": marshal.dumps({"plugin": {1, 2}}),
+    "a table with a bytes value": marshal.dumps({"plugin": b"x"}),
+    "a table nested 200 deep": marshal.dumps({"x": eval("[" * 200 + "]" * 200)}),
+    "a table that is no manifest": marshal.dumps({"plugin": {"version": 3}}),
+}
+
+
+@pytest.mark.parametrize("name", list(DAMAGED_DATA))
+def test_an_entry_whose_table_cannot_be_used_is_that_manifest_read_again(
+    tmp_path: Path, name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An entry's table is checked when it is used (a warm start reads no other): one that does not hold a
+    manifest's table is that file read again, with one warning; the other entries are used, and the cache
+    is written again whole."""
+    root, folder = tmp_path / "plugins", tmp_path / "cache"
+    make(root)
+    versions(root, folder)
+    good = cache(root, folder)
+    key = next(k for k in good._entries if k.endswith(os.path.join("a", "plugin.toml")))
+    stamp, file, _, diagnostics, plugin_id = good._entries[key]
+    forge(
+        good.path,
+        {**good._entries, key: (stamp, file, DAMAGED_DATA[name], diagnostics, plugin_id)},
+        context=good._context,
+    )
+    damaged = cache(root, folder)
+    locations = find_manifests(root)
+    with caplog.at_level(logging.WARNING, logger="manifold"):
+        found = damaged.parse_all(locations)
+    assert {p.plugin_id: str(p.manifest.version) for p in found if p.manifest is not None} == EXPECTED
+    assert (damaged.hits, damaged.misses) == (1, 1)
+    [message] = [r.getMessage() for r in caplog.records]
+    assert message.startswith(f"manifest cache {good.path}: the entry of {key} is damaged (")
+    assert message.endswith("); it is read again")
+    damaged.save()
+    assert cache(root, folder)._entries == good._entries
+
+
 def test_a_forged_entry_for_a_real_manifest_is_used_only_with_its_stamp(tmp_path: Path) -> None:
     root, folder = tmp_path / "plugins", tmp_path / "cache"
     make(root)
@@ -152,7 +190,8 @@ def test_a_forged_entry_for_a_real_manifest_is_used_only_with_its_stamp(tmp_path
     entries = dict(good._entries)
     key = next(k for k in entries if k.endswith(os.path.join("a", "plugin.toml")))
     stamp, file, _, diagnostics, plugin_id = entries[key]
-    stale = (tuple(n + 1 for n in stamp), file, {"plugin": {"id": "a", "version": "9.9"}}, diagnostics, plugin_id)
+    table = marshal.dumps({"plugin": {"id": "a", "version": "9.9"}})
+    stale = (tuple(n + 1 for n in stamp), file, table, diagnostics, plugin_id)
     forge(good.path, {**entries, key: stale}, context=good._context)
     assert versions(root, folder) == EXPECTED
 

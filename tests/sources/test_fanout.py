@@ -238,6 +238,13 @@ def test_discovery_reads_in_several_processes_with_the_same_outcome(
     warm = Manager([plugins], environ={}, cache_dir=tmp_path / "cache")
     warm.discover()
     assert states(cold) == states(alone) == states(warm)
+
+    # The tables the child sent, kept marshalled for the caches, are the manifests a warm start builds.
+    def tables(manager: Manager) -> dict[str, object]:
+        return {pid: dict(i.manifest.data) for pid, i in manager.report.plugins.items() if i.manifest is not None}
+
+    assert tables(cold) == tables(alone) == tables(warm)
+    assert len(tables(warm)) == 400 - 5
     reasons = {pid: info.reason.code for pid, info in cold.report.plugins.items() if info.reason is not None}
     assert reasons == {
         **{f"t.p{n:03d}": "invalid" for n in (5, 102, 199, 296, 393)},
@@ -396,7 +403,7 @@ def test_a_manifest_that_cannot_be_built_is_its_files_internal_error_whichever_p
 ) -> None:
     """A child sends a valid file's data, and its manifest is built here: a failure to build it (a fault
     inside manifold) is that file's ``internal-error``, as when this process read it; the others are built."""
-    from manifold.manifest.model import Manifest
+    from manifold import Manifest
     from manifold.manifest.parsed import ParsedFile
     from manifold.sources.scan import find_manifests, read_manifests
 

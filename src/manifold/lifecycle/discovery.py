@@ -69,14 +69,17 @@ class Discovery:
             _log_gating(plugins)
             return
         # The snapshot's scan of the folders, a moment ago, is the one the records are read from.
-        plugins.records, plugins.diagnostics = self.read(None if snapshot is None else snapshot.listing)
+        plugins.records, plugins.diagnostics, tables = self.read(None if snapshot is None else snapshot.listing)
         resolving()
         self.resolve(plugins)
         if snapshot is not None:
-            snapshot.save(plugins, self.registry)
+            snapshot.save(plugins, self.registry, tables)
 
-    def read(self, listing: Listing | None = None) -> tuple[dict[str, Record], tuple[Diagnostic, ...]]:
-        """A record per plugin id found in the sources (shadowed ones under ``id@file``), and the diagnostics.
+    def read(
+        self, listing: Listing | None = None
+    ) -> tuple[dict[str, Record], tuple[Diagnostic, ...], dict[str, bytes]]:
+        """A record per plugin id found in the sources (shadowed ones under ``id@file``), the diagnostics, and
+        the manifests' tables that arrived marshalled (``ParsedFile.table``), by record id.
 
         ``listing``: the plugin folders of each source as ``Snapshot.of`` just found them (every source a
         folder of plain plugin folders), which are then not scanned again."""
@@ -89,6 +92,7 @@ class Discovery:
 
         began = time.perf_counter()
         records: dict[str, Record] = {}
+        tables: dict[str, bytes] = {}
         diagnostics: list[Diagnostic] = []
         found: list[tuple[Source, ManifestLocation]] = []
         for index, source in enumerate(self.sources):
@@ -130,11 +134,15 @@ class Discovery:
                     changed_at=stamp,
                 )
                 records[shadow.id] = shadow
+                if parsed.manifest is not None and parsed.table is not None:
+                    tables[shadow.id] = parsed.table
                 continue
             record = Record(pid, parsed.manifest, source.name, "discovered", discovered_at=stamp, changed_at=stamp)
             record.stamp = location.stamp if location.stamp is not None else source_stamp(location.source)
             if parsed.manifest is None:
                 record.state, record.reason = "filtered", invalid_reason(parsed.diagnostics)
+            elif parsed.table is not None:
+                tables[pid] = parsed.table
             records[pid] = record
         if cache is not None:
             cache.save()
@@ -144,7 +152,7 @@ class Discovery:
                     pid, None, None, "filtered", Reason("not-found", f"{pid} is in no source"), changed_at=stamp
                 )
         self.timings["discover"] = time.perf_counter() - began
-        return records, tuple(diagnostics)
+        return records, tuple(diagnostics), tables
 
     def resolve(self, plugins: Plugins, registry: Registry | None = None) -> None:
         """Gate every record, resolve the rest into a load order, and register their points and extensions

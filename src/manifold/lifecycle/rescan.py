@@ -32,7 +32,7 @@ def rescan(
     old = plugins.records
     was_active = {pid for pid, r in old.items() if r.state == "active"}
     with paused(long_lived=True):
-        records, diagnostics = discovery.read()
+        records, diagnostics, _ = discovery.read()
     added, removed, changed = rescan_diff(old, records)
     for pid in (*removed, *changed):
         if old[pid].state in HOLDING_CODE:

@@ -223,10 +223,11 @@ class Snapshot:
         self.remove()
 
     # ------------------------------------------------------------------ after a cold start
-    def save(self, plugins: Plugins, registry: Registry) -> None:
-        """Write the snapshot of what was just read, gated and resolved (failures only logged)."""
+    def save(self, plugins: Plugins, registry: Registry, tables: Mapping[str, bytes]) -> None:
+        """Write the snapshot of what was just read, gated and resolved (failures only logged). ``tables``: the
+        manifests' tables already marshalled, by record id (kept as they are)."""
         try:
-            payload = marshal.dumps(self._encode(plugins, registry))
+            payload = marshal.dumps(self._encode(plugins, registry, tables))
             context = self._full_context()
             write_sealed(self.path, payload, magic=_MAGIC, version=_FORMAT, context=context)
         except (OSError, ValueError) as e:
@@ -238,7 +239,7 @@ class Snapshot:
         with contextlib.suppress(OSError):
             os.unlink(self.path)
 
-    def _encode(self, plugins: Plugins, registry: Registry) -> tuple[Any, ...]:
+    def _encode(self, plugins: Plugins, registry: Registry, tables: Mapping[str, bytes]) -> tuple[Any, ...]:
         given, ordered = self._config.settings, set(plugins.order)
         blobs: list[bytes] = []
         facts: list[bytes] = []
@@ -250,7 +251,8 @@ class Snapshot:
                 if not isinstance(manifest.root, Path):
                     raise Unsnapshotable(f"{record.id}: not in a folder on disk")
                 blob, where = (manifest.id, len(blobs)), (manifest.file, os.fspath(manifest.root))
-                blobs.append(marshal.dumps(dict(manifest.data)))
+                table = tables.get(record.id)
+                blobs.append(table if table is not None else marshal.dumps(dict(manifest.data)))
                 essentials = record.essentials  # kept on the record: activating it reads them next
                 facts.append(
                     marshal.dumps(essentials_data(essentials if essentials is not None else essentials_of(manifest)))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import marshal
 import posixpath
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from manifold._values import value_type
+from manifold._values import field, value_type
 from manifold.manifest.diagnostics import Diagnostic, internal_error, place
 
 if TYPE_CHECKING:
@@ -38,6 +39,9 @@ class ParsedFile:
     relocate: Callable[[Problem], Problem] | None = None
     """Moves a problem found in the ``plugin.toml``-shaped ``data`` to where it is written in ``file``
     (a bundle member's keys are under ``plugins[i]``); ``None``: they are written where found."""
+    table: bytes | None = field(default=None, compare=False, repr=False)
+    """``data`` as ``marshal`` stores it, when it came so (from another process, from the manifest cache):
+    kept, to be stored again as it is (``marshalled``)."""
 
     @property
     def ok(self) -> bool:
@@ -52,6 +56,16 @@ class ParsedFile:
         """``problem`` (found in ``data``) with the key path and words of where it is in ``file``."""
         return problem if self.relocate is None else self.relocate(problem)
 
+    def marshalled(self) -> bytes | None:
+        """``data`` as ``marshal`` stores it (the caches keep it so); None without data, or when marshal cannot
+        store it (a TOML date)."""
+        if self.table is not None or self.data is None:
+            return self.table
+        try:
+            return marshal.dumps(self.data if type(self.data) is dict else dict(self.data))
+        except ValueError:
+            return None
+
     def to_wire(self) -> tuple[Any, ...]:
         """This file as ``marshal`` stores it, for ``from_wire`` in another process, which builds the manifest
         from ``data`` when the file has no errors (so the manifest is not sent, and need not have been built).
@@ -61,13 +75,16 @@ class ParsedFile:
         if self.relocate is not None or self.folder is not None:
             raise ValueError(f"{self.file}: a bundle member is not sent to another process")
         diagnostics = tuple(d.fields() for d in self.diagnostics)
-        return self.file, diagnostics, self.text, self.data, self.plugin_id
+        table = self.marshalled()  # sent as bytes, which this process keeps for the caches
+        return self.file, diagnostics, self.text, self.data if table is None else table, self.plugin_id
 
     @classmethod
     def from_wire(cls, wire: tuple[Any, ...], root: Traversable) -> ParsedFile:
         """The file ``to_wire`` gave, of the plugin folder ``root``, with its manifest built."""
         file, diagnostics, text, data, plugin_id = wire
-        return cls.checked(file, root, tuple(Diagnostic(*fields) for fields in diagnostics), text, data, plugin_id)
+        table = data if type(data) is bytes else None
+        found = tuple(Diagnostic(*fields) for fields in diagnostics)
+        return cls.checked(file, root, found, text, data if table is None else marshal.loads(table), plugin_id, table)
 
     @classmethod
     def checked(
@@ -78,6 +95,7 @@ class ParsedFile:
         text: str | None,
         data: Mapping[str, Any] | None,
         plugin_id: str | None,
+        table: bytes | None = None,
         *,
         build: bool = True,
     ) -> ParsedFile:
@@ -91,7 +109,7 @@ class ParsedFile:
                 manifest = Manifest.from_data(data, file=file, root=root)
             except Exception as e:
                 diagnostics = (*diagnostics, internal_error(e, file))
-        return cls(file, root, diagnostics, manifest, text, data, plugin_id)
+        return cls(file, root, diagnostics, manifest, text, data, plugin_id, table=table)
 
     def place(self, problems: Iterable[Problem]) -> list[Diagnostic]:
         """Problems found in ``data``, as diagnostics at their lines in ``file``."""

@@ -51,11 +51,12 @@ __all__ = [
 ]
 
 
-_FORMAT = 3
+_FORMAT = 4
 _MAGIC = b"MFDCACHE"
 
-Entry = tuple[Stamp, str, Any, tuple[tuple[Any, ...], ...], str | None]
-"""(stamp, file name, data when the manifest is valid, diagnostics as tuples, plugin id)."""
+Entry = tuple[Stamp, str, bytes | None, tuple[tuple[Any, ...], ...], str | None]
+"""(stamp, file name, data when the manifest is valid (marshalled: checked when used), diagnostics as tuples,
+plugin id)."""
 
 
 def cache_context(limits: ManifestLimits) -> str:
@@ -106,7 +107,7 @@ class ManifestCache:
 
     def _read(self) -> dict[str, Entry]:
         payload = read_sealed(self.path, magic=_MAGIC, version=_FORMAT, context=self._context, what="a manifest cache")
-        return _checked_entries(marshal.loads(payload), self.limits.max_depth)
+        return _checked_entries(marshal.loads(payload))
 
     def parse_all(self, locations: Sequence[ManifestLocation], jobs: int | None = None) -> list[ParsedFile]:
         """The checked manifests at ``locations``: from the cache where unchanged, the others read
@@ -126,21 +127,31 @@ class ManifestCache:
         key = os.fspath(location.source)  # type: ignore[call-overload]
         entry = self._entries.get(key)
         if entry is not None and entry[0] == stamp and entry[1] == location.file:
-            parsed = _revive(entry, location)
-            if parsed is not None:
-                self.hits += 1
-                self._fresh[key] = entry
-                return parsed
+            try:
+                parsed = _revive(entry, location, self.limits.max_depth)
+            except Exception as e:  # an entry this code cannot use (its checksum forged): the file is read again
+                logger.warning(
+                    "manifest cache %s: the entry of %s is damaged (%s); it is read again", self.path, key, e
+                )
+                return None
+            self.hits += 1
+            self._fresh[key] = entry
+            return parsed
         return None
 
     def _store(self, location: ManifestLocation, stamp: Stamp | None, parsed: ParsedFile) -> None:
         if stamp is None or any(d.code == "internal-error" for d in parsed.diagnostics):
             return  # a failure inside manifold is not a verdict on the file: read it again next time
         self.misses += 1
+        table = None
+        if parsed.manifest is not None:
+            table = parsed.marshalled()
+            if table is None:  # data marshal cannot store (TOML dates and times): read again next time
+                return
         self._fresh[os.fspath(location.source)] = (  # type: ignore[call-overload]
             stamp,
             location.file,
-            parsed.data if parsed.manifest is not None else None,
+            table,
             tuple(d.fields() for d in parsed.diagnostics),
             parsed.plugin_id,
         )
@@ -150,42 +161,24 @@ class ManifestCache:
         if not self.misses and self._fresh.keys() == self._entries.keys():
             return
         try:
-            payload = _marshalled(self._fresh)
+            payload = marshal.dumps(self._fresh)
             write_sealed(self.path, payload, magic=_MAGIC, version=_FORMAT, context=self._context)
         except (OSError, ValueError) as e:
             logger.debug("manifest cache %s not written: %s", self.path, e)
         self._entries = dict(self._fresh)
 
 
-def _revive(entry: Entry, location: ManifestLocation) -> ParsedFile | None:
-    _, file, data, diagnostics, plugin_id = entry
-    try:
-        found = tuple(Diagnostic(*values) for values in diagnostics)
-        manifest = Manifest.from_data(data, file=file, root=location.root) if data is not None else None
-    except Exception:  # an entry this code cannot use: read the file again
-        return None
-    return ParsedFile(file, location.root, found, manifest, None, data, plugin_id)
-
-
-def _marshalled(entries: dict[str, Entry]) -> bytes:
-    """The entries marshalled: all of them in one pass, as a rule; those whose data marshal cannot store
-    (TOML dates and times) left out (they are re-read) when there are any."""
-    try:
-        return marshal.dumps(entries)
-    except ValueError:
-        return marshal.dumps(_marshalable(entries))
-
-
-def _marshalable(entries: dict[str, Entry]) -> dict[str, Entry]:
-    """Entries whose data marshal can store (TOML dates and times cannot be: those are re-read)."""
-    kept = {}
-    for key, entry in entries.items():
-        try:
-            marshal.dumps(entry)
-        except ValueError:
-            continue
-        kept[key] = entry
-    return kept
+def _revive(entry: Entry, location: ManifestLocation, max_depth: int) -> ParsedFile:
+    """The file ``entry`` keeps; raises when it cannot be built from it."""
+    _, file, table, diagnostics, plugin_id = entry
+    found = tuple(Diagnostic(*values) for values in diagnostics)
+    if table is None:
+        return ParsedFile(file, location.root, found, None, None, None, plugin_id)
+    data = marshal.loads(table)
+    if type(data) is not dict or not is_toml_data(data, max_depth):
+        raise DamagedCache("it holds no manifest's table")
+    manifest = Manifest.from_data(data, file=file, root=location.root)
+    return ParsedFile(file, location.root, found, manifest, None, data, plugin_id, table=table)
 
 
 # -- the shape of what was read back ---------------------------------------------------------------
@@ -194,17 +187,17 @@ _OPTIONAL_TEXT = (str, type(None))
 _OPTIONAL_INT = (int, type(None))
 
 
-def _checked_entries(entries: Any, max_depth: int) -> dict[str, Entry]:
+def _checked_entries(entries: Any) -> dict[str, Entry]:
     """``entries`` when every one has the shape ``_store`` writes; raises DamagedCache naming the first that has not."""
     if type(entries) is not dict:
         raise DamagedCache("its entries are not a table")
     for key, entry in entries.items():
-        if type(key) is not str or not _is_entry(entry, max_depth):
+        if type(key) is not str or not _is_entry(entry):
             raise DamagedCache(f"a malformed entry for {key!r:.200}")
     return entries
 
 
-def _is_entry(entry: Any, max_depth: int) -> bool:
+def _is_entry(entry: Any) -> bool:
     if type(entry) is not tuple or len(entry) != 5:
         return False
     stamp, file, data, diagnostics, plugin_id = entry
@@ -214,10 +207,7 @@ def _is_entry(entry: Any, max_depth: int) -> bool:
         return False
     if type(diagnostics) is not tuple or not all(_is_diagnostic(d) for d in diagnostics):
         return False
-    if data is None:
-        return True
-    errors = any(d[0] == "error" for d in diagnostics)
-    return not errors and type(data) is dict and is_toml_data(data, max_depth)
+    return data is None or (type(data) is bytes and not any(d[0] == "error" for d in diagnostics))
 
 
 def _is_diagnostic(values: Any) -> bool:
