@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from manifold._values import field, value_type
 from manifold.manifest.diagnostics import Diagnostic, internal_error, place
+from manifold.manifest.model import Manifest
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
     from manifold.manifest.diagnostics import Problem
-    from manifold.manifest.model import Manifest
 
 __all__ = ["ParsedFile"]
 
@@ -103,8 +103,6 @@ class ParsedFile:
         (a failure to build it is an ``internal-error`` diagnostic of the file)."""
         manifest = None
         if build and data is not None and not any(d.severity == "error" for d in diagnostics):
-            from manifold.manifest.model import Manifest
-
             try:
                 manifest = Manifest.from_data(data, file=file, root=root)
             except Exception as e:
