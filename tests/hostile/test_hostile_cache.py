@@ -177,9 +177,25 @@ def test_an_entry_whose_table_cannot_be_used_is_that_manifest_read_again(
     assert (damaged.hits, damaged.misses) == (1, 1)
     [message] = [r.getMessage() for r in caplog.records]
     assert message.startswith(f"manifest cache {good.path}: the entry of {key} is damaged (")
-    assert message.endswith("); it is read again")
+    assert message.endswith("); it is read again, as is any other damaged entry")
     damaged.save()
     assert cache(root, folder)._entries == good._entries
+
+
+def test_many_damaged_entries_are_read_again_with_one_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    root, folder = tmp_path / "plugins", tmp_path / "cache"
+    make(root)
+    versions(root, folder)
+    good = cache(root, folder)
+    forged = {key: (*entry[:2], b"\xff", *entry[3:]) for key, entry in good._entries.items()}
+    assert len(forged) == 2
+    forge(good.path, forged, context=good._context)
+    damaged = cache(root, folder)
+    with caplog.at_level(logging.WARNING, logger="manifold"):
+        found = damaged.parse_all(find_manifests(root))
+    assert {p.plugin_id: str(p.manifest.version) for p in found if p.manifest is not None} == EXPECTED
+    assert (damaged.hits, damaged.misses) == (0, 2)
+    assert len(caplog.records) == 1
 
 
 def test_a_forged_entry_for_a_real_manifest_is_used_only_with_its_stamp(tmp_path: Path) -> None:

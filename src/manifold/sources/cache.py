@@ -91,6 +91,7 @@ class ManifestCache:
         self.path, self._context = cache_file(folder, sources, limits)
         self._entries: dict[str, Entry] = self._load()
         self._fresh: dict[str, Entry] = {}
+        self._damaged = False  # an entry that could not be used was found (and the warning given)
         self.hits = self.misses = 0
 
     def _load(self) -> dict[str, Entry]:
@@ -130,9 +131,15 @@ class ManifestCache:
             try:
                 parsed = _revive(entry, location, self.limits.max_depth)
             except Exception as e:  # an entry this code cannot use (its checksum forged): the file is read again
-                logger.warning(
-                    "manifest cache %s: the entry of %s is damaged (%s); it is read again", self.path, key, e
-                )
+                if not self._damaged:  # one warning, however many entries are damaged
+                    logger.warning(
+                        "manifest cache %s: the entry of %s is damaged (%s); it is read again, as is any other "
+                        "damaged entry",
+                        self.path,
+                        key,
+                        e,
+                    )
+                self._damaged = True
                 return None
             self.hits += 1
             self._fresh[key] = entry
