@@ -195,7 +195,12 @@ def test_many_damaged_entries_are_read_again_with_one_warning(tmp_path: Path, ca
         found = damaged.parse_all(find_manifests(root))
     assert {p.plugin_id: str(p.manifest.version) for p in found if p.manifest is not None} == EXPECTED
     assert (damaged.hits, damaged.misses) == (0, 2)
-    assert len(caplog.records) == 1
+    [message] = [r.getMessage() for r in caplog.records]
+    assert message.startswith(f"manifest cache {good.path}: the entry of ")
+    assert "is damaged (bad marshal data" in message
+    assert message.endswith("); it is read again, as is any other damaged entry")
+    damaged.save()
+    assert cache(root, folder)._entries == good._entries  # written again with the good tables
 
 
 def test_a_forged_entry_for_a_real_manifest_is_used_only_with_its_stamp(tmp_path: Path) -> None:
